@@ -1,0 +1,201 @@
+"""The warehouse schema, declared once in SQLAlchemy Core.
+
+Tables are declared in code and never reflected (reflection fails on duckdb-engine 0.17, see
+PITFALLS.md). Big fact tables (opportunity, opportunity_history, activity) carry no primary-key
+constraint: on DuckDB an ART index over tens of millions of rows costs minutes on load and is
+never used by the scans the metrics run; ids are still unique by construction and by importer checks.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+Money = Numeric(18, 2, asdecimal=False)
+
+region = Table(
+    "region",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False, unique=True),
+)
+
+segment = Table(
+    "segment",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False, unique=True),
+)
+
+team = Table(
+    "team",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("manager_id", Integer),
+    Column("segment_id", Integer),
+    Column("region_id", Integer),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("email", String),
+    Column("role", String, nullable=False),  # admin | leader | manager | rep
+    Column("manager_id", Integer),
+    Column("team_id", Integer),
+    Column("segment_id", Integer),
+    Column("region_id", Integer),
+    Column("hire_date", Date),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("ramp_months", Integer, nullable=False, default=0),
+    Column("source_id", String),
+)
+
+territory = Table(
+    "territory",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("segment_id", Integer),
+    Column("region_id", Integer),
+    Column("owner_id", Integer),
+)
+
+account = Table(
+    "account",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("segment_id", Integer),
+    Column("industry", String),
+    Column("region_id", Integer),
+    Column("country", String),
+    Column("territory_id", Integer),
+    Column("owner_id", Integer),
+    Column("annual_revenue", Money),
+    Column("employees", Integer),
+    Column("source_id", String),
+)
+
+product = Table(
+    "product",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("family", String),
+    Column("list_price", Money),
+    Column("source_id", String),
+)
+
+stage = Table(
+    "stage",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("probability", Integer, nullable=False),  # percent, 0-100
+    Column("is_closed", Boolean, nullable=False),
+    Column("is_won", Boolean, nullable=False),
+    Column("forecast_category", String, nullable=False),
+)
+
+opportunity = Table(
+    "opportunity",
+    metadata,
+    Column("id", BigInteger, nullable=False),
+    Column("source_id", String),
+    Column("name", String),
+    Column("account_id", Integer),
+    Column("owner_id", Integer, nullable=False),
+    Column("product_id", Integer),
+    Column("type", String),  # new business | expansion | renewal
+    Column("amount", Money, nullable=False),
+    Column("stage", String, nullable=False),
+    Column("probability", Integer, nullable=False),
+    Column("forecast_category", String, nullable=False),
+    Column("created_date", Date),
+    Column("close_date", Date),  # expected while open, actual once closed
+    Column("is_closed", Boolean, nullable=False),
+    Column("is_won", Boolean, nullable=False),
+    Column("lead_source", String),
+    Column("last_activity_date", Date),
+)
+
+# One row per change, holding the whole state after the change (Salesforce OpportunityHistory style)
+# with the date the next change replaced it (valid_to, NULL for the current state). The state on day d
+# is then a range filter, with no window function: changed_at <= d < valid_to.
+opportunity_history = Table(
+    "opportunity_history",
+    metadata,
+    Column("id", BigInteger, nullable=False),
+    Column("opportunity_id", BigInteger, nullable=False),
+    Column("changed_at", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("stage", String, nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("close_date", Date),
+    Column("probability", Integer, nullable=False),
+    Column("forecast_category", String, nullable=False),
+    Column("is_closed", Boolean, nullable=False),
+    Column("is_won", Boolean, nullable=False),
+)
+
+quota = Table(
+    "quota",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("person_id", Integer, nullable=False),
+    Column("month", Date, nullable=False),  # first day of the month; quarters and years are sums
+    Column("amount", Money, nullable=False),
+    Column("quota_type", String, nullable=False, default="bookings"),
+    Column("is_ramped", Boolean, nullable=False, default=False),
+)
+
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", BigInteger, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("activity_type", String, nullable=False),  # call | email | meeting | demo
+    Column("activity_date", Date, nullable=False),
+    Column("account_id", Integer),
+    Column("opportunity_id", BigInteger),
+    Column("outcome", String),
+)
+
+forecast_submission = Table(
+    "forecast_submission",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("person_id", Integer, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("submitted_at", DateTime, nullable=False),
+    Column("commit_amount", Money, nullable=False),
+    Column("best_case_amount", Money, nullable=False),
+    Column("note", String),
+    Column("is_override", Boolean, nullable=False, default=False),
+)
+
+# Facts about the warehouse itself: where its data came from, the "today" a demo was generated for,
+# and whether opportunity history and quotas exist (views that need them say so instead of zeros).
+warehouse_info = Table(
+    "warehouse_info",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", String),
+)

@@ -1,0 +1,73 @@
+"""Shared fixtures: a seeded demo warehouse (built once per session) and empty tiny warehouses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from spm_core import schema
+from spm_core.db import create_schema, insert_frame, make_engine, read_frame
+from spm_core.demo import DemoSpec, build_demo
+
+DEMO_SPEC = DemoSpec(opportunities=3000, activities=9000, seed=7, as_of=date(2026, 11, 23))
+DEMO_TABLES = ("opportunity", "person", "quota", "activity", "stage", "team", "product", "region", "segment")
+
+
+@pytest.fixture(scope="session")
+def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A read-write engine on a demo warehouse in a temporary DuckDB file (seed 7, today 2026-11-23)."""
+    path = tmp_path_factory.mktemp("demo_warehouse") / "demo.duckdb"
+    engine = make_engine(f"duckdb:///{path}")
+    build_demo(engine, DEMO_SPEC)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_frames(demo_engine: Engine) -> dict[str, pd.DataFrame]:
+    """The demo warehouse's tables as plain DataFrames, read with a bare `select *` (no KPI code)."""
+    return {name: read_frame(demo_engine, sa.select(schema.metadata.tables[name])) for name in DEMO_TABLES}
+
+
+Rows = Sequence[Mapping[str, object]] | pd.DataFrame | pa.Table
+
+
+def _as_frame(rows: Rows) -> pd.DataFrame | pa.Table:
+    if isinstance(rows, pd.DataFrame | pa.Table):
+        return rows
+    return pa.Table.from_pylist([dict(r) for r in rows])
+
+
+@pytest.fixture
+def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
+    """A factory: `tiny_engine(person=[...], opportunity=[...], ...)` gives an engine on a new DuckDB file
+    in tmp_path holding the empty schema plus exactly the rows given (lists of dicts with the same keys,
+    DataFrames or Arrow tables), inserted with insert_frame in one transaction. With no arguments the
+    warehouse is empty; a test may also insert rows itself with insert_frame inside engine.begin()."""
+    engines: list[Engine] = []
+
+    def make(**tables: Rows) -> Engine:
+        unknown = set(tables) - set(schema.metadata.tables)
+        if unknown:
+            raise ValueError(f"no table(s) {sorted(unknown)} in the schema")
+        engine = make_engine(f"duckdb:///{tmp_path / f'tiny_{len(engines)}.duckdb'}")
+        engines.append(engine)
+        create_schema(engine)
+        with engine.begin() as conn:
+            for name, rows in tables.items():
+                if len(rows):
+                    insert_frame(conn, schema.metadata.tables[name], _as_frame(rows))
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+# Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url).
+pytest_plugins = ["apptest_support"]
