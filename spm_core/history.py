@@ -1,0 +1,300 @@
+"""KPIs that need opportunity history: pipeline change, stage conversion, stalled, slipped,
+overdue deals and forecast accuracy (definitions in kpis.HISTORY_KPIS).
+
+History rows hold the whole state after each change with the date the next change replaced it, so
+"the pipeline as it stood on day d" is a range filter (see schema.opportunity_history).
+A warehouse without history (e.g. an import of a CRM export) raises NeedsHistory, which views show
+as "needs history", never as zeros.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .db import get_info, read_frame
+from .deals import deal_columns, with_deal_labels
+from .filters import Filters, Period, Scope
+from .people import people_in_view
+from .schema import opportunity, opportunity_history, stage
+
+o = opportunity.c
+h = opportunity_history.c
+STALLED_FALLBACK_DAYS = 30
+
+
+class NeedsHistory(LookupError):
+    """The warehouse has no opportunity history, so this view cannot be computed."""
+
+
+def require_history(engine: Engine) -> None:
+    if get_info(engine).get("has_history") != "true":
+        raise NeedsHistory(
+            "This view needs opportunity history (stage, amount and close-date changes), which this warehouse does not have."
+        )
+
+
+def _deals_in_view(filters: Filters, scope: Scope) -> list[sa.ColumnElement]:
+    conditions = []
+    people = people_in_view(filters, scope)
+    if people is not None:
+        conditions.append(o.owner_id.in_(people))
+    if filters.products:
+        conditions.append(o.product_id.in_(sorted(filters.products)))
+    return conditions
+
+
+def snapshot(day: date, name: str, candidates: sa.Select) -> sa.Subquery:
+    """Each candidate deal's state at the end of `day` (deals not yet created are absent)."""
+    stmt = sa.select(h.opportunity_id, h.stage, h.amount, h.close_date, h.is_closed, h.is_won, h.forecast_category).where(
+        h.changed_at <= day, sa.or_(h.valid_to.is_(None), h.valid_to > day), h.opportunity_id.in_(candidates)
+    )
+    return stmt.subquery(name)
+
+
+def pipeline_change(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """The waterfall from the open pipeline at the period's start to the open pipeline now (or at the
+    period's end once over): one row per step with its signed amount and number of deals."""
+    require_history(engine)
+    period, as_of = filters.period, as_of or date.today()
+    end_day = min(as_of, period.end)
+    candidates = sa.select(o.id).where(
+        *_deals_in_view(filters, scope or Scope.everyone()),
+        o.created_date <= end_day,
+        sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
+    )
+    s = snapshot(period.start - timedelta(days=1), "at_start", candidates)
+    e = snapshot(end_day, "at_end", candidates)
+    created = sa.select(o.id, o.created_date).where(o.id.in_(candidates)).subquery("created")
+
+    def in_pipeline(x):
+        return sa.and_(sa.not_(x.c.is_closed), x.c.close_date.between(period.start, period.end))
+
+    in_s, in_e = (
+        sa.and_(s.c.opportunity_id.is_not(None), in_pipeline(s)),
+        sa.and_(e.c.opportunity_id.is_not(None), in_pipeline(e)),
+    )
+    closed_in = sa.and_(e.c.is_closed, e.c.close_date.between(period.start, end_day))
+    won_in, lost_in = sa.and_(closed_in, e.c.is_won), sa.and_(closed_in, sa.not_(e.c.is_won))
+    entered = sa.and_(sa.not_(sa.func.coalesce(in_s, False)), sa.or_(in_e, closed_in))
+    is_new = sa.or_(s.c.opportunity_id.is_(None), created.c.created_date >= period.start)
+    a_s, a_e = sa.func.coalesce(s.c.amount, 0), sa.func.coalesce(e.c.amount, 0)
+    steps = [
+        ("Open at start", in_s, a_s),
+        ("Created", sa.and_(entered, is_new), a_e),
+        ("Pulled in", sa.and_(entered, sa.not_(is_new)), a_e),
+        ("Pushed out", sa.and_(in_s, sa.not_(in_e), sa.not_(won_in), sa.not_(lost_in)), -a_e),
+        ("Won", sa.and_(sa.or_(in_s, entered), won_in), -a_e),
+        ("Lost", sa.and_(sa.or_(in_s, entered), lost_in), -a_e),
+        ("Amount changes", sa.and_(in_s, a_e != a_s), a_e - a_s),
+        ("Open now" if end_day == as_of and as_of <= period.end else "Open at end", in_e, a_e),
+    ]
+    joined = s.join(e, s.c.opportunity_id == e.c.opportunity_id, full=True)
+    deal_id = sa.func.coalesce(s.c.opportunity_id, e.c.opportunity_id)
+    joined = joined.outerjoin(created, created.c.id == deal_id)
+    columns = []
+    for i, (_, condition, value) in enumerate(steps):
+        condition = sa.func.coalesce(condition, False)
+        columns += [
+            sa.func.sum(sa.case((condition, value), else_=0)).label(f"a{i}"),
+            sa.func.count(sa.case((condition, 1))).label(f"n{i}"),
+        ]
+    row = read_frame(engine, sa.select(*columns).select_from(joined)).iloc[0]
+    return pd.DataFrame(
+        {
+            "step": [name for name, _, _ in steps],
+            "amount": [float(row[f"a{i}"] or 0) for i in range(len(steps))],
+            "deals": [int(row[f"n{i}"] or 0) for i in range(len(steps))],
+        }
+    )
+
+
+def _stage_entries(candidates: sa.Select) -> sa.Subquery:
+    """When each candidate deal first entered each stage it reached."""
+    return (
+        sa.select(h.opportunity_id, stage.c.position, stage.c.is_won, sa.func.min(h.changed_at).label("entered"))
+        .select_from(opportunity_history.join(stage, stage.c.name == h.stage))
+        .where(h.opportunity_id.in_(candidates))
+        .group_by(h.opportunity_id, stage.c.position, stage.c.is_won)
+        .subquery("entries")
+    )
+
+
+def stage_conversion(engine: Engine, filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
+    """Per open stage: deals that entered it in the period, how many later reached the next stage or
+    Closed Won, and that share."""
+    require_history(engine)
+    period = filters.period
+    candidates = sa.select(o.id).where(
+        *_deals_in_view(filters, scope or Scope.everyone()),
+        o.created_date <= period.end,
+        sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
+    )
+    entries = _stage_entries(candidates)
+    later = entries.alias("later")
+    advanced = sa.exists().where(
+        later.c.opportunity_id == entries.c.opportunity_id,
+        sa.or_(later.c.position == entries.c.position + 1, later.c.is_won),
+        later.c.position > entries.c.position,
+        later.c.entered >= entries.c.entered,
+    )
+    stmt = (
+        sa.select(
+            stage.c.name.label("stage"),
+            stage.c.position,
+            sa.func.count(entries.c.opportunity_id).label("reached"),
+            sa.func.count(sa.case((advanced, 1))).label("advanced"),
+        )
+        .select_from(
+            stage.outerjoin(
+                entries, sa.and_(entries.c.position == stage.c.position, entries.c.entered.between(period.start, period.end))
+            )
+        )
+        .where(sa.not_(stage.c.is_closed))
+        .group_by(stage.c.name, stage.c.position)
+        .order_by(stage.c.position)
+    )
+    frame = read_frame(engine, stmt)
+    frame["conversion"] = frame["advanced"] / frame["reached"].where(frame["reached"] > 0)
+    return frame
+
+
+def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """Median days spent in each open stage, over stints that ended in the year before as_of."""
+    require_history(engine)
+    as_of = as_of or date.today()
+    year_ago = as_of - timedelta(days=365)
+    candidates = sa.select(o.id).where(
+        *_deals_in_view(filters, scope or Scope.everyone()), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago)
+    )
+    entries = _stage_entries(candidates)
+    left = sa.func.lead(entries.c.entered).over(partition_by=entries.c.opportunity_id, order_by=entries.c.entered)
+    stints = sa.select(entries.c.position, entries.c.entered, left.label("left")).subquery("stints")
+    stmt = (
+        sa.select(
+            stints.c.position, sa.func.percentile_cont(0.5).within_group(stints.c.left - stints.c.entered).label("median_days")
+        )
+        .where(stints.c.left.between(year_ago, as_of))
+        .group_by(stints.c.position)
+    )
+    return read_frame(engine, stmt)
+
+
+def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """Open deals (expected to close in the period) with no stage change for more than twice the
+    median time in their stage, or 30 days when that median is unknown."""
+    as_of = as_of or date.today()
+    scope = scope or Scope.everyone()
+    medians = median_days_in_stage(engine, filters, scope, as_of)
+    limit_by_position = {int(p): 2 * float(d) for p, d in zip(medians["position"], medians["median_days"], strict=True)}
+    current = stage.alias("current_stage")
+    in_stage_since = sa.select(sa.func.max(h.changed_at)).where(h.opportunity_id == o.id, h.stage != o.stage).scalar_subquery()
+    open_in_period = [
+        sa.not_(o.is_closed),
+        o.close_date.between(filters.period.start, filters.period.end),
+        *_deals_in_view(filters, scope),
+    ]
+    first_seen = sa.select(sa.func.min(h.changed_at)).where(h.opportunity_id == o.id, h.stage == o.stage).scalar_subquery()
+    since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
+    threshold = sa.case(*[(current.c.position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
+    days_in_stage = sa.literal(as_of) - since
+    stmt = (
+        with_deal_labels(
+            sa.select(
+                *deal_columns(),
+                since.label("in_stage_since"),
+                days_in_stage.label("days_in_stage"),
+                threshold.label("stalled_after_days"),
+            )
+        )
+        .join(current, current.c.name == o.stage)
+        .where(*open_in_period, days_in_stage > threshold)
+        .order_by(days_in_stage.desc(), o.id)
+    )
+    return read_frame(engine, stmt)
+
+
+def slipped_deals(engine: Engine, filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
+    """Deals open in the period's pipeline at its start whose expected close date is now after its end."""
+    require_history(engine)
+    period = filters.period
+    candidates = sa.select(o.id).where(*_deals_in_view(filters, scope or Scope.everyone()), o.close_date > period.end)
+    s = snapshot(period.start - timedelta(days=1), "at_start", candidates)
+    stmt = (
+        with_deal_labels(sa.select(*deal_columns(), s.c.close_date.label("close_date_at_start")))
+        .join(s, s.c.opportunity_id == o.id)
+        .where(sa.not_(s.c.is_closed), s.c.close_date.between(period.start, period.end), o.close_date > period.end)
+        .order_by(o.amount.desc(), o.id)
+    )
+    return read_frame(engine, stmt)
+
+
+def overdue_deals(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """Open deals expected to close in the period whose expected close date is already past."""
+    as_of = as_of or date.today()
+    stmt = (
+        with_deal_labels(sa.select(*deal_columns()))
+        .where(
+            sa.not_(o.is_closed),
+            o.close_date.between(filters.period.start, filters.period.end),
+            o.close_date < as_of,
+            *_deals_in_view(filters, scope or Scope.everyone()),
+        )
+        .order_by(o.close_date, o.id)
+    )
+    return read_frame(engine, stmt)
+
+
+def forecast_accuracy(
+    engine: Engine, filters: Filters, periods: list[Period], week: int, scope: Scope | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """For each past period: the forecast (closed + commit) as history stood at week `week` of the
+    period, the actual bookings, and accuracy = 1 - |forecast - actual| / actual (None when actual is 0)."""
+    require_history(engine)
+    as_of = as_of or date.today()
+    scope = scope or Scope.everyone()
+    rows = []
+    for period in periods:
+        day = min(period.start + timedelta(days=7 * week), period.end)
+        if day > as_of:
+            continue
+        scoped = filters.with_period(period)
+        candidates = sa.select(o.id).where(
+            *_deals_in_view(scoped, scope), o.created_date <= day, sa.or_(sa.not_(o.is_closed), o.close_date >= period.start)
+        )
+        snap = snapshot(day, "at_week", candidates)
+        in_period = snap.c.close_date.between(period.start, period.end)
+        forecast = sa.func.coalesce(
+            sa.func.sum(
+                sa.case(
+                    (sa.and_(in_period, snap.c.is_won), snap.c.amount),
+                    (sa.and_(in_period, sa.not_(snap.c.is_closed), snap.c.forecast_category == "Commit"), snap.c.amount),
+                    else_=0,
+                )
+            ),
+            0,
+        )
+        actual = (
+            sa.select(sa.func.coalesce(sa.func.sum(o.amount), 0))
+            .where(o.is_won, o.close_date.between(period.start, period.end), *_deals_in_view(scoped, scope))
+            .scalar_subquery()
+        )
+        got = read_frame(engine, sa.select(forecast.label("forecast"), actual.label("actual")).select_from(snap)).iloc[0]
+        f, a = float(got["forecast"]), float(got["actual"])
+        rows.append(
+            {
+                "period_start": period.start,
+                "period_end": period.end,
+                "snapshot_date": day,
+                "forecast": f,
+                "actual": a,
+                "complete": period.end < as_of,
+                "accuracy": (1 - abs(f - a) / a) if a else None,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["period_start", "period_end", "snapshot_date", "forecast", "actual", "complete", "accuracy"]
+    )

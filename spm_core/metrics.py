@@ -1,0 +1,181 @@
+"""Compile KPIs + filters + scope + grouping into one SQLAlchemy Core query, and run it.
+
+    query(engine, ["bookings", "attainment"], filters, scope, by=["team"])
+
+Each (fact, time rule) pair becomes one grouped scan with conditional aggregates; several pairs are
+stacked with UNION ALL and folded by the grouping keys, so a page's whole KPI strip is one
+statement. The people filters and the viewer's scope are one predicate on the fact's person column
+(people.py), applied to every scan: no KPI can be computed outside the viewer's scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .db import read_frame
+from .filters import Filters, Scope
+from .kpis import CATALOGUE, KPI, kpi
+from .model import DIMENSIONS, MEASURES, PERSON_DIMENSIONS, Measure
+from .people import people_in_view
+from .schema import person, stage
+
+
+def fact_filters(measure: Measure, filters: Filters, people: sa.Select | None) -> list[sa.ColumnElement]:
+    """Period (by the measure's time rule), people in view (filters + scope, from people_in_view),
+    and product where it applies."""
+    conditions = [measure.date_col.between(filters.period.start, filters.period.end)]
+    if people is not None:
+        conditions.append(measure.fact.person_col.in_(people))
+    if filters.products and measure.fact.product_col is not None:
+        conditions.append(measure.fact.product_col.in_(sorted(filters.products)))
+    return conditions
+
+
+def _block(
+    measures: Sequence[Measure], all_measures: Sequence[str], filters: Filters, people: sa.Select | None, by: Sequence[str]
+) -> sa.Select:
+    """One grouped scan of a fact for measures sharing a time rule; other measures' columns are NULL."""
+    first = measures[0]
+    keys = []
+    for name in by:
+        key = DIMENSIONS[name].key(first)
+        if key is None:
+            raise ValueError(f"{first.fact.name} cannot be grouped by {name}")
+        keys.append(key.label(name))
+    source: sa.FromClause = first.fact.table
+    if any(name in PERSON_DIMENSIONS for name in by):
+        source = source.join(person, first.fact.person_col == person.c.id)
+    if any(m.needs_stage for m in measures):
+        source = source.outerjoin(stage, first.fact.table.c.stage == stage.c.name)
+    mine = {m.name: m for m in measures}
+    columns = [(mine[name].expression() if name in mine else sa.cast(sa.null(), sa.Double)).label(name) for name in all_measures]
+    stmt = sa.select(*keys, *columns).select_from(source).where(*fact_filters(first, filters, people))
+    return stmt.group_by(*keys) if keys else stmt
+
+
+def _measures_for(kpis: Iterable[KPI]) -> list[str]:
+    names: list[str] = []
+    for k in kpis:
+        names += [m for m in k.measures if m not in names]
+    return names
+
+
+def _aggregated(measure_names: Sequence[str], filters: Filters, scope: Scope, by: Sequence[str]) -> sa.Subquery:
+    """All measures grouped by `by`: one row per group, one column per measure."""
+    for name in by:
+        if name not in DIMENSIONS:
+            raise ValueError(f"Unknown dimension {name!r}; known: {', '.join(DIMENSIONS)}")
+    groups: dict[tuple[str, str], list[Measure]] = {}
+    for name in measure_names:
+        m = MEASURES[name]
+        groups.setdefault((m.fact.name, m.date_col.name), []).append(m)
+    for (fact, _), measures in groups.items():
+        for name in by:
+            if DIMENSIONS[name].key(measures[0]) is None:
+                raise ValueError(f"{', '.join(m.name for m in measures)} ({fact}) cannot be grouped by {name}")
+    people = people_in_view(filters, scope)
+    blocks = [_block(ms, measure_names, filters, people, by) for ms in groups.values()]
+    if len(blocks) == 1:
+        return blocks[0].subquery("measures")
+    stacked = sa.union_all(*blocks).subquery("stacked")
+    folded = sa.select(*(stacked.c[d] for d in by), *(sa.func.max(stacked.c[m]).label(m) for m in measure_names))
+    return (folded.group_by(*(stacked.c[d] for d in by)) if by else folded).subquery("measures")
+
+
+def _measure_column(agg: sa.Subquery):
+    def column(name: str) -> sa.ColumnElement:
+        c = agg.c[name]
+        return sa.func.coalesce(c, 0) if MEASURES[name].additive else c
+
+    return column
+
+
+def _labelled(agg: sa.Subquery, by: Sequence[str], values: list[sa.ColumnElement]) -> sa.Select:
+    """Select grouping keys with their display labels (names of reps, teams, ...) and the values."""
+    columns: list[sa.ColumnElement] = []
+    source: sa.FromClause = agg
+    for name in by:
+        dim = DIMENSIONS[name]
+        if dim.label_table is None:
+            columns.append(agg.c[name])
+            continue
+        label = dim.label_table.alias(f"{name}_label")
+        source = source.outerjoin(label, label.c.id == agg.c[name])
+        columns += [agg.c[name].label(f"{name}_id"), label.c[dim.label_column].label(name)]
+    order = [c for c in columns if c.name in by] or None
+    stmt = sa.select(*columns, *values).select_from(source)
+    return stmt.order_by(*order) if order else stmt
+
+
+def compile_query(
+    kpis: Sequence[str], filters: Filters, scope: Scope, by: Sequence[str] = (), as_of: date | None = None
+) -> sa.Select:
+    """The Core statement for KPIs that roll up by sum (all but the reps-share ones)."""
+    chosen = [kpi(n) for n in kpis]
+    if any(k.reps_share for k in chosen):
+        raise ValueError("compile_query takes additive KPIs; use query() for reps-share KPIs")
+    agg = _aggregated(_measures_for(chosen), filters, scope, by)
+    elapsed = sa.literal(filters.period.elapsed_fraction(as_of or date.today()), sa.Double)
+    return _labelled(agg, by, [k.formula(_measure_column(agg), elapsed).label(k.name) for k in chosen])
+
+
+def compile_reps_share(k: KPI, filters: Filters, scope: Scope, by: Sequence[str] = (), as_of: date | None = None) -> sa.Select:
+    """Share of reps (with a quota) whose per-rep value is >= 1 (e.g. attainment >= 100 %)."""
+    inner_by = [*by, "rep"] if "rep" not in by else list(by)
+    agg = _aggregated(list(k.measures), filters, scope, inner_by)
+    elapsed = sa.literal(filters.period.elapsed_fraction(as_of or date.today()), sa.Double)
+    per_rep = sa.select(
+        *(agg.c[d] for d in by),
+        k.formula(_measure_column(agg), elapsed).label("value"),
+        sa.func.coalesce(agg.c.quota_amount, 0).label("quota"),
+    ).subquery("per_rep")
+    has_quota = per_rep.c.quota > 0
+    share = sa.func.count(sa.case((sa.and_(has_quota, per_rep.c.value >= 1.0), 1)))
+    rollup = sa.select(
+        *(per_rep.c[d] for d in by),
+        (sa.cast(share, sa.Double) / sa.func.nullif(sa.func.count(sa.case((has_quota, 1))), 0)).label("v"),
+    )
+    rollup = (rollup.group_by(*(per_rep.c[d] for d in by)) if by else rollup).subquery("shares")
+    return _labelled(rollup, by, [rollup.c.v.label(k.name)])
+
+
+def query(
+    engine: Engine | sa.Connection,
+    kpis: Sequence[str],
+    filters: Filters,
+    scope: Scope | None = None,
+    by: Sequence[str] = (),
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """KPIs as a DataFrame: one row per group (one row in all when `by` is empty), one column per KPI.
+
+    Groups are labelled `<dim>_id` and `<dim>` (its name); month/quarter/year give a date column.
+    """
+    scope = scope or Scope.everyone()
+    additive = [n for n in kpis if not kpi(n).reps_share]
+    frames = []
+    if additive:
+        frames.append(read_frame(engine, compile_query(additive, filters, scope, by, as_of)))
+    for name in kpis:
+        if kpi(name).reps_share:
+            frames.append(read_frame(engine, compile_reps_share(kpi(name), filters, scope, by, as_of)))
+    frame = frames[0]
+    keys = [c for c in frame.columns if c not in CATALOGUE]
+    for extra in frames[1:]:
+        frame = frame.merge(extra, on=keys, how="outer") if keys else pd.concat([frame, extra], axis=1)
+    frame = frame[[*keys, *kpis]]
+    counts = [n for n in kpis if kpi(n).unit == "count"]
+    if counts:  # a group missing from one of the merged frames has none of those things: 0
+        frame[counts] = frame[counts].fillna(0).astype("int64")
+    return frame
+
+
+def sql_text(stmt: sa.Select, engine: Engine) -> str:
+    """The statement as SQL for this warehouse, with bound parameters inlined: the
+    "how is this computed?" view. Never executed in this form."""
+    return str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))

@@ -1,0 +1,58 @@
+"""Who is in view: the viewer's scope and the people filters, as one SQL predicate on person ids.
+
+Every fact (deals, quotas, activities) belongs to a person, so this single predicate is what makes
+row-level security and the team/segment/region/manager/rep filters apply to every query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from .filters import Filters, Scope
+from .schema import person
+
+
+def subtree_ids(roots: Iterable[int], name: str = "subtree") -> sa.Select:
+    """Ids of the roots and everyone below them, at any depth. UNION (not UNION ALL) stops a
+    manager loop in bad data from recursing forever."""
+    root = person.alias(f"{name}_root")
+    tree = sa.select(root.c.id).where(root.c.id.in_(sorted(roots))).cte(name, recursive=True)
+    child = person.alias(f"{name}_child")
+    tree = tree.union(sa.select(child.c.id).join(tree, child.c.manager_id == tree.c.id))
+    return sa.select(tree.c.id)
+
+
+def people_in_view(filters: Filters | None, scope: Scope) -> sa.Select | None:
+    """A select of the ids of the people in scope and passing the people filters, or None when nothing
+    limits them (everyone in view, no people filter). Build it once per statement: its CTEs must
+    not be duplicated."""
+    if scope.is_everyone and (filters is None or not filters.people_filtered):
+        return None
+    p = person.alias("in_view")  # an alias, so the subquery never correlates with an outer person
+    conditions: list[sa.ColumnElement] = []
+    if not scope.is_everyone:
+        ids = sorted(scope.person_ids or ())
+        conditions.append(p.c.id.in_(subtree_ids(ids, "scope_tree")) if scope.include_subtree else p.c.id.in_(ids))
+    if filters is not None:
+        conditions += [
+            column.in_(sorted(values))
+            for column, values in (
+                (p.c.team_id, filters.teams),
+                (p.c.segment_id, filters.segments),
+                (p.c.region_id, filters.regions),
+                (p.c.id, filters.reps),
+            )
+            if values
+        ]
+        if filters.managers:
+            conditions.append(p.c.id.in_(subtree_ids(filters.managers, "manager_tree")))
+    return sa.select(p.c.id).where(*conditions)
+
+
+def visible_people(filters: Filters | None, scope: Scope) -> sa.Select:
+    """The person rows in view (id, name, role, team, manager, segment, region, hire date)."""
+    ids = people_in_view(filters, scope)
+    stmt = sa.select(person).order_by(person.c.name)
+    return stmt if ids is None else stmt.where(person.c.id.in_(ids))
