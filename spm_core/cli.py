@@ -1,0 +1,252 @@
+"""Command line: create a warehouse, load data, print KPIs, benchmark.
+
+Every command takes --url (default: $SPM_WAREHOUSE_URL or the embedded data/spm.duckdb).
+Errors are one clear line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .config import warehouse_url
+from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
+from .filters import PERIOD_NAMES, Filters, Period
+from .kpis import CATALOGUE
+from .metrics import query
+from .model import DIMENSIONS
+from .schema import metadata
+from .users import ROLES, UserError, UserStore, create_demo_users
+
+_opened: list[Engine] = []
+
+
+def open_engine(url: str | None, read_only: bool = False) -> Engine:
+    """An engine closed when the command ends (DuckDB will not open one file read-only and
+    read-write at once in one process)."""
+    engine = make_engine(url, read_only=read_only)
+    _opened.append(engine)
+    return engine
+
+
+def close_engines() -> None:
+    while _opened:
+        _opened.pop().dispose()
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m spm_core", description="SPM warehouse and metrics from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create the warehouse schema, optionally with demo data")
+    init.add_argument("--url", help="warehouse URL (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
+    init.add_argument("--demo", action="store_true", help="fill it with generated demo data")
+    init.add_argument("--opportunities", type=_positive, default=100_000, help="demo scale (default 100000)")
+    init.add_argument("--activities", type=_positive, help="demo activities (default 5 per opportunity)")
+    init.add_argument("--seed", type=int, default=42, help="demo random seed (default 42)")
+    init.add_argument("--as-of", type=_date, default=None, help="the demo's 'today' (default: today)")
+    init.add_argument("--force", action="store_true", help="replace a warehouse that already has data")
+
+    maven = sub.add_parser("load-maven", help="replace the warehouse's data with the Maven CRM sample dataset")
+    maven.add_argument("directory", type=Path, help="folder with sales_pipeline.csv, accounts.csv, products.csv, sales_teams.csv")
+    maven.add_argument("--url")
+    maven.add_argument("--force", action="store_true", help="replace a warehouse that already has data")
+
+    info = sub.add_parser("info", help="where the warehouse is, what it holds")
+    info.add_argument("--url")
+
+    kpi = sub.add_parser("kpi", help="print KPIs for a period, optionally grouped")
+    kpi.add_argument("names", nargs="+", choices=sorted(CATALOGUE), metavar="KPI", help=f"one or more of: {', '.join(CATALOGUE)}")
+    kpi.add_argument("--period", choices=PERIOD_NAMES, default="this_quarter")
+    kpi.add_argument("--from", dest="start", type=_date, help="custom period start (with --to)")
+    kpi.add_argument("--to", dest="end", type=_date, help="custom period end (with --from)")
+    kpi.add_argument(
+        "--by", nargs="*", default=[], choices=sorted(DIMENSIONS), metavar="DIM", help=f"group by: {', '.join(DIMENSIONS)}"
+    )
+    kpi.add_argument("--as-of", type=_date, default=None, help="'today' for pacing (default: the demo's as-of date, else today)")
+    kpi.add_argument("--url")
+
+    users = sub.add_parser("users", help="list, add, reset passwords, change roles, remove app users")
+    users.add_argument("--file", help="users file (default: $SPM_USERS_FILE or data/users.yaml)")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    users_sub.add_parser("list", help="list users")
+    add = users_sub.add_parser("add", help="add a user")
+    add.add_argument("username")
+    add.add_argument("--name", default="")
+    add.add_argument("--email", default="")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--person", type=int, help="linked person id (required for managers and reps)")
+    add.add_argument("--password", help="the password (asked for when left out)")
+    reset = users_sub.add_parser("reset-password", help="set a new password (also unlocks the account)")
+    reset.add_argument("username")
+    reset.add_argument("--password", help="the new password (asked for when left out)")
+    role = users_sub.add_parser("set-role", help="change a user's role and linked person")
+    role.add_argument("username")
+    role.add_argument("--role", choices=ROLES, required=True)
+    role.add_argument("--person", type=int)
+    remove = users_sub.add_parser("remove", help="remove a user")
+    remove.add_argument("username")
+
+    bench = sub.add_parser("bench", help="time every KPI query through the metrics layer and as raw DuckDB SQL")
+    bench.add_argument(
+        "--path", type=Path, default=Path("/tmp/spm_bench.duckdb"), help="warehouse file to build (default /tmp/spm_bench.duckdb)"
+    )
+    bench.add_argument("--opportunities", type=_positive, default=10_000_000)
+    bench.add_argument("--activities", type=_positive, default=50_000_000)
+    bench.add_argument("--repeat", type=_positive, default=5)
+    bench.add_argument("--reuse", action="store_true", help="reuse the file at --path if it exists")
+    return parser
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .demo import DemoSpec, build_demo
+
+    engine = open_engine(args.url)
+    if has_schema(engine) and not args.force and _has_rows(engine):
+        raise WarehouseError(f"{warehouse_url(args.url)} already holds data; add --force to replace it.")
+    if args.demo:
+        spec = DemoSpec(
+            opportunities=args.opportunities, activities=args.activities, seed=args.seed, as_of=args.as_of or date.today()
+        )
+        started = time.perf_counter()
+        rows = build_demo(engine, spec)
+        print(f"Demo warehouse at {warehouse_url(args.url)} in {time.perf_counter() - started:.1f} s:")
+        for table, count in rows.items():
+            print(f"  {table:<22}{count:>14,}")
+        created = create_demo_users(engine)
+        if created:
+            print(f"Demo sign-ins (demo data only; in {UserStore().path}):")
+            for username, role, password in created:
+                print(f"  {username:<10} {role:<8} {password}")
+    else:
+        drop_schema(engine)
+        create_schema(engine)
+        print(f"Empty warehouse created at {warehouse_url(args.url)}.")
+    return 0
+
+
+def _has_rows(engine) -> bool:
+    return bool(read_frame(engine, sa.select(sa.func.count()).select_from(metadata.tables["opportunity"])).iloc[0, 0])
+
+
+def cmd_load_maven(args: argparse.Namespace) -> int:
+    from .loaders.maven import load_maven
+
+    engine = open_engine(args.url)
+    if has_schema(engine) and not args.force and _has_rows(engine):
+        raise WarehouseError(f"{warehouse_url(args.url)} already holds data; add --force to replace it.")
+    report = load_maven(engine, args.directory)
+    print(f"Loaded the Maven CRM dataset into {warehouse_url(args.url)}:")
+    print(report)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    engine = open_engine(args.url, read_only=True)
+    print(f"Warehouse: {warehouse_url(args.url)}")
+    if not has_schema(engine):
+        print("No SPM tables yet: run `python -m spm_core init --demo`.")
+        return 0
+    for key, value in sorted(get_info(engine).items()):
+        print(f"  {key:<22}{value}")
+    for table in metadata.sorted_tables:
+        count = read_frame(engine, sa.select(sa.func.count()).select_from(table)).iloc[0, 0]
+        print(f"  {table.name:<22}{count:>14,}")
+    return 0
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    engine = open_engine(args.url, read_only=True)
+    if not has_schema(engine):
+        raise WarehouseError("No SPM tables yet: run `python -m spm_core init --demo`.")
+    as_of = args.as_of or _info_date(engine) or date.today()
+    if (args.start is None) != (args.end is None):
+        raise WarehouseError("--from and --to go together.")
+    period = Period(args.start, args.end) if args.start else Period.named(args.period, as_of)
+    frame = query(engine, args.names, Filters(period), by=args.by, as_of=as_of)
+    print(f"{period.start} .. {period.end} (as of {as_of})")
+    print(frame.to_string(index=False))
+    return 0
+
+
+def _info_date(engine) -> date | None:
+    value = get_info(engine).get("as_of")
+    return date.fromisoformat(value) if value else None
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    run_bench(args.path, opportunities=args.opportunities, activities=args.activities, repeat=args.repeat, reuse=args.reuse)
+    return 0
+
+
+def _password(given: str | None) -> str:
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError("No password given: pass --password, or run in a terminal to be asked.")
+    first, second = getpass.getpass("Password: "), getpass.getpass("Again: ")
+    if first != second:
+        raise UserError("The two passwords differ.")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    store = UserStore(args.file)
+    if args.action == "list":
+        for u in store.users():
+            print(f"{u.username:<20}{u.role:<9}{u.person_id if u.person_id is not None else '-':<8}{u.name}")
+    elif args.action == "add":
+        u = store.add(args.username, args.name, args.email, _password(args.password), args.role, args.person)
+        print(f"Added {u.username} ({u.role}).")
+    elif args.action == "reset-password":
+        print(f"New password set for {store.reset_password(args.username, _password(args.password)).username}.")
+    elif args.action == "set-role":
+        u = store.set_role(args.username, args.role, args.person)
+        print(f"{u.username} is now {u.role}.")
+    elif args.action == "remove":
+        store.remove(args.username)
+        print(f"Removed {args.username}.")
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "load-maven": cmd_load_maven, "info": cmd_info, "kpi": cmd_kpi, "bench": cmd_bench, "users": cmd_users}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (WarehouseError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"error: the warehouse refused the request: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        close_engines()

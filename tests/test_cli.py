@@ -1,0 +1,79 @@
+"""`python -m spm_core`: helpful output, clear errors, never a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spm_core.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "spm_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_help_lists_every_command():
+    out = run("--help")
+    assert out.returncode == 0
+    for command in ("init", "load-maven", "info", "kpi", "bench"):
+        assert command in out.stdout
+
+
+def test_init_demo_then_kpi_by_team(tmp_path, capsys):
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    assert main(["init", "--url", url, "--demo", "--opportunities", "3000", "--as-of", "2026-11-23"]) == 0
+    assert "opportunities" in capsys.readouterr().out
+    assert main(["kpi", "bookings", "attainment", "--by", "team", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert "2026-10-01 .. 2026-12-31 (as of 2026-11-23)" in out and "attainment" in out
+
+
+def test_init_refuses_to_overwrite_data_without_force(tmp_path, capsys):
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    main(["init", "--url", url, "--demo", "--opportunities", "500"])
+    capsys.readouterr()
+    assert main(["init", "--url", url]) == 2
+    assert "add --force" in capsys.readouterr().err
+    assert main(["init", "--url", url, "--force"]) == 0
+
+
+def test_bad_url_is_one_clear_line():
+    out = run("info", "--url", "not a url")
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: Not a valid warehouse URL") and "Traceback" not in out.stderr
+
+
+def test_kpi_on_a_missing_warehouse_says_what_to_do(tmp_path):
+    out = run("kpi", "bookings", "--url", f"duckdb:///{tmp_path}/missing.duckdb")
+    assert out.returncode == 2 and "init --demo" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bad_scale_and_bad_date_are_rejected_by_the_parser():
+    assert "must be at least 1" in run("init", "--demo", "--opportunities", "0").stderr
+    assert "not a date" in run("init", "--demo", "--as-of", "23/11/2026").stderr
+
+
+def test_from_without_to_is_an_error(tmp_path, capsys):
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    main(["init", "--url", url, "--demo", "--opportunities", "500"])
+    assert main(["kpi", "bookings", "--from", "2026-01-01", "--url", url]) == 2
+    assert "--from and --to go together" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not MAVEN.exists(), reason="the shared Maven dataset is not beside this checkout")
+def test_load_maven_then_info(tmp_path, capsys):
+    url = f"duckdb:///{tmp_path}/m.duckdb"
+    assert main(["load-maven", str(MAVEN), "--url", url]) == 0
+    capsys.readouterr()
+    assert main(["info", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert "maven_crm" in out and "8,800" in out
+
+
+def test_load_maven_from_a_wrong_folder_is_a_clear_error(tmp_path, capsys):
+    assert main(["load-maven", str(tmp_path), "--url", f"duckdb:///{tmp_path}/m.duckdb"]) == 2
+    assert "error:" in capsys.readouterr().err
