@@ -1,0 +1,50 @@
+"""The SPM dashboard: the router and picture frame.
+
+Opens the warehouse (creating the embedded demo one on first start), signs the user in, decides
+from the role which pages exist and what the user may see (their scope, enforced in spm_core on
+every query), draws the filter bar every page shares, and runs the chosen page.
+"""
+
+import streamlit as st
+
+from spm_core.db import WarehouseError
+from spm_core.users import viewer_scope
+from ui import warehouse
+from ui.auth import sign_in
+from ui.context import PageContext, set_context
+from ui.filters import filter_bar
+
+st.set_page_config(page_title="SPM dashboard", page_icon="📈", layout="wide")
+
+try:
+    wh = warehouse.current()
+except WarehouseError as exc:
+    st.error(f"The warehouse cannot be opened. {exc}")
+    st.stop()
+
+DASHBOARDS = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/pipeline.py", title="Pipeline health", icon=":material/filter_alt:"),
+    st.Page("pages/attainment.py", title="Quota attainment", icon=":material/target:"),
+    st.Page("pages/leaderboard.py", title="Leaderboards", icon=":material/leaderboard:"),
+    st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+]
+ADMIN = [st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:")]
+
+signed_in = sign_in(wh)
+if signed_in is None:
+    st.stop()
+user, authenticator = signed_in
+
+pages = {"Dashboards": DASHBOARDS}
+if user.role == "admin":
+    pages["Admin"] = ADMIN
+page = st.navigation(pages)
+
+with st.sidebar:
+    st.caption(f"Signed in as **{user.name}** ({user.role})")
+    authenticator.logout(button_name="Sign out", location="sidebar", key="spm_logout")
+
+scope = viewer_scope(wh.engine, user)
+set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
+page.run()

@@ -1,0 +1,90 @@
+"""Admin: who may sign in, their role, and the person each one is linked to."""
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from spm_core.db import read_frame
+from spm_core.schema import person
+from spm_core.users import MIN_PASSWORD_LENGTH, ROLES, UserError, UserStore
+from ui.context import context
+
+ctx = context()
+if ctx.user is None or ctx.user.role != "admin":  # navigation hides this page; this guards a direct link
+    st.error("Only admins manage users.")
+    st.stop()
+
+store = UserStore()
+people = read_frame(ctx.wh.engine, sa.select(person.c.id, person.c.name, person.c.role).order_by(person.c.name))
+person_label = {int(i): f"{n} ({r}, id {i})" for i, n, r in zip(people["id"], people["name"], people["role"], strict=True)}
+st.title("Users")
+config = store.config()["credentials"]["usernames"]
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "username": u.username,
+                "name": u.name,
+                "email": u.email,
+                "role": u.role,
+                "person": person_label.get(u.person_id, "— not in the warehouse —" if u.person_id else ""),
+                "locked": config[u.username].get("failed_login_attempts", 0) >= 5,
+            }
+            for u in store.users()
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+
+def person_picker(key: str, default: int | None = None) -> int | None:
+    choices = [None, *person_label]
+    index = choices.index(default) if default in choices else 0
+    return st.selectbox(
+        "Linked person",
+        choices,
+        index=index,
+        key=key,
+        format_func=lambda i: "— none (admins and leaders only) —" if i is None else person_label[i],
+    )
+
+
+def attempt(action, success: str) -> None:
+    try:
+        action()
+    except UserError as exc:
+        st.error(str(exc))
+    else:
+        st.success(success)
+        st.rerun()
+
+
+add, reset, change, remove = st.tabs(["Add a user", "Reset a password", "Change role", "Remove a user"])
+with add, st.form("admin_add_user", clear_on_submit=True):
+    username = st.text_input("Username")
+    name = st.text_input("Full name")
+    email = st.text_input("Email")
+    role = st.selectbox("Role", ROLES, index=ROLES.index("rep"))
+    pid = person_picker("admin_add_person")
+    password = st.text_input("Password", type="password", help=f"At least {MIN_PASSWORD_LENGTH} characters.")
+    if st.form_submit_button("Add user"):
+        attempt(lambda: store.add(username, name, email, password, role, pid), f"Added {username}.")
+usernames = [u.username for u in store.users()]
+with reset, st.form("admin_reset_password", clear_on_submit=True):
+    who = st.selectbox("User", usernames, key="admin_reset_user")
+    password = st.text_input("New password", type="password", help="Also unlocks an account locked by failed sign-ins.")
+    if st.form_submit_button("Reset password"):
+        attempt(lambda: store.reset_password(who, password), f"New password set for {who}.")
+with change:
+    who = st.selectbox("User", usernames, key="admin_role_user")
+    current = store.get(who) if who else None
+    with st.form("admin_change_role"):
+        role = st.selectbox("Role", ROLES, index=ROLES.index(current.role) if current else 0)
+        pid = person_picker("admin_role_person", current.person_id if current else None)
+        if st.form_submit_button("Save role"):
+            attempt(lambda: store.set_role(who, role, pid), f"{who} is now {role}.")
+with remove, st.form("admin_remove_user"):
+    who = st.selectbox("User", [u for u in usernames if u != ctx.user.username], key="admin_remove_user")
+    if st.form_submit_button("Remove user", type="primary") and who:
+        attempt(lambda: store.remove(who), f"Removed {who}.")

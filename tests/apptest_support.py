@@ -1,0 +1,102 @@
+"""Warehouses and a page runner for Streamlit AppTest tests of the pages.
+
+The fixtures are registered for every test by conftest.py (pytest_plugins); import run_page and AS_OF.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from spm_core.db import create_schema, make_engine
+from spm_core.demo import DemoSpec, build_demo
+from spm_core.users import DEMO_PASSWORDS, UserStore, create_demo_users
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm"
+AS_OF = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory) -> str:
+    """A small demo warehouse generated for 2026-11-23 (so numbers do not move with the calendar)."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('app_demo')}/demo.duckdb"
+    engine = make_engine(url)
+    build_demo(engine, DemoSpec(opportunities=6000, activities=18000, seed=3, as_of=AS_OF))
+    create_demo_users(engine, users_path(url))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def empty_url(tmp_path_factory) -> str:
+    """A warehouse with the schema and no rows at all."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('app_empty')}/empty.duckdb"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    add_unlinked_users(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def maven_url(tmp_path_factory) -> str:
+    """The real Maven CRM dataset: no history, no quotas, no segments."""
+    if not MAVEN.exists():
+        pytest.skip("the shared Maven dataset is not beside this checkout")
+    from spm_core.loaders.maven import load_maven
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('app_maven')}/maven.duckdb"
+    engine = make_engine(url)
+    load_maven(engine, MAVEN)
+    engine.dispose()
+    add_unlinked_users(url)
+    return url
+
+
+def users_path(url: str) -> Path:
+    """Each test warehouse has its own users file beside it."""
+    return Path(url.removeprefix("duckdb:///")).with_name("users.yaml")
+
+
+def add_unlinked_users(url: str) -> None:
+    """An admin and a leader (who need no person) for warehouses without demo people."""
+    store = UserStore(users_path(url))
+    for username in ("admin", "leader"):
+        store.add(username, username.title(), f"{username}@example.com", DEMO_PASSWORDS[username], username, None)
+
+
+def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
+    """Fill the streamlit-authenticator form (labels Username / Password, button Login) and submit."""
+    at.text_input[0].input(username)
+    at.text_input[1].input(DEMO_PASSWORDS.get(username, "") if password is None else password)
+    next(b for b in at.button if b.label == "Login").click()
+    return at.run()
+
+
+def run_page(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    page: str | None = None,
+    params: dict[str, str] | None = None,
+    timeout: float = 60,
+    user: str | None = "leader",
+) -> AppTest:
+    """Run the app against a warehouse signed in as `user` (None: stay at the login form), optionally
+    with URL parameters, and switch to pages/<page>.py."""
+    monkeypatch.setenv("SPM_WAREHOUSE_URL", url)
+    monkeypatch.setenv("SPM_USERS_FILE", str(users_path(url)))
+    monkeypatch.setenv("SPM_COOKIE_KEY", "test-cookie-key-of-at-least-32-bytes!")
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if user is not None and not at.exception:
+        sign_in(at, user)
+    if page is not None and not at.exception:
+        at.switch_page(f"pages/{page}.py").run()
+    return at

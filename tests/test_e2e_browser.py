@@ -1,0 +1,245 @@
+"""End to end in real headless Chromium against `streamlit run`: sign in through the real form,
+every page opens, a filter applies, a drill-down opens and its CSV downloads, sign out and in again.
+Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from apptest_support import ROOT, users_path
+
+from spm_core.users import DEMO_PASSWORDS
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = {
+    "Overview": "",
+    "Pipeline health": "pipeline",
+    "Quota attainment": "attainment",
+    "Leaderboards": "leaderboard",
+    "Forecast": "forecast",
+}
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/test.sh installs it)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_url: str) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPM_WAREHOUSE_URL": demo_url,
+        "SPM_USERS_FILE": str(users_path(demo_url)),
+        "SPM_COOKIE_KEY": "e2e-cookie-key-of-at-least-32-bytes!!",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not start within 60 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A fresh browser context (no cookie): the login form shows first."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def page(server, browser_page):
+    """A page signed in as the demo leader."""
+    browser_page.goto(server)
+    settle(browser_page)
+    log_in(browser_page, "leader")
+    wait_for_auth_cookie(browser_page)
+    return browser_page
+
+
+def log_in(page, username: str, password: str | None = None) -> None:
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORDS[username] if password is None else password)
+    page.get_by_role("button", name="Login").click()
+    settle(page)
+
+
+def wait_for_auth_cookie(page, timeout_s: float = 20) -> None:
+    """The auth cookie is written by a browser-side component just after sign-in; a new page load
+    before that would (rightly) show the login form again."""
+    deadline = time.monotonic() + timeout_s
+    while not any(c["name"] == "spm_auth" for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError("no auth cookie after signing in")
+        page.wait_for_timeout(200)
+
+
+def settle(page, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has run the script: the running icon shows up (if we are not too late to
+    see it), then goes away, and the page has its title."""
+    running = '[data-testid="stStatusWidgetRunningIcon"]'
+    with contextlib.suppress(playwright_api.TimeoutError):
+        page.wait_for_selector(running, timeout=3_000)
+    page.wait_for_selector(running, state="detached", timeout=timeout)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
+    page.wait_for_timeout(200)
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def open_page(page, url: str, title: str = "Overview") -> None:
+    """Load the app (query string kept) in a signed-in browser and go to a page through the sidebar.
+    A new page load starts a new Streamlit session that signs in again from the cookie a rerun later,
+    so wait for the page's own title, not just any h1."""
+    page.goto(url)
+    settle(page)
+    page.get_by_role("heading", name="Overview").first.wait_for(timeout=30_000)
+    if title != "Overview":
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+        page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    settle(page)
+
+
+def tile(page, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True)).first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+@pytest.mark.parametrize("title", list(PAGES))
+def test_each_page_opens_without_an_error(server, page, title):
+    open_page(page, server, title)
+    assert page.url.rstrip("/").endswith(PAGES[title])
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_role("heading", name=title).first.is_visible()
+    shot(page, f"page_{PAGES[title] or 'overview'}")
+
+
+def test_a_filter_changes_the_numbers_and_the_url(server, page):
+    open_page(page, server, "Overview")
+    before = tile(page, "Bookings")
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Period").click()
+    page.get_by_role("option", name="Last quarter").click()
+    settle(page)
+    assert "period=last_quarter" in page.url
+    assert tile(page, "Bookings") != before
+    shot(page, "overview_last_quarter")
+
+
+def test_a_link_with_filters_reproduces_the_view(server, page):
+    open_page(page, f"{server}/?period=last_quarter&team=1", "Overview")
+    linked = tile(page, "Bookings")
+    open_page(page, f"{server}/?period=last_quarter", "Overview")
+    assert tile(page, "Bookings") != linked
+    open_page(page, f"{server}/?team=nonsense", "Overview")
+    assert page.get_by_text("Ignored team nonsense").is_visible()
+
+
+def test_drill_down_lists_deals_and_downloads_a_csv(server, page, tmp_path):
+    open_page(page, server, "Overview")
+    page.get_by_text("View deals: Bookings").click()
+    settle(page)
+    assert page.locator('[data-testid="stDataFrame"]').first.is_visible()
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button").first.click()
+    target = tmp_path / "deals.csv"
+    download.value.save_as(target)
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("id,name,account,owner") and len(lines) > 1
+    shot(page, "overview_drilldown")
+
+
+def test_sign_in_survives_a_refresh_and_sign_out_ends_it(server, browser_page):
+    page = browser_page
+    page.goto(server)
+    settle(page)
+    log_in(page, "rep", "not the password")
+    assert page.get_by_text("Wrong username or password.").is_visible()
+    log_in(page, "rep")
+    assert page.get_by_text("Signed in as").is_visible()
+    assert page.get_by_role("heading", name="Overview").first.is_visible()
+    shot(page, "signed_in_rep")
+    wait_for_auth_cookie(page)
+
+    open_page(page, server)  # a new session: the cookie keeps the rep signed in
+    open_page(page, server, "Leaderboards")
+    assert page.get_by_role("heading", name="Leaderboards").first.is_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    assert page.get_by_role("button", name="Login").is_visible()
+    page.reload()
+    settle(page)
+    assert page.get_by_role("button", name="Login").is_visible(), "signing out must clear the cookie"
+    log_in(page, "rep")
+    assert page.get_by_text("Signed in as").is_visible()

@@ -1,0 +1,58 @@
+"""KPI tiles: the value, its change against the previous period, and the definition on hover."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from spm_core.kpis import CATALOGUE
+
+from . import format as fmt
+from . import warehouse
+from .context import PageContext
+
+
+def display_value(name: str, row: pd.Series) -> str:
+    """The tile text, with SPEC's wording for the empty cases ("no quota", "covered")."""
+    value = row[name]
+    if fmt.is_missing(value):
+        if name in ("attainment", "projected_attainment", "pacing_attainment") and row.get("quota", 1) == 0:
+            return "no quota"
+        if name == "coverage" and row.get("quota_remaining", 1) == 0:
+            return "covered"
+    return fmt.by_unit(CATALOGUE[name].unit, value)
+
+
+def _delta(name: str, now: object, before: object) -> str | None:
+    if fmt.is_missing(now) or fmt.is_missing(before):
+        return None
+    change = float(now) - float(before)
+    unit = CATALOGUE[name].unit
+    if unit == "percent":
+        return f"{change * 100:+.1f} pts"
+    text = fmt.by_unit(unit, abs(change))
+    return ("+" if change >= 0 else "-") + text  # Streamlit picks the arrow from an ASCII sign
+
+
+def kpi_tiles(ctx: PageContext, names: Sequence[str], per_row: int = 4) -> pd.Series:
+    """Draw tiles for KPIs over the filtered period, with deltas vs the previous period of the same
+    length; returns the current values (for pages that reuse them)."""
+    helpers = [n for n in ("quota", "quota_remaining") if n not in names]
+    wanted = (*names, *helpers)
+    now = warehouse.kpis(ctx.wh.engine, ctx.wh.version, wanted, ctx.filters, ctx.scope, (), ctx.wh.as_of).iloc[0]
+    previous_filters = ctx.filters.with_period(ctx.filters.period.previous())
+    before = warehouse.kpis(ctx.wh.engine, ctx.wh.version, wanted, previous_filters, ctx.scope, (), ctx.wh.as_of).iloc[0]
+    columns = st.columns(per_row)
+    for i, name in enumerate(names):
+        k = CATALOGUE[name]
+        columns[i % per_row].metric(
+            k.label,
+            display_value(name, now),
+            delta=_delta(name, now[name], before[name]),
+            delta_color="normal" if k.higher_is_better else "inverse",
+            help=f"{k.help} Change is against {previous_filters.period.start:%d %b %Y} – {previous_filters.period.end:%d %b %Y}.",
+            border=True,
+        )
+    return now

@@ -1,0 +1,88 @@
+"""One warehouse engine per server process, and cached KPI queries keyed by the warehouse's version.
+
+DuckDB allows one writer or many readers per file across processes (PITFALLS.md), so the app opens
+the warehouse read-only; a CLI load can then run beside it after the app is stopped, or the app's
+own admin page writes through a separate short-lived engine.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from spm_core import deals as deal_lists
+from spm_core import metrics
+from spm_core.config import ENV_VAR, warehouse_url
+from spm_core.db import duckdb_path, get_info
+from spm_core.filters import Filters, Scope
+from spm_core.warehouse import FirstStart, ensure_demo_warehouse, open_warehouse
+
+
+def configured_url() -> str:
+    """secrets.toml's warehouse_url, else $SPM_WAREHOUSE_URL, else the embedded DuckDB file."""
+    try:
+        from_secrets = st.secrets.get("warehouse_url")
+    except FileNotFoundError:
+        from_secrets = None
+    return warehouse_url(from_secrets or os.environ.get(ENV_VAR))
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    engine: Engine
+    url: str
+    version: str  # changes whenever the data does; part of every cache key
+    info: dict[str, str]
+    first_start: FirstStart
+
+    @property
+    def as_of(self) -> date:
+        """'Today' for the data: a generated or historical dataset says its own date; else today."""
+        value = self.info.get("as_of")
+        return min(date.fromisoformat(value), date.today()) if value else date.today()
+
+    @property
+    def has_history(self) -> bool:
+        return self.info.get("has_history") == "true"
+
+    @property
+    def has_quotas(self) -> bool:
+        return self.info.get("has_quotas") == "true"
+
+
+@st.cache_resource(show_spinner="Opening the warehouse (the first start builds a demo one: a few seconds)...")
+def _open(url: str, version: str) -> Warehouse:
+    first = ensure_demo_warehouse(url)
+    engine = open_warehouse(url)
+    return Warehouse(engine, url, version, get_info(engine), first)
+
+
+def _file_version(url: str) -> str:
+    path = duckdb_path(url)
+    if path is None or not path.exists():
+        return "new"
+    stat = path.stat()
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+
+def current() -> Warehouse:
+    """The warehouse for this server; reopened (and caches invalidated) when its file changes."""
+    url = configured_url()
+    return _open(url, _file_version(url))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def kpis(
+    _engine: Engine, version: str, names: tuple[str, ...], filters: Filters, scope: Scope, by: tuple[str, ...], as_of: date
+) -> pd.DataFrame:
+    return metrics.query(_engine, list(names), filters, scope, list(by), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def deals(_engine: Engine, version: str, kpi_name: str, filters: Filters, scope: Scope) -> pd.DataFrame:
+    return deal_lists.deals(_engine, kpi_name, filters, scope)
