@@ -14,7 +14,7 @@ if ctx.user is None or ctx.user.role != "admin":  # navigation hides this page; 
     st.error("Only admins manage users.")
     st.stop()
 
-store = UserStore()
+store = UserStore(warehouse=ctx.wh.url)
 people = read_frame(ctx.wh.engine, sa.select(person.c.id, person.c.name, person.c.role).order_by(person.c.name))
 person_label = {int(i): f"{n} ({r}, id {i})" for i, n, r in zip(people["id"], people["name"], people["role"], strict=True)}
 st.title("Users")

@@ -91,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--url")
 
     users = sub.add_parser("users", help="list, add, reset passwords, change roles, remove app users")
-    users.add_argument("--file", help="users file (default: $SPM_USERS_FILE or data/users.yaml)")
+    users.add_argument(
+        "--file", help="users file (default: $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file)"
+    )
+    users.add_argument("--url", help="warehouse URL whose users to manage (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
     users_sub = users.add_subparsers(dest="action", required=True)
     users_sub.add_parser("list", help="list users")
     add = users_sub.add_parser("add", help="add a user")
@@ -139,7 +142,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             print(f"  {table:<22}{count:>14,}")
         created = create_demo_users(engine)
         if created:
-            print(f"Demo sign-ins (demo data only; in {UserStore().path}):")
+            print(f"Demo sign-ins (demo data only; in {UserStore(warehouse=warehouse_url(args.url)).path}):")
             for username, role, password in created:
                 print(f"  {username:<10} {role:<8} {password}")
     else:
@@ -217,7 +220,7 @@ def _password(given: str | None) -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    store = UserStore(args.file)
+    store = UserStore(args.file, warehouse_url(args.url))
     if args.action == "list":
         for u in store.users():
             print(f"{u.username:<20}{u.role:<9}{u.person_id if u.person_id is not None else '-':<8}{u.name}")

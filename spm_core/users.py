@@ -44,8 +44,16 @@ class User:
     person_id: int | None
 
 
-def users_file(explicit: str | Path | None = None) -> Path:
-    return Path(explicit or os.environ.get(USERS_ENV_VAR) or DEFAULT_USERS_FILE)
+def users_file(explicit: str | Path | None = None, warehouse: str | None = None) -> Path:
+    """The given path, else $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file (so each
+    warehouse has its own users: demo accounts of one never land in another), else data/users.yaml."""
+    if explicit or os.environ.get(USERS_ENV_VAR):
+        return Path(explicit or os.environ[USERS_ENV_VAR])
+    if warehouse:
+        url = sa.engine.make_url(warehouse)
+        if url.drivername.startswith("duckdb") and url.database not in (None, "", ":memory:"):
+            return Path(url.database).with_name("users.yaml")
+    return DEFAULT_USERS_FILE
 
 
 def hash_password(password: str) -> str:
@@ -61,8 +69,8 @@ def check_password(password: str, hashed: str) -> bool:
 class UserStore:
     """The YAML users file: read, change, and write back atomically (a crash never leaves half a file)."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = users_file(path)
+    def __init__(self, path: str | Path | None = None, warehouse: str | None = None) -> None:
+        self.path = users_file(path, warehouse)
 
     def config(self) -> dict:
         if not self.path.exists():
@@ -206,7 +214,7 @@ def demo_user_people(engine: Engine | sa.Connection) -> dict[str, tuple[str, int
 
 def create_demo_users(engine: Engine | sa.Connection, path: str | Path | None = None) -> list[tuple[str, str, str]]:
     """Create the demo accounts (if the users file has none yet); returns (username, role, password)."""
-    store = UserStore(path)
+    store = UserStore(path, engine.engine.url.render_as_string(hide_password=False))
     if store.users():
         return []
     names = dict(zip(*read_frame(engine, sa.select(person.c.id, person.c.name)).to_dict("list").values(), strict=True))

@@ -6,7 +6,16 @@ from spm_core.cli import main
 from spm_core.db import make_engine
 from spm_core.demo import DemoSpec, build_demo
 from spm_core.filters import Scope
-from spm_core.users import DEMO_PASSWORDS, UserError, UserStore, check_password, create_demo_users, viewer_scope
+from spm_core.users import (
+    DEFAULT_USERS_FILE,
+    DEMO_PASSWORDS,
+    UserError,
+    UserStore,
+    check_password,
+    create_demo_users,
+    users_file,
+    viewer_scope,
+)
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +111,12 @@ def test_cli_users_round_trip(tmp_path, capsys):
     assert "boss" in capsys.readouterr().out
     assert main(["users", "--file", path, "add", "newrep", "--role", "rep", "--password", "long enough"]) == 2
     assert "linked to a person" in capsys.readouterr().err
+
+
+def test_each_duckdb_warehouse_keeps_its_users_beside_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("SPM_USERS_FILE", raising=False)
+    assert users_file(warehouse=f"duckdb:///{tmp_path}/a/w.duckdb") == tmp_path / "a" / "users.yaml"
+    assert users_file(tmp_path / "x.yaml", f"duckdb:///{tmp_path}/w.duckdb") == tmp_path / "x.yaml"
+    assert users_file(warehouse="postgresql://u@h/db") == DEFAULT_USERS_FILE
+    monkeypatch.setenv("SPM_USERS_FILE", str(tmp_path / "env.yaml"))
+    assert users_file(warehouse=f"duckdb:///{tmp_path}/w.duckdb") == tmp_path / "env.yaml"

@@ -68,7 +68,7 @@ def _demo_hint(wh: Warehouse, store: UserStore) -> None:
 def sign_in(wh: Warehouse) -> tuple[User, stauth.Authenticate] | None:
     """Show the login form until someone signs in; return the user and the authenticator (for logout)."""
     try:
-        store = UserStore()
+        store = UserStore(warehouse=wh.url)
         if not store.users():
             st.error(
                 "No users are set up yet. Create the first admin with "
