@@ -99,7 +99,7 @@ def pipeline_change(engine: Engine, filters: Filters, scope: Scope | None = None
     for i, (_, condition, value) in enumerate(steps):
         condition = sa.func.coalesce(condition, False)
         columns += [
-            sa.func.sum(sa.case((condition, value), else_=0)).label(f"a{i}"),
+            sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0).label(f"a{i}"),  # 0, not NaN, with no deal
             sa.func.count(sa.case((condition, 1))).label(f"n{i}"),
         ]
     row = read_frame(engine, sa.select(*columns).select_from(joined)).iloc[0]
@@ -171,7 +171,9 @@ def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope | None =
         *_deals_in_view(filters, scope or Scope.everyone()), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago)
     )
     entries = _stage_entries(candidates)
-    left = sa.func.lead(entries.c.entered).over(partition_by=entries.c.opportunity_id, order_by=entries.c.entered)
+    left = sa.func.lead(entries.c.entered).over(  # stages entered on one day follow their order, so ties are stable
+        partition_by=entries.c.opportunity_id, order_by=(entries.c.entered, entries.c.position)
+    )
     stints = sa.select(entries.c.position, entries.c.entered, left.label("left")).subquery("stints")
     stmt = (
         sa.select(
@@ -191,7 +193,9 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
     medians = median_days_in_stage(engine, filters, scope, as_of)
     limit_by_position = {int(p): 2 * float(d) for p, d in zip(medians["position"], medians["median_days"], strict=True)}
     current = stage.alias("current_stage")
-    in_stage_since = sa.select(sa.func.max(h.changed_at)).where(h.opportunity_id == o.id, h.stage != o.stage).scalar_subquery()
+    # the day it last left another stage (valid_to), not when it entered that one: a deal moved back to its stage
+    # has been in it since it returned
+    in_stage_since = sa.select(sa.func.max(h.valid_to)).where(h.opportunity_id == o.id, h.stage != o.stage).scalar_subquery()
     open_in_period = [
         sa.not_(o.is_closed),
         o.close_date.between(filters.period.start, filters.period.end),
@@ -262,8 +266,9 @@ def forecast_accuracy(
         if day > as_of:
             continue
         scoped = filters.with_period(period)
+        in_view = _deals_in_view(scoped, scope)  # built once: two copies would be two CTEs of one name
         candidates = sa.select(o.id).where(
-            *_deals_in_view(scoped, scope), o.created_date <= day, sa.or_(sa.not_(o.is_closed), o.close_date >= period.start)
+            *in_view, o.created_date <= day, sa.or_(sa.not_(o.is_closed), o.close_date >= period.start)
         )
         snap = snapshot(day, "at_week", candidates)
         in_period = snap.c.close_date.between(period.start, period.end)
@@ -279,7 +284,7 @@ def forecast_accuracy(
         )
         actual = (
             sa.select(sa.func.coalesce(sa.func.sum(o.amount), 0))
-            .where(o.is_won, o.close_date.between(period.start, period.end), *_deals_in_view(scoped, scope))
+            .where(o.is_won, o.close_date.between(period.start, period.end), *in_view)
             .scalar_subquery()
         )
         got = read_frame(engine, sa.select(forecast.label("forecast"), actual.label("actual")).select_from(snap)).iloc[0]
