@@ -84,14 +84,13 @@ def attainment_distribution(per_rep: pd.DataFrame, band: float = 0.1, top: float
     rated = per_rep[per_rep["quota"] > 0].sort_values("attainment", ascending=False)
     # Rounding before flooring keeps exact edges (30 % is 0.3 / 0.1 = 2.9999...) in their own band.
     index = np.minimum(np.floor(np.round(rated["attainment"].clip(lower=0).to_numpy() / band, 9)), n_bands).astype(int)
-    groups = pd.Series(rated["name"].to_numpy()).groupby(index)
+    # Iterated, not get_group: with a single rep pandas may key the group by a 1-tuple and miss k.
+    members_of = {int(k): names.tolist() for k, names in pd.Series(rated["name"].to_numpy()).groupby(index)}
     starts = np.arange(n_bands + 1) * band
-    counts = groups.size().reindex(range(n_bands + 1), fill_value=0).to_numpy()
+    counts = np.array([len(members_of.get(k, [])) for k in range(n_bands + 1)])
 
     def names(k: int) -> str:
-        if k not in groups.groups:
-            return ""
-        members = groups.get_group(k).tolist()
+        members = members_of.get(k, [])
         more = len(members) - names_shown
         return ", ".join(members[:names_shown]) + (f" and {more} more" if more > 0 else "")
 

@@ -108,15 +108,19 @@ def closure(people: pd.DataFrame) -> pd.DataFrame:
     return pairs.reset_index(drop=True)
 
 
-def subtree_rollup(people: pd.DataFrame, pairs: pd.DataFrame, values: pd.DataFrame, nodes: set[int]) -> pd.DataFrame:
+def subtree_rollup(
+    people: pd.DataFrame, pairs: pd.DataFrame, values: pd.DataFrame, nodes: set[int], rep_ids: set[int] | None = None
+) -> pd.DataFrame:
     """Each node's row = the sum of `values` (per person_id) over its whole subtree, self included.
 
     people: id, name, role, manager_id (the whole tree, so subtrees walk through everyone); pairs:
-    its closure(); nodes: the people to return rows for. Depth and order are those of the tree drawn from the
-    nodes alone: a node whose manager is not a node is a root; children sort by name."""
+    its closure(); nodes: the people to return rows for; rep_ids: the reps to count in `reps` (those in
+    view, so the count covers the same people as the numbers; None: every rep). Depth and order are those
+    of the tree drawn from the nodes alone: a node whose manager is not a node is a root; children sort by name."""
     amounts = [c for c in values.columns if c != "person_id"]
     summed = pairs.merge(values, on="person_id", how="inner").groupby("ancestor_id")[amounts].sum().rename_axis("person_id")
-    rep_ids = set(people.loc[people["role"] == "rep", "id"].astype("int64"))
+    if rep_ids is None:
+        rep_ids = set(people.loc[people["role"] == "rep", "id"].astype("int64"))
     reps = pairs[pairs["person_id"].isin(rep_ids)].groupby("ancestor_id").size()
     frame = people[people["id"].isin(nodes)].rename(columns={"id": "person_id"}).copy()
     frame["person_id"] = frame["person_id"].astype("int64")
@@ -176,10 +180,11 @@ def rollup(engine: Engine, filters: Filters, scope: Scope, as_of: date) -> pd.Da
     everyone = set(people["id"].astype("int64"))
     in_view = everyone if in_view is None else in_view
     visible = everyone if visible is None else visible
-    sellers = (set(people.loc[people["role"] == "rep", "id"].astype("int64")) & in_view) | set(values["person_id"])
+    reps_in_view = set(people.loc[people["role"] == "rep", "id"].astype("int64")) & in_view
+    sellers = reps_in_view | set(values["person_id"])
     pairs = closure(people)
     nodes = set(pairs.loc[pairs["person_id"].isin(sellers), "ancestor_id"]) & visible
-    frame = _with_calls(subtree_rollup(people, pairs, values, nodes))
+    frame = _with_calls(subtree_rollup(people, pairs, values, nodes, reps_in_view))
     return frame[list(ROLLUP_COLUMNS)]
 
 
