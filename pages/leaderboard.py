@@ -127,7 +127,7 @@ ids = [i for i in board.index if visible is None or i in visible]
 if metric == "activities":
     st.caption("Activities are not deals: there is no deal list behind this board.")
 elif not ids:
-    st.caption(f"Deal lists are limited to the people you manage: none of the {many} on this board.")
+    st.caption(f"Deal lists are limited to the people in your view, and none of the {many} on this board is within it.")
 else:
     picked = st.selectbox(
         f"Deals behind a {one}'s {kpi.label.lower()}",

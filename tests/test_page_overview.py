@@ -56,3 +56,4 @@ def test_the_maven_dataset_says_it_has_no_quotas(monkeypatch, maven_url):
     at = run_page(monkeypatch, maven_url)
     assert not at.exception
     assert any("no quotas" in i.value for i in at.info)
+    assert metric(at, "Pipeline coverage") == "no quota"  # not "covered": there is nothing to cover

@@ -142,10 +142,10 @@ class MyRank:
 
 
 def my_rank(board: pd.DataFrame, metric: str, level: str, viewer_id: int | None, viewer_entry: int | None) -> MyRank:
-    """The viewer's rank, its change and value; or why there is none (not signed in, no quota, not on
-    this board)."""
-    if viewer_id is None:
-        return MyRank(fmt.NO_VALUE, None, "Sign in to see your rank.")
+    """The viewer's rank, its change and value; or why there is none (an account not linked to a person,
+    no quota, not on this board)."""
+    if viewer_id is None:  # signed in (the app requires it) but not linked to a person of the warehouse
+        return MyRank(fmt.NO_VALUE, None, "Your account is not linked to a person in this warehouse, so it has no rank.")
     if viewer_entry is not None and viewer_entry in board.index:
         row = board.loc[viewer_entry]
         change = None if pd.isna(row["change"]) else int(row["change"])

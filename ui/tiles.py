@@ -20,6 +20,8 @@ def display_value(name: str, row: pd.Series) -> str:
     if fmt.is_missing(value):
         if name in ("attainment", "projected_attainment", "pacing_attainment") and row.get("quota", 1) == 0:
             return "no quota"
+        if name == "coverage" and row.get("quota", 1) == 0:  # nothing to cover: not "covered"
+            return "no quota"
         if name == "coverage" and row.get("quota_remaining", 1) == 0:
             return "covered"
     return fmt.by_unit(CATALOGUE[name].unit, value)
