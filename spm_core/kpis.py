@@ -301,8 +301,9 @@ HISTORY_KPIS: dict[str, str] = {
     "slipped": "Open in the period's pipeline at the period's start (expected close in the period), whose expected "
     "close date is now after the period's end.",
     "pipeline_change": "From the open pipeline at the period's start to the open pipeline now (or at the period's end "
-    "once it is over): + created, + pulled in, - pushed out, - won, - lost, +/- amount changes. Entries count at "
-    "the amount they entered with, exits at the amount they left with; the difference is the amount change.",
+    "once it is over): + created, + pulled in, - pushed out, - won, - lost, +/- amount changes. Created and pulled-in "
+    "deals count at their amount at the end (or when they closed), won, lost and pushed-out deals at the amount they "
+    "left with; amount changes are those of deals open at both ends, so the steps add up to the end.",
     "forecast_accuracy": "1 - |forecast at week N of the period - actual bookings| / actual bookings, per period, "
     "where the forecast at a date is closed + commit as recorded in opportunity history on that date.",
 }

@@ -15,10 +15,14 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 from apptest_support import ROOT, users_path
 
-from spm_core.users import DEMO_PASSWORDS
+from spm_core.db import make_engine, read_frame
+from spm_core.schema import person
+from spm_core.users import DEMO_PASSWORDS, UserStore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -243,3 +247,31 @@ def test_sign_in_survives_a_refresh_and_sign_out_ends_it(server, browser_page):
     assert page.get_by_role("button", name="Login").is_visible(), "signing out must clear the cookie"
     log_in(page, "rep")
     assert page.get_by_text("Signed in as").is_visible()
+
+
+def test_a_reps_csv_download_holds_only_their_own_deals(server, browser_page, tmp_path, demo_url):
+    page = browser_page
+    page.goto(server)
+    settle(page)
+    log_in(page, "rep")
+    wait_for_auth_cookie(page)
+    open_page(page, f"{server}/?period=this_year&rep={other_rep_id(demo_url)}")
+    assert page.get_by_text("not found or not visible to you").first.is_visible()
+    page.get_by_text("View deals: Bookings").click()
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_test_id("stDownloadButton").get_by_role("button").first.click()
+    target = tmp_path / "mine.csv"
+    download.value.save_as(target)
+    owners = set(pd.read_csv(target)["owner"])
+    assert owners == {UserStore(users_path(demo_url)).get("rep").name}
+    shot(page, "rep_drilldown")
+
+
+def other_rep_id(url: str) -> int:
+    """Some rep other than the demo rep: the link asks for their deals and must not get them."""
+    engine = make_engine(url, read_only=True)
+    mine = UserStore(users_path(url)).get("rep").person_id
+    ids = read_frame(engine, sa.select(person.c.id).where(person.c.role == "rep", person.c.id != mine))["id"]
+    engine.dispose()
+    return int(ids.iloc[0])
