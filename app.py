@@ -31,8 +31,22 @@ DASHBOARDS = [
 ]
 ADMIN = [st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:")]
 
-signed_in = sign_in(wh)
-if signed_in is None:
+
+def login_page() -> None:
+    """The only page until someone signs in. Registered with st.navigation before any widget is drawn
+    (widget identities depend on the page), and so that Streamlit does not list pages/ on this screen."""
+    if sign_in(wh) is not None:
+        # Signed in. No st.rerun here: it would cut off the component that writes the auth cookie in the
+        # browser; that component's reply reruns the app, which then draws the dashboards.
+        st.caption("Signed in: opening your dashboards…")
+
+
+if not st.session_state.get("authentication_status"):
+    st.navigation([st.Page(login_page, title="Sign in")], position="hidden").run()
+    st.stop()
+signed_in = sign_in(wh)  # already signed in: draws nothing; signs out (and reruns) if the account is gone
+if signed_in is None:  # the users file cannot be read: sign_in said why
+    st.navigation([st.Page(login_page, title="Sign in")], position="hidden")
     st.stop()
 user, authenticator = signed_in
 
@@ -44,6 +58,8 @@ page = st.navigation(pages)
 with st.sidebar:
     st.caption(f"Signed in as **{user.name}** ({user.role})")
     authenticator.logout(button_name="Sign out", location="sidebar", key="spm_logout")
+if not st.session_state.get("authentication_status"):  # just signed out: straight to the login form
+    st.rerun()
 
 scope = viewer_scope(wh.engine, user)
 set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+COOKIE_KEY = "e2e-cookie-key-of-at-least-32-bytes!!"
 PAGES = {
     "Overview": "",
     "Pipeline health": "pipeline",
@@ -61,7 +63,7 @@ def server(demo_url: str) -> Iterator[str]:
         **os.environ,
         "SPM_WAREHOUSE_URL": demo_url,
         "SPM_USERS_FILE": str(users_path(demo_url)),
-        "SPM_COOKIE_KEY": "e2e-cookie-key-of-at-least-32-bytes!!",
+        "SPM_COOKIE_KEY": COOKIE_KEY,
     }
     proc = subprocess.Popen(
         [
@@ -275,3 +277,28 @@ def other_rep_id(url: str) -> int:
     ids = read_frame(engine, sa.select(person.c.id).where(person.c.role == "rep", person.c.id != mine))["id"]
     engine.dispose()
     return int(ids.iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("claims", "key"),
+    [
+        ({"username": "leader", "exp_date": time.time() - 3600}, COOKIE_KEY),  # expired
+        ({"username": "leader", "exp_date": time.time() + 3600}, "some-other-key-of-at-least-32-bytes"),  # forged
+        ({"username": "nobody", "exp_date": time.time() + 3600}, COOKIE_KEY),  # a user removed since
+    ],
+    ids=["expired", "forged", "unknown-user"],
+)
+def test_a_bad_cookie_shows_the_login_form_not_an_error(server, browser_page, claims, key):
+    page = browser_page
+    token = jwt.encode(claims, key, algorithm="HS256")
+    page.context.add_cookies([{"name": "spm_auth", "value": token, "url": server}])
+    page.goto(server)
+    settle(page)
+    page.wait_for_timeout(1_500)  # give a (wrongly) accepted cookie time to sign in
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Signed in as").count() == 0
+    if claims["username"] == "nobody":  # its cookie was valid: say why, drop it, the form is back on reload
+        assert page.get_by_text("This account no longer exists.").is_visible()
+        page.reload()
+        settle(page)
+    assert page.get_by_role("button", name="Login").is_visible()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import NoReturn
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -22,6 +23,7 @@ from .warehouse import Warehouse
 COOKIE_NAME = "spm_auth"
 COOKIE_ENV_VAR = "SPM_COOKIE_KEY"
 MAX_LOGIN_ATTEMPTS = 5
+NOTICE_KEY = "spm_auth_notice"  # a message that must outlive the rerun after a forced sign-out
 
 
 def cookie_key(store: UserStore) -> str:
@@ -65,6 +67,13 @@ def _demo_hint(wh: Warehouse, store: UserStore) -> None:
             )
 
 
+def _sign_out_because(authenticator: stauth.Authenticate, why: str) -> NoReturn:
+    """Sign out and start over at the login form, which shows why."""
+    st.session_state[NOTICE_KEY] = why
+    authenticator.logout(location="unrendered")
+    st.rerun()
+
+
 def sign_in(wh: Warehouse) -> tuple[User, stauth.Authenticate] | None:
     """Show the login form until someone signs in; return the user and the authenticator (for logout)."""
     try:
@@ -81,9 +90,17 @@ def sign_in(wh: Warehouse) -> tuple[User, stauth.Authenticate] | None:
         return None
     heading = st.empty()
     heading.title("SPM dashboard")
+    if NOTICE_KEY in st.session_state:
+        st.error(st.session_state.pop(NOTICE_KEY))
     try:
         authenticator.login(location="main", max_login_attempts=MAX_LOGIN_ATTEMPTS, key="spm_login")
     except LoginError as exc:
+        if st.session_state.get("authentication_status") is None and "not authorized" in str(exc):
+            # a still-valid cookie of an account removed since: drop the cookie and say why; stauth keeps
+            # the cookie it read for this session, so the form comes back on the next page load
+            authenticator.cookie_controller.delete_cookie()
+            st.error("This account no longer exists. Ask an admin. Reload the page to sign in as someone else.")
+            return None
         store.record_failed_attempts(credentials)
         message = str(exc)
         if "attempts" in message:
@@ -100,14 +117,11 @@ def sign_in(wh: Warehouse) -> tuple[User, stauth.Authenticate] | None:
     heading.empty()
     user = store.get(st.session_state.get("username") or "")
     if user is None:
-        st.error("This account no longer exists. Ask an admin.")
-        authenticator.logout(location="unrendered")
-        return None
+        _sign_out_because(authenticator, "This account no longer exists. Ask an admin.")
     if user.role in ("manager", "rep") and (user.person_id is None or not person_exists(wh.engine, user.person_id)):
-        st.error(
+        _sign_out_because(
+            authenticator,
             f"Your account is linked to a person (id {user.person_id}) who is not in the warehouse any more, "
-            "so there is nothing to show. Ask an admin to link your account again."
+            "so there is nothing to show. Ask an admin to link your account again.",
         )
-        authenticator.logout(button_name="Sign out", location="main", key="spm_logout_orphan")
-        return None
     return user, authenticator
