@@ -76,7 +76,7 @@ def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
     at.text_input[1].input(DEMO_PASSWORDS.get(username, "") if password is None else password)
     next(b for b in at.button if b.label == "Login").click()
     at.run()
-    if at.session_state["authentication_status"] if "authentication_status" in at.session_state else False:
+    if "authentication_status" in at.session_state and at.session_state["authentication_status"]:
         at.run()  # in a browser the cookie component's reply reruns the app into the dashboards
     return at
 
