@@ -1,0 +1,103 @@
+"""Write an import plan into the warehouse: all of it in one transaction, or nothing.
+
+The plan is resolved again inside the transaction (plan.resolve), so ids are assigned against the warehouse
+as it is when writing, not as it was when the user previewed the plan. Upserts are delete + bulk insert on
+the upsert key, which makes importing the same files twice a no-op the second time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .. import schema
+from ..db import insert_frame, set_info
+from ..stages import stage_rows
+from .model import ImportPlan, ImportRejected, ImportReport, Parsed
+from .plan import Resolution, Write, key_conditions, resolve
+
+Progress = Callable[[float, str], None]
+
+
+def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = None) -> ImportReport:
+    """Write `plan` (which must have no errors) in one transaction; on any error the warehouse is unchanged."""
+    if not plan.ok:
+        raise ImportRejected(f"{len(plan.errors)} row(s) cannot be imported; nothing was written", plan.errors)
+    started = time.perf_counter()
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "Checking the files against the warehouse")
+    with engine.begin() as conn:
+        schema.metadata.create_all(conn)
+        resolution = resolve(conn, plan.parsed, plan.stage_mapping)
+        if resolution.errors:
+            raise ImportRejected("the warehouse changed since the plan was made; plan the import again", resolution.errors)
+        if resolution.stages_missing:
+            insert_frame(conn, schema.stage, pd.DataFrame(stage_rows()))
+        for step, write in enumerate(resolution.writes):
+            report(0.1 + 0.8 * step / len(resolution.writes), f"Writing {write.table.name}")
+            _write(conn, write)
+        report(0.9, "Updating the warehouse information")
+        set_info(conn, _info(conn, plan.parsed, resolution))
+    report(1.0, "Done")
+    return ImportReport(
+        kind=plan.parsed.kind,
+        inserted=resolution.inserts,
+        updated=resolution.updates,
+        people_created=tuple(resolution.people_to_create),
+        products_created=tuple(resolution.products_to_create),
+        product_matches=resolution.product_matches,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _write(conn: sa.Connection, write: Write) -> None:
+    """Delete the rows being replaced, then bulk-insert the new state."""
+    if write.key is not None and len(write.replaces):
+        with key_conditions(conn, write.key, write.replaces) as conditions:
+            for condition in conditions:
+                conn.execute(sa.delete(write.table).where(condition))
+    if len(write.rows):
+        insert_frame(conn, write.table, _arrow(write.rows))
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """Arrow with DATE columns and real NULLs, which DuckDB scans in place."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.date32()))
+    return table
+
+
+def _info(conn: sa.Connection, parsed: Parsed, resolution: Resolution) -> dict[str, str]:
+    """source, has_history, has_quotas, and the dates the imported data spans (as_of never after today)."""
+    info = {
+        "source": parsed.kind,
+        "has_history": _has_rows(conn, schema.opportunity_history),
+        "has_quotas": _has_rows(conn, schema.quota),
+    }
+    dates = _imported_dates(parsed, resolution)
+    if len(dates):
+        info["as_of"] = min(dates.max().date(), date.today()).isoformat()
+        info["start"] = dates.min().date().isoformat()
+    return info
+
+
+def _has_rows(conn: sa.Connection, table: sa.Table) -> str:
+    return "true" if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() else "false"
+
+
+def _imported_dates(parsed: Parsed, resolution: Resolution) -> pd.Series:
+    """Created dates, close dates of closed deals and history changes: the days the data has seen happen
+    (an open deal's close date is a forecast, not an event)."""
+    deals = next(w.rows for w in resolution.writes if w.table is schema.opportunity)
+    parts = [deals["created_date"], deals["close_date"].where(deals["is_closed"].fillna(False).astype(bool))]
+    if parsed.history is not None:
+        parts.append(parsed.history["changed_at"])
+    return pd.concat([p.astype("datetime64[ns]") for p in parts]).dropna()

@@ -1,0 +1,764 @@
+"""Turn the RawCsv files of one export format into canonical frames: `parse(kind, files) -> Parsed`.
+
+Every row is checked and every problem is collected as a RowError (a file with ten bad rows reports ten
+errors, not the first): empty required cells, dates and amounts that do not read, negative amounts,
+probabilities outside 0-100 and ids that repeat within a file. Only files that cannot be this format at all
+(required columns missing, a Maven file missing) raise ImportRejected.
+
+Columns are found by their header, compared without case, spaces or punctuation ("Probability (%)" is
+"probability"), so that report exports and API exports of the same object both read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .model import (
+    ACCOUNT_COLUMNS,
+    HISTORY_COLUMNS,
+    OPPORTUNITY_COLUMNS,
+    PEOPLE_COLUMNS,
+    PRODUCT_COLUMNS,
+    QUOTA_COLUMNS,
+    ImportRejected,
+    Parsed,
+    RawCsv,
+    RowError,
+)
+
+KINDS = ("maven", "salesforce_opportunities", "salesforce_history", "hubspot_deals", "generic", "quotas", "people")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A canonical column, the source headers it is read from, and how its cells are read."""
+
+    column: str
+    headers: tuple[str, ...]
+    kind: str = "text"  # text | date | month | amount | count | percent | role | email
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One file of a format: which frame it fills, from which fields, and which columns must be unique."""
+
+    frame: str  # opportunities | history | quotas | people | accounts | products
+    columns: Mapping[str, str]  # canonical column -> dtype
+    fields: tuple[Field, ...]
+    key: tuple[str, ...] = ()  # canonical columns whose values may not repeat within the file
+    fixes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # column -> {value as exported: value kept}
+
+
+# --- formats -------------------------------------------------------------------------------------------------
+
+# OpportunityHistory.ForecastCategory holds API names; the app (like Opportunity.ForecastCategoryName) uses labels.
+SALESFORCE_FORECAST_API_NAMES = {"BestCase": "Best Case", "Forecast": "Commit"}
+
+SALESFORCE_OPPORTUNITIES = Layout(
+    "opportunities",
+    OPPORTUNITY_COLUMNS,
+    (
+        Field("source_id", ("Opportunity ID", "Id")),  # optional: derived when absent, see _derive_salesforce_ids
+        Field("name", ("Opportunity Name", "Name")),
+        Field("account", ("Account Name", "Account")),
+        Field("owner", ("Opportunity Owner", "Owner", "Owner Name", "Owner Full Name"), required=True),
+        Field("product", ("Product Name", "Product")),
+        Field("type", ("Type", "Opportunity Type")),
+        Field("amount", ("Amount",), "amount", required=True),
+        Field("stage", ("Stage", "Stage Name", "StageName"), required=True),
+        Field("probability", ("Probability (%)", "Probability"), "percent"),
+        Field("forecast_category", ("Forecast Category", "ForecastCategoryName")),
+        Field("created_date", ("Created Date", "CreatedDate"), "date"),
+        Field("close_date", ("Close Date", "CloseDate"), "date"),
+        Field("lead_source", ("Lead Source", "LeadSource")),
+    ),
+    key=("source_id",),
+    fixes={"forecast_category": SALESFORCE_FORECAST_API_NAMES},
+)
+SALESFORCE_HISTORY = Layout(
+    "history",
+    HISTORY_COLUMNS,
+    (
+        Field("source_id", ("Id", "Opportunity History ID", "History ID")),  # optional: derived when absent
+        Field("opportunity_source_id", ("OpportunityId", "Opportunity ID"), required=True),
+        Field("changed_at", ("CreatedDate", "Created Date", "Edit Date", "Changed At"), "date", required=True),
+        Field("stage", ("StageName", "Stage Name", "Stage", "To Stage"), required=True),
+        Field("amount", ("Amount",), "amount"),
+        Field("close_date", ("CloseDate", "Close Date"), "date"),
+        Field("probability", ("Probability", "Probability (%)"), "percent"),
+        Field("forecast_category", ("ForecastCategory", "ForecastCategoryName", "Forecast Category")),
+    ),
+    key=("source_id",),
+    fixes={"forecast_category": SALESFORCE_FORECAST_API_NAMES},
+)
+HUBSPOT_DEALS = Layout(
+    "opportunities",
+    OPPORTUNITY_COLUMNS,
+    (
+        Field("source_id", ("Record ID", "Deal ID", "hs_object_id"), required=True),
+        Field("name", ("Deal Name", "dealname")),
+        Field("account", ("Associated Company", "Associated Company (Primary)", "Company Name", "Company")),
+        Field("owner", ("Deal owner", "HubSpot Owner", "Owner"), required=True),
+        Field("type", ("Deal Type", "dealtype")),
+        Field("amount", ("Amount",), "amount", required=True),
+        Field("stage", ("Deal Stage", "dealstage"), required=True),
+        Field("forecast_category", ("Forecast category",)),
+        Field("created_date", ("Create Date", "Created Date", "createdate"), "date"),
+        Field("close_date", ("Close Date", "closedate"), "date"),
+        Field("lead_source", ("Original Traffic Source", "Original Source Type", "Lead Source")),
+    ),
+    key=("source_id",),
+)
+# Synonyms for a CSV of unknown origin, most specific first (suggest_mapping takes the first that matches).
+GENERIC_HEADERS: dict[str, tuple[str, ...]] = {
+    "source_id": ("Opportunity ID", "opportunity_id", "Deal ID", "Record ID", "Id"),
+    "name": ("Opportunity Name", "Deal Name", "Opportunity", "Deal", "Name"),
+    "account": ("Account Name", "Account", "Associated Company", "Company", "Customer"),
+    "owner": ("Opportunity Owner", "Deal owner", "Owner", "sales_agent", "Sales Rep", "Rep", "Salesperson", "Account Executive"),
+    "product": ("Product Name", "Product"),
+    "type": ("Opportunity Type", "Deal Type", "Type"),
+    "amount": ("Amount", "Deal Value", "Deal Amount", "close_value", "Value"),
+    "stage": ("Stage", "Deal Stage", "deal_stage", "Stage Name"),
+    "probability": ("Probability (%)", "Probability", "Win Probability"),
+    "forecast_category": ("Forecast Category", "ForecastCategoryName"),
+    "created_date": ("Created Date", "Create Date", "engage_date", "Created"),
+    "close_date": ("Close Date", "Expected Close Date", "close_date"),
+    "lead_source": ("Lead Source", "Source"),
+}
+GENERIC_KINDS = {"amount": "amount", "probability": "percent", "created_date": "date", "close_date": "date"}
+GENERIC_REQUIRED = ("source_id", "owner", "amount", "stage")
+QUOTAS = Layout(
+    "quotas",
+    QUOTA_COLUMNS,
+    (
+        Field(
+            "owner",
+            ("Owner", "Rep", "Sales Rep", "Name", "Person", "sales_agent", "Opportunity Owner", "Deal owner"),
+            required=True,
+        ),
+        Field("month", ("Month", "Period", "Quota Month", "Date", "Start Date"), "month", required=True),
+        Field("amount", ("Quota", "Quota Amount", "Amount", "Target"), "amount", required=True),
+    ),
+    key=("owner", "month"),
+)
+PEOPLE = Layout(
+    "people",
+    PEOPLE_COLUMNS,
+    (
+        Field("name", ("Name", "Full Name", "Person", "Rep", "sales_agent"), required=True),
+        Field("email", ("Email", "E-mail", "Email Address"), "email"),
+        Field("role", ("Role",), "role"),
+        Field("manager", ("Manager", "Manager Name", "Reports To")),
+        Field("team", ("Team", "Team Name")),
+        Field("region", ("Region", "Regional Office")),
+        Field("hire_date", ("Hire Date", "Start Date", "Hired"), "date"),
+    ),
+    key=("name",),
+)
+LAYOUTS = {
+    "salesforce_opportunities": SALESFORCE_OPPORTUNITIES,
+    "salesforce_history": SALESFORCE_HISTORY,
+    "hubspot_deals": HUBSPOT_DEALS,
+    "quotas": QUOTAS,
+    "people": PEOPLE,
+}
+
+MAVEN_PIPELINE = Layout(
+    "opportunities",
+    OPPORTUNITY_COLUMNS,
+    (
+        Field("source_id", ("opportunity_id",), required=True),
+        Field("owner", ("sales_agent",), required=True),
+        Field("product", ("product",), required=True),
+        Field("account", ("account",)),
+        Field("stage", ("deal_stage",), required=True),
+        Field("created_date", ("engage_date",), "date"),
+        Field("close_date", ("close_date",), "date"),
+        Field("amount", ("close_value",), "amount"),  # required only for Won deals, see _maven_amounts
+    ),
+    key=("source_id",),
+)
+MAVEN_TEAMS = Layout(
+    "people",
+    PEOPLE_COLUMNS,
+    (
+        Field("name", ("sales_agent",), required=True),
+        Field("manager", ("manager",), required=True),
+        Field("region", ("regional_office",), required=True),
+    ),
+    key=("name",),
+)
+MAVEN_ACCOUNTS = Layout(
+    "accounts",
+    ACCOUNT_COLUMNS,
+    (
+        Field("name", ("account",), required=True),
+        Field("industry", ("sector",)),
+        Field("country", ("office_location",)),
+        Field("annual_revenue", ("revenue",), "amount"),  # in millions in the file
+        Field("employees", ("employees",), "count"),
+    ),
+    key=("name",),
+    fixes={"industry": {"technolgy": "technology"}},
+)
+MAVEN_PRODUCTS = Layout(
+    "products",
+    PRODUCT_COLUMNS,
+    (
+        Field("name", ("product",), required=True),
+        Field("family", ("series",)),
+        Field("list_price", ("sales_price",), "amount", required=True),
+    ),
+    key=("name",),
+)
+MAVEN_FILES = {
+    "sales_pipeline.csv": MAVEN_PIPELINE,
+    "sales_teams.csv": MAVEN_TEAMS,
+    "accounts.csv": MAVEN_ACCOUNTS,
+    "products.csv": MAVEN_PRODUCTS,
+}
+
+# --- stage mappings onto the app's default stages ------------------------------------------------------------
+
+APP_STAGES = ("Prospecting", "Qualification", "Discovery", "Proposal", "Negotiation", "Closed Won", "Closed Lost")
+SALESFORCE_STAGES = {
+    "Prospecting": "Prospecting",
+    "Qualification": "Qualification",
+    "Needs Analysis": "Discovery",
+    "Value Proposition": "Discovery",
+    "Id. Decision Makers": "Discovery",
+    "Perception Analysis": "Proposal",
+    "Proposal/Price Quote": "Proposal",
+    "Negotiation/Review": "Negotiation",
+    "Closed Won": "Closed Won",
+    "Closed Lost": "Closed Lost",
+}
+HUBSPOT_STAGES = {
+    "appointmentscheduled": "Prospecting",
+    "Appointment Scheduled": "Prospecting",
+    "qualifiedtobuy": "Qualification",
+    "Qualified To Buy": "Qualification",
+    "presentationscheduled": "Discovery",
+    "Presentation Scheduled": "Discovery",
+    "decisionmakerboughtin": "Proposal",
+    "Decision Maker Bought-In": "Proposal",
+    "contractsent": "Negotiation",
+    "Contract Sent": "Negotiation",
+    "closedwon": "Closed Won",
+    "Closed Won": "Closed Won",
+    "closedlost": "Closed Lost",
+    "Closed Lost": "Closed Lost",
+}
+MAVEN_STAGES = {"Prospecting": "Prospecting", "Engaging": "Qualification", "Won": "Closed Won", "Lost": "Closed Lost"}
+_IDENTITY = {stage: stage for stage in APP_STAGES}
+STAGE_MAPPINGS: dict[str, dict[str, str]] = {
+    "maven": MAVEN_STAGES,
+    "salesforce_opportunities": _IDENTITY | SALESFORCE_STAGES,
+    "salesforce_history": _IDENTITY | SALESFORCE_STAGES,
+    "hubspot_deals": _IDENTITY | HUBSPOT_STAGES,
+    "generic": _IDENTITY | MAVEN_STAGES | SALESFORCE_STAGES | HUBSPOT_STAGES,
+}
+
+# --- public API ----------------------------------------------------------------------------------------------
+
+
+def parse(
+    kind: str, files: Mapping[str, RawCsv], column_mapping: Mapping[str, str] | None = None, dayfirst: bool = False
+) -> Parsed:
+    """The files of one format as canonical frames plus every row error found (row errors do not raise).
+
+    `files` maps file names to RawCsv; all formats but maven take exactly one file. `column_mapping`
+    ({canonical opportunity column: source header}) is for `generic` (suggest_mapping's guess when None).
+    `dayfirst` reads slash dates as day/month/year (31/3/2024) instead of US month/day/year.
+    """
+    if kind == "maven":
+        return _parse_maven(files, dayfirst)
+    if kind not in LAYOUTS and kind != "generic":
+        raise ImportRejected(f"Unknown import format {kind!r}: choose one of {', '.join(KINDS)}.")
+    raw = _single_file(kind, files)
+    if kind == "generic":
+        layout, headers = _generic_layout(raw, column_mapping)
+    else:
+        layout = LAYOUTS[kind]
+        headers = _find_headers(raw.frame.columns, layout)
+    derive = _DERIVED_IDS.get(kind) if "source_id" not in headers else None
+    _require(raw, layout, headers, derive)
+    frame, errors = _read(raw, layout, headers, dayfirst)
+    if derive:
+        frame["source_id"] = derive.make(frame)
+        errors += _duplicates(
+            raw, frame, ("source_id",), {"source_id": " + ".join(headers[c] for c in derive.columns if c in headers)}
+        )
+    return Parsed(
+        kind=kind,
+        **{layout.frame: frame},
+        line_numbers={layout.frame: raw.line_numbers},
+        files={layout.frame: raw.name},
+        errors=_sorted(errors),
+        default_stage_mapping=STAGE_MAPPINGS.get(kind, {}),
+    )
+
+
+def suggest_mapping(header: list[str]) -> dict[str, str]:
+    """{canonical opportunity column: source header} guessed from common header names; each header used once."""
+    return _match(header, {column: names for column, names in GENERIC_HEADERS.items()})
+
+
+def detect_kind(header: list[str]) -> str | None:
+    """The format a single file's header looks like, or None.
+
+    Maven is recognised by its sales_pipeline.csv header (the other three Maven files are then needed too).
+    """
+    names = {_key(h) for h in header}
+    for kind, signature in SIGNATURES:
+        if signature <= names:
+            return kind
+    if _has_required(header, QUOTAS) and any("quota" in name for name in names):
+        return "quotas"
+    if _has_required(header, PEOPLE) and names & {"role", "manager", "email"} and not names & {"amount", "stage"}:
+        return "people"
+    if set(GENERIC_REQUIRED) <= set(suggest_mapping(header)):
+        return "generic"
+    return None
+
+
+SIGNATURES: tuple[tuple[str, set[str]], ...] = (
+    ("maven", {"opportunityid", "salesagent", "dealstage", "engagedate", "closevalue"}),
+    ("salesforce_history", {"opportunityid", "stagename", "createddate", "id"}),
+    ("salesforce_opportunities", {"opportunityowner", "stage"}),
+    ("hubspot_deals", {"dealname", "dealstage"}),
+)
+
+# --- finding columns -----------------------------------------------------------------------------------------
+
+
+def _key(header: str) -> str:
+    """A header compared without case, spaces or punctuation."""
+    return re.sub(r"[^0-9a-z]", "", header.casefold())
+
+
+def _match(header: list[str], candidates: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    by_key: dict[str, str] = {}
+    for h in header:
+        by_key.setdefault(_key(h), h)
+    found: dict[str, str] = {}
+    for column, names in candidates.items():
+        for name in names:
+            source = by_key.get(_key(name))
+            if source is not None and source not in found.values():
+                found[column] = source
+                break
+    return found
+
+
+def _find_headers(header: pd.Index, layout: Layout) -> dict[str, str]:
+    return _match(list(header), {f.column: f.headers for f in layout.fields})
+
+
+def _has_required(header: list[str], layout: Layout) -> bool:
+    found = _match(header, {f.column: f.headers for f in layout.fields})
+    return all(f.column in found for f in layout.fields if f.required)
+
+
+def _single_file(kind: str, files: Mapping[str, RawCsv]) -> RawCsv:
+    if len(files) != 1:
+        raise ImportRejected(f"The {kind} format takes exactly one file; got {len(files)}: {', '.join(files) or 'none'}.")
+    return next(iter(files.values()))
+
+
+def _generic_layout(raw: RawCsv, column_mapping: Mapping[str, str] | None) -> tuple[Layout, dict[str, str]]:
+    """A layout made from the user's column mapping, whose headers must exist in the file."""
+    given = column_mapping if column_mapping is not None else suggest_mapping(list(raw.frame.columns))
+    mapping = {column: source for column, source in given.items() if source}
+    unknown = sorted(set(mapping) - set(OPPORTUNITY_COLUMNS))
+    if unknown:
+        raise ImportRejected(
+            f"The column mapping names unknown column(s) {', '.join(unknown)}; known: {', '.join(OPPORTUNITY_COLUMNS)}."
+        )
+    absent = [f"{source} (for {column})" for column, source in mapping.items() if source not in raw.frame.columns]
+    if absent:
+        raise ImportRejected(
+            f"{raw.name}: the column mapping names column(s) the file does not have: {', '.join(absent)}.",
+            [_header_error(raw, ", ".join(absent), "The column mapping names these columns but the file does not have them.")],
+        )
+    fields = tuple(
+        Field(column, (mapping.get(column, column),), GENERIC_KINDS.get(column, "text"), column in GENERIC_REQUIRED)
+        for column in OPPORTUNITY_COLUMNS
+    )
+    return Layout("opportunities", OPPORTUNITY_COLUMNS, fields, key=("source_id",)), mapping
+
+
+def _require(raw: RawCsv, layout: Layout, headers: Mapping[str, str], derive: DerivedIds | None) -> None:
+    """Raise naming every missing required column (and the columns the file has) in one error."""
+    missing = [" or ".join(f'"{h}"' for h in f.headers[:2]) for f in layout.fields if f.required and f.column not in headers]
+    if "source_id" not in headers and derive is not None:
+        lacking = [c for c in derive.required if c not in headers]
+        if lacking:
+            missing.append(derive.description)
+    if missing:
+        found = ", ".join(f'"{c}"' for c in raw.frame.columns)
+        why = f"Required column(s) missing: {'; '.join(missing)}. The file has: {found}."
+        raise ImportRejected(f"{raw.name}: {why}", [_header_error(raw, "; ".join(missing), why)])
+
+
+def _header_error(raw: RawCsv, column: str, why: str) -> RowError:
+    return RowError(file=raw.name, row=1, column=column, value="", why=why)
+
+
+# --- reading cells -------------------------------------------------------------------------------------------
+
+Errors = list[RowError]
+
+
+def _read(raw: RawCsv, layout: Layout, headers: Mapping[str, str], dayfirst: bool) -> tuple[pd.DataFrame, Errors]:
+    """The layout's canonical frame from `raw`, and the errors of every cell that does not read."""
+    errors: Errors = []
+    values: dict[str, pd.Series] = {}
+    for f in layout.fields:
+        if f.column not in headers:
+            continue
+        cells = raw.frame[headers[f.column]].str.strip()
+        column = _Column(raw, headers[f.column], errors)
+        if f.required:
+            column.error(cells == "", f"{column.header} is empty; every row needs a value.")
+        values[f.column] = READERS[f.kind](cells, column, dayfirst)
+    frame = _typed(values, layout.columns, len(raw.frame))
+    for column, fixes in layout.fixes.items():
+        frame[column] = frame[column].replace(fixes)
+    present_key = tuple(c for c in layout.key if c in headers)
+    if present_key:
+        errors += _duplicates(raw, frame, present_key, headers)
+    return frame, errors
+
+
+@dataclass
+class _Column:
+    """Where a column's cells came from, and the list its errors go to."""
+
+    raw: RawCsv
+    header: str
+    errors: Errors
+
+    def error(self, bad: pd.Series, why: str | pd.Series) -> None:
+        """Add an error for each row where `bad` is true (why: one sentence, or one per row)."""
+        bad = bad.fillna(False).astype(bool)
+        if not bad.any():
+            return
+        whys = why[bad] if isinstance(why, pd.Series) else pd.Series(why, index=bad.index)[bad]
+        cells = self.raw.frame.loc[bad, self.header]
+        rows = self.raw.line_numbers[bad]
+        self.errors += [
+            RowError(file=self.raw.name, row=int(row), column=self.header, value=value, why=reason)
+            for row, value, reason in zip(rows, cells, whys, strict=True)
+        ]
+
+
+def _text(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    return cells.mask(cells == "")
+
+
+def _email(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    column.error((cells != "") & ~cells.str.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "This is not an email address.")
+    return _text(cells, column, dayfirst)
+
+
+ROLES = {"manager": "manager", "sales manager": "manager", "rep": "rep", "sales rep": "rep", "": "rep"}
+
+
+def _role(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    """manager or rep (the default); other words are errors rather than guesses."""
+    roles = cells.str.casefold().map(ROLES)
+    column.error(roles.isna(), f"{column.header} must be manager or rep (or empty for rep).")
+    return roles
+
+
+# Dates: ISO (2024-03-31, 2024-03-31 10:00, 2024-03-31T10:00:00.000+0000) always; slash dates as month/day
+# (US, the default) or day/month; dotted dates (31.03.2024) are always day first.
+SLASH_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+ISO_DATE = r"\d{4}-\d{1,2}-\d{1,2}([T ].*)?"
+YEARS = (1900, 2200)
+
+
+def _date_formats(dayfirst: bool) -> list[str]:
+    day_month = ("%d/%m/%Y", "%d/%m/%y") if dayfirst else ("%m/%d/%Y", "%m/%d/%y")
+    return [d + t for d in day_month for t in SLASH_TIMES] + ["%d.%m.%Y" + t for t in SLASH_TIMES[:3]]
+
+
+def _parse_dates(texts: pd.Series, dayfirst: bool) -> pd.Series:
+    """Timestamps (naive, UTC for ISO values with an offset) or NaT for values in no known form.
+
+    Microsecond resolution, so that a typo such as year 3024 is an error message, not an overflow.
+    """
+    iso = texts.where(texts.str.fullmatch(ISO_DATE))
+    parsed = pd.to_datetime(iso, format="ISO8601", errors="coerce", utc=True).dt.tz_convert(None).astype("datetime64[us]")
+    for fmt in _date_formats(dayfirst):
+        todo = parsed.isna()
+        if not todo.any():
+            break
+        parsed[todo] = pd.to_datetime(texts[todo], format=fmt, errors="coerce")
+    return parsed
+
+
+def _date(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    codes, uniques = pd.factorize(cells)
+    parsed = _parse_dates(pd.Series(uniques, dtype=str), dayfirst)
+    in_range = parsed.dt.year.between(*YEARS)
+    dates = pd.Series(parsed.where(in_range).to_numpy()[codes], index=cells.index).astype("datetime64[ns]")
+    example = "31/3/2024 (day/month/year)" if dayfirst else "3/31/2024 (month/day/year)"
+    outside = pd.Series((parsed.notna() & ~in_range).to_numpy()[codes], index=cells.index)
+    column.error(outside, f"This date is outside the years {YEARS[0]}-{YEARS[1]}; probably a typo.")
+    column.error((cells != "") & dates.isna() & ~outside, f"This is not a date; expected a date like {example} or 2024-03-31.")
+    return dates
+
+
+MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%m/%Y", "%b %Y", "%B %Y", "%b-%Y", "%b-%y")
+
+
+def _month(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    """The first day of the month of a date, or of a month written as 2026-01, 01/2026 or Jan 2026."""
+    months = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[us]")
+    for fmt in MONTH_FORMATS:
+        todo = months.isna() & (cells != "")
+        months[todo] = pd.to_datetime(cells[todo], format=fmt, errors="coerce")
+    todo = months.isna() & (cells != "")
+    months[todo] = _parse_dates(cells[todo], dayfirst)
+    months = months.where(months.dt.year.between(*YEARS))
+    column.error((cells != "") & months.isna(), "This is not a month; expected a month like 2026-01, Jan 2026 or any date in it.")
+    return months.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+
+
+# Amounts: US style (1,234.56 or 1234.56) with an optional currency symbol or code before or after it.
+AMOUNT = re.compile(
+    r"(?P<open>[-(]?)\s*(?P<lead>[$€£¥]|[A-Z]{3})?\s*(?P<sign>-?)\s*(?P<number>\d[\d.,]*)\s*(?P<trail>[$€£¥]|[A-Z]{3})?\s*(?P<close>\)?)"
+)
+US_NUMBER = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?")
+EUROPEAN_NUMBER = re.compile(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}")
+CURRENCY_CODES = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+NOT_AMOUNT = "This is not an amount; expected a number like 1234.56 or $1,234.56."
+EUROPEAN = "This amount uses the European style (1.234,56); export amounts in US style (1,234.56) or as plain numbers (1234.56)."
+NEGATIVE = "This amount is negative; amounts must be 0 or more."
+
+
+def _read_amount(text: str) -> tuple[float, str, str]:
+    """(value, currency code or "", why it does not read or "") for one non-empty cell."""
+    m = AMOUNT.fullmatch(text.replace("\u00a0", " "))
+    if not m or (m["open"] == "(") != (m["close"] == ")") or (m["lead"] and m["trail"]):
+        return np.nan, "", NOT_AMOUNT
+    number = m["number"]
+    if not US_NUMBER.fullmatch(number):
+        return np.nan, "", EUROPEAN if EUROPEAN_NUMBER.fullmatch(number) else NOT_AMOUNT
+    value = float(number.replace(",", ""))
+    currency = m["lead"] or m["trail"] or ""
+    negative = m["open"] in ("-", "(") or m["sign"] == "-"
+    return (-value if negative and value else value), CURRENCY_CODES.get(currency, currency), ""
+
+
+def _amount_parts(cells: pd.Series) -> pd.DataFrame:
+    """value, currency and why per cell, computed once per distinct text."""
+    codes, uniques = pd.factorize(cells)
+    parts = pd.DataFrame([_read_amount(u) if u else (np.nan, "", "") for u in uniques], columns=["value", "currency", "why"])
+    parts = parts.astype({"value": "float64", "currency": str, "why": str}).iloc[codes]
+    return parts.set_axis(cells.index)
+
+
+def _amount(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    """A non-negative number (amounts, prices, revenue); the currency must be the same in every row."""
+    parts = _amount_parts(cells)
+    column.error(parts["why"] != "", parts["why"])
+    column.error(parts["value"] < 0, NEGATIVE)
+    currencies = parts.loc[parts["currency"] != "", "currency"]
+    if currencies.nunique() > 1:
+        main = currencies.value_counts().index[0]
+        other = (parts["currency"] != "") & (parts["currency"] != main)
+        column.error(other, f"This amount is in another currency than the rest ({main}); convert amounts to one currency first.")
+    return parts["value"].where(parts["value"] >= 0)
+
+
+def _count(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    values = _amount(cells, column, dayfirst)
+    column.error(values.notna() & (values % 1 != 0), "This must be a whole number.")
+    return values.where(values % 1 == 0).round().astype("Int64")
+
+
+def _percent(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+    """A whole percent 0-100; "10%" and "10" both read as 10."""
+    values = pd.to_numeric(cells.str.removesuffix("%").str.strip().replace("", np.nan), errors="coerce")
+    ok = values.between(0, 100) & (values % 1 == 0)
+    column.error((cells != "") & ~ok, f"{column.header} must be a whole percent from 0 to 100.")
+    return values.where(ok).round().astype("Int64")
+
+
+READERS: dict[str, Callable[[pd.Series, _Column, bool], pd.Series]] = {
+    "text": _text,
+    "email": _email,
+    "role": _role,
+    "date": _date,
+    "month": _month,
+    "amount": _amount,
+    "count": _count,
+    "percent": _percent,
+}
+
+
+def _typed(values: Mapping[str, pd.Series], columns: Mapping[str, str], rows: int) -> pd.DataFrame:
+    """A frame with exactly the canonical columns and dtypes; columns the file lacks are all missing."""
+    return pd.DataFrame(
+        {
+            name: (values[name].reset_index(drop=True) if name in values else pd.Series([None] * rows)).astype(dtype)
+            for name, dtype in columns.items()
+        },
+        index=pd.RangeIndex(rows),
+    )
+
+
+def _duplicates(raw: RawCsv, frame: pd.DataFrame, key: tuple[str, ...], headers: Mapping[str, str]) -> Errors:
+    """An error for each row whose key already appeared on an earlier row."""
+    keyed = frame[list(key)].notna().all(axis=1)
+    again = frame.duplicated(subset=list(key), keep="first") & keyed
+    if not again.any():
+        return []
+    first_row = raw.line_numbers.groupby([frame[c] for c in key]).transform("first")
+    label = " + ".join(headers[c] for c in key)
+    return [
+        RowError(
+            file=raw.name,
+            row=int(raw.line_numbers[i]),
+            column=label,
+            value=", ".join(str(_shown(frame.at[i, c])) for c in key),
+            why=f"This {label} already appears on row {int(first_row[i])}; each row needs its own.",
+        )
+        for i in frame.index[again]
+    ]
+
+
+def _shown(value: object) -> object:
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else value
+
+
+def _sorted(errors: Errors) -> Errors:
+    return sorted(errors, key=lambda e: (e.file, e.row))
+
+
+# --- ids derived from other columns --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DerivedIds:
+    """How to make a stable source id from other columns when an export has no id column."""
+
+    columns: tuple[str, ...]  # canonical columns joined into the id, in order
+    required: tuple[str, ...]  # of those, the ones the file must have
+    description: str
+
+    def make(self, frame: pd.DataFrame) -> pd.Series:
+        """The id "value | value | 2024-01-31" (dates as ISO days, so the export's date format does not matter)."""
+        parts = [
+            frame[c].dt.strftime("%Y-%m-%d").fillna("") if frame[c].dtype.kind == "M" else frame[c].fillna("")
+            for c in self.columns
+        ]
+        return pd.Series([" | ".join(p) for p in zip(*parts, strict=True)], index=frame.index, dtype="string")
+
+
+# A Salesforce report without "Opportunity ID" is keyed by Opportunity Name + Account Name + Created Date:
+# stable across exports of the same opportunities, but renaming an opportunity makes it a new one.
+# OpportunityHistory without Id is keyed by its opportunity, time of change and stage.
+_DERIVED_IDS = {
+    "salesforce_opportunities": DerivedIds(
+        ("name", "account", "created_date"),
+        ("name", "created_date"),
+        '"Opportunity ID" (or "Opportunity Name" and "Created Date" to key rows by)',
+    ),
+    "salesforce_history": DerivedIds(
+        ("opportunity_source_id", "changed_at", "stage"),
+        ("opportunity_source_id", "changed_at", "stage"),
+        '"Id"',
+    ),
+}
+
+# --- Maven ---------------------------------------------------------------------------------------------------
+
+
+def _parse_maven(files: Mapping[str, RawCsv], dayfirst: bool) -> Parsed:
+    """Maven's four files as opportunities, people (agents and their managers), accounts and products."""
+    raws = _maven_files(files)
+    errors: Errors = []
+    frames: dict[str, pd.DataFrame] = {}
+    for file, layout in MAVEN_FILES.items():
+        raw = raws[file]
+        headers = _find_headers(raw.frame.columns, layout)
+        _require(raw, layout, headers, None)
+        frame, found = _read(raw, layout, headers, dayfirst)
+        frames[layout.frame] = frame
+        errors += found
+    pipeline = raws["sales_pipeline.csv"]
+    frames["opportunities"] = _maven_opportunities(frames["opportunities"], frames["products"], pipeline, errors)
+    frames["people"], people_lines = _maven_people(frames["people"], raws["sales_teams.csv"].line_numbers)
+    frames["accounts"]["annual_revenue"] = frames["accounts"]["annual_revenue"] * 1_000_000
+    line_numbers = {layout.frame: raws[file].line_numbers for file, layout in MAVEN_FILES.items()} | {"people": people_lines}
+    return Parsed(
+        kind="maven",
+        **frames,
+        line_numbers=line_numbers,
+        files={layout.frame: raws[file].name for file, layout in MAVEN_FILES.items()},
+        errors=_sorted(errors),
+        default_stage_mapping=MAVEN_STAGES,
+    )
+
+
+def _maven_files(files: Mapping[str, RawCsv]) -> dict[str, RawCsv]:
+    """The four Maven files by their standard names (compared without case); other files are ignored."""
+    by_name = {name.casefold(): raw for name, raw in files.items()}
+    missing = [name for name in MAVEN_FILES if name not in by_name]
+    if missing:
+        raise ImportRejected(
+            f"The Maven CRM format needs {', '.join(MAVEN_FILES)}; missing: {', '.join(missing)} (got: {', '.join(files) or 'none'})."
+        )
+    return {name: by_name[name] for name in MAVEN_FILES}
+
+
+def _maven_opportunities(deals: pd.DataFrame, products: pd.DataFrame, pipeline: RawCsv, errors: Errors) -> pd.DataFrame:
+    """Names "<account or 'No account'> - <product as products.csv spells it>"; amount: close_value if won, else list price.
+
+    Maven records 0 for lost deals and nothing for open ones; the product's list price is the amount at loss
+    (for the value win rate) and the expected value of open pipeline, as spm_core.loaders.maven does.
+    """
+    product = _product_key(deals["product"]).map(dict(zip(_product_key(products["name"]), products.index, strict=True)))
+    price = product.map(products["list_price"])
+    won = (deals["stage"] == "Won").fillna(False).astype(bool)
+    column = _Column(pipeline, "close_value", errors)
+    column.error(
+        won & (pipeline.frame["close_value"].str.strip() == ""),
+        "close_value is empty for a Won deal; a won deal needs its amount.",
+    )
+    column = _Column(pipeline, "product", errors)
+    column.error(
+        ~won & deals["product"].notna() & price.isna(),
+        "This product is not in products.csv, so this open or lost deal has no amount (its list price).",
+    )
+    deals["amount"] = deals["amount"].where(won, price)
+    deals["name"] = (
+        deals["account"].fillna("No account") + " - " + product.map(products["name"]).fillna(deals["product"]).astype("string")
+    )
+    return deals
+
+
+def _product_key(names: pd.Series) -> pd.Series:
+    """Deals write `GTXPro` for products.csv's `GTX Pro`: names match without spaces and case."""
+    return names.str.replace(" ", "", regex=False).str.casefold()
+
+
+def _maven_people(agents: pd.DataFrame, lines: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """Managers (role manager, their agents' office) then agents (role rep); team = "<manager>'s team"."""
+    first = ~agents["manager"].duplicated() & agents["manager"].notna()
+    managers = pd.DataFrame({"name": agents.loc[first, "manager"], "role": "manager", "region": agents.loc[first, "region"]})
+    managers["team"] = managers["name"] + "'s team"
+    reps = agents.assign(role="rep", team=agents["manager"] + "'s team")
+    people = pd.concat([managers, reps], ignore_index=True)
+    people = _typed({c: people[c] for c in people.columns if c in PEOPLE_COLUMNS}, PEOPLE_COLUMNS, len(people))
+    return people, pd.concat([lines[first], lines], ignore_index=True)

@@ -1,0 +1,135 @@
+"""The shapes an import passes through, shared by its steps:
+
+    read_upload(name, data)        csvfile.py  bytes -> RawCsv (BOM, CRLF, ';', blank rows, footers, size limit)
+    parse(kind, files, mapping)    formats.py  RawCsv files of one format -> Parsed (canonical frames + row errors)
+    plan_import(engine, parsed)    plan.py     resolve owners, products, stages against the warehouse -> ImportPlan
+    apply_import(engine, plan)     apply.py    one transaction, upsert on source ids -> ImportReport
+
+Nothing is written until apply_import, and only when the plan has no errors: a file with one bad row
+changes nothing (all-or-nothing), and importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# Canonical columns per frame (the parse step's output; types after parsing). Strings name things in the
+# source system; the plan step turns them into warehouse ids.
+OPPORTUNITY_COLUMNS = {
+    "source_id": "string",  # the source system's id: the upsert key (required)
+    "name": "string",
+    "account": "string",  # account name (optional)
+    "owner": "string",  # owner's name as the source spells it (required)
+    "product": "string",  # product name (optional)
+    "type": "string",
+    "amount": "float64",  # >= 0 (required)
+    "stage": "string",  # the source's stage name (required), mapped by the stage mapping
+    "probability": "Int64",  # percent 0-100, optional (the mapped stage's when missing)
+    "forecast_category": "string",  # optional (the mapped stage's when missing)
+    "created_date": "datetime64[ns]",
+    "close_date": "datetime64[ns]",
+    "lead_source": "string",
+}
+HISTORY_COLUMNS = {
+    "source_id": "string",  # the history row's own id (upsert key)
+    "opportunity_source_id": "string",  # which opportunity (required)
+    "changed_at": "datetime64[ns]",  # required
+    "stage": "string",  # required
+    "amount": "float64",
+    "close_date": "datetime64[ns]",
+    "probability": "Int64",
+    "forecast_category": "string",
+}
+QUOTA_COLUMNS = {"owner": "string", "month": "datetime64[ns]", "amount": "float64"}  # month: any day of it
+PEOPLE_COLUMNS = {
+    "name": "string",  # required, unique
+    "email": "string",
+    "role": "string",  # manager | rep (default rep)
+    "manager": "string",  # the manager's name
+    "team": "string",
+    "region": "string",
+    "hire_date": "datetime64[ns]",
+}
+ACCOUNT_COLUMNS = {"name": "string", "industry": "string", "country": "string", "annual_revenue": "float64", "employees": "Int64"}
+PRODUCT_COLUMNS = {"name": "string", "family": "string", "list_price": "float64"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One reason a row cannot be imported, in the words a user can act on."""
+
+    file: str
+    row: int  # line number in the file as a spreadsheet shows it (header = 1, first data row = 2)
+    column: str
+    value: str
+    why: str
+
+
+class ImportRejected(ValueError):
+    """The files cannot be imported as they are; `errors` lists every row-level problem found."""
+
+    def __init__(self, message: str, errors: list[RowError] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+@dataclass(frozen=True)
+class RawCsv:
+    """A CSV as text cells: header names stripped, data rows without blank or footer lines."""
+
+    name: str
+    frame: pd.DataFrame  # all columns as str ("" for empty)
+    line_numbers: pd.Series  # the file line number of each row in `frame` (for RowError.row)
+    delimiter: str
+    dropped_footer: tuple[str, ...] = ()  # footer lines recognised and left out (e.g. a report's totals)
+
+
+@dataclass
+class Parsed:
+    """A format's files in canonical frames (columns as above; None where the format has none)."""
+
+    kind: str  # maven | salesforce_opportunities | salesforce_history | hubspot_deals | generic | quotas | people
+    opportunities: pd.DataFrame | None = None
+    history: pd.DataFrame | None = None
+    quotas: pd.DataFrame | None = None
+    people: pd.DataFrame | None = None
+    accounts: pd.DataFrame | None = None
+    products: pd.DataFrame | None = None
+    line_numbers: dict[str, pd.Series] = field(default_factory=dict)  # per frame name, for errors found later
+    files: dict[str, str] = field(default_factory=dict)  # per frame name, the file it came from
+    errors: list[RowError] = field(default_factory=list)
+    default_stage_mapping: Mapping[str, str] = field(default_factory=dict)  # source stage -> app stage
+
+
+@dataclass
+class ImportPlan:
+    """What apply_import will write, and what it had to decide to get there."""
+
+    parsed: Parsed
+    stage_mapping: dict[str, str]  # source stage -> app stage name (stage table)
+    people_to_create: list[str]  # owner names not in the warehouse: created as reps
+    product_matches: dict[str, str]  # source product name -> warehouse product name, where they differ
+    products_to_create: list[str]
+    errors: list[RowError]
+    inserts: dict[str, int] = field(default_factory=dict)  # table -> rows new to the warehouse
+    updates: dict[str, int] = field(default_factory=dict)  # table -> rows replaced (same source id)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import changed."""
+
+    kind: str
+    inserted: Mapping[str, int]
+    updated: Mapping[str, int]
+    people_created: tuple[str, ...]
+    products_created: tuple[str, ...]
+    product_matches: Mapping[str, str]
+    seconds: float
