@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from .config import warehouse_url
 from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
 from .filters import PERIOD_NAMES, Filters, Period
+from .importing import KINDS, ImportRejected, RowError, apply_import, preview
 from .kpis import CATALOGUE
 from .metrics import query
 from .model import DIMENSIONS
@@ -91,9 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--url")
 
     users = sub.add_parser("users", help="list, add, reset passwords, change roles, remove app users")
-    users.add_argument(
-        "--file", help="users file (default: $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file)"
-    )
+    users.add_argument("--file", help="users file (default: $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file)")
     users.add_argument("--url", help="warehouse URL whose users to manage (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
     users_sub = users.add_subparsers(dest="action", required=True)
     users_sub.add_parser("list", help="list users")
@@ -113,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("--person", type=int)
     remove = users_sub.add_parser("remove", help="remove a user")
     remove.add_argument("username")
+
+    imp = sub.add_parser(
+        "import",
+        help="import CRM exports (CSV): validate every row first, then write all or nothing",
+        description="Import CSV exports into the warehouse. Every row is checked first; any error writes nothing. "
+        "Importing the same file again updates rows in place (matched on the source system's ids).",
+    )
+    imp.add_argument("kind", choices=KINDS, help="the export's format")
+    imp.add_argument("files", nargs="+", type=Path, help="CSV file(s); maven takes its four files")
+    imp.add_argument("--url")
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER", help="generic: a canonical column's header")
+    imp.add_argument("--stage", action="append", default=[], metavar="SOURCE=APP", help="map a source stage to an app stage")
+    imp.add_argument("--dayfirst", action="store_true", help="read 31/3/2024-style dates (default: US 3/31/2024)")
+    imp.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
     bench = sub.add_parser("bench", help="time every KPI query through the metrics layer and as raw DuckDB SQL")
     bench.add_argument(
@@ -238,7 +251,62 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"init": cmd_init, "load-maven": cmd_load_maven, "info": cmd_info, "kpi": cmd_kpi, "bench": cmd_bench, "users": cmd_users}
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{what} takes NAME=VALUE, got {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _print_errors(errors: list[RowError], limit: int = 50) -> None:
+    for e in errors[:limit]:
+        print(f"  {e.file}, row {e.row}, {e.column or '-'} = {e.value!r}: {e.why}", file=sys.stderr)
+    if len(errors) > limit:
+        print(f"  ... and {len(errors) - limit} more", file=sys.stderr)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    files = {path.name: path.read_bytes() for path in args.files}
+    engine = open_engine(args.url)
+    try:
+        plan = preview(engine, args.kind, files, _pairs(args.map, "--map") or None, _pairs(args.stage, "--stage"), args.dayfirst)
+    except ImportRejected as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _print_errors(exc.errors)
+        return 2
+    if not plan.ok:
+        print(f"error: {len(plan.errors):,} row(s) cannot be imported; nothing was written:", file=sys.stderr)
+        _print_errors(plan.errors)
+        return 2
+    if plan.people_to_create:
+        print(f"{len(plan.people_to_create):,} new people: {', '.join(plan.people_to_create)}")
+    for source, matched in plan.product_matches.items():
+        print(f"product {source!r} matched to {matched!r}")
+    changes = ", ".join(
+        f"{table} +{plan.inserts[table]:,}/~{plan.updates.get(table, 0):,}"
+        for table in plan.inserts
+        if plan.inserts[table] or plan.updates.get(table)
+    )
+    if args.dry_run:
+        print(f"Dry run: would write {changes or 'nothing'} (+new/~updated).")
+        return 0
+    report = apply_import(engine, plan)
+    print(f"Imported {args.kind} in {report.seconds:.1f} s: {changes or 'nothing new'} (+new/~updated).")
+    return 0
+
+
+COMMANDS = {
+    "import": cmd_import,
+    "init": cmd_init,
+    "load-maven": cmd_load_maven,
+    "info": cmd_info,
+    "kpi": cmd_kpi,
+    "bench": cmd_bench,
+    "users": cmd_users,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
