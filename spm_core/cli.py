@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dayfirst", action="store_true", help="read 31/3/2024-style dates (default: US 3/31/2024)")
     imp.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
+    bench_import = sub.add_parser("bench-import", help="time importing a Salesforce-style CSV export of N rows")
+    bench_import.add_argument("--rows", type=_positive, default=1_000_000)
+    bench_import.add_argument("--folder", type=Path, help="scratch folder (default: the system's temp folder)")
+
     bench = sub.add_parser("bench", help="time every KPI query through the metrics layer and as raw DuckDB SQL")
     bench.add_argument(
         "--path", type=Path, default=Path("/tmp/spm_bench.duckdb"), help="warehouse file to build (default /tmp/spm_bench.duckdb)"
@@ -221,6 +225,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_import(args: argparse.Namespace) -> int:
+    from .bench_import import run_import_bench
+
+    run_import_bench(args.rows, args.folder)
+    return 0
+
+
 def _password(given: str | None) -> str:
     if given is not None:
         return given
@@ -299,6 +310,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "bench-import": cmd_bench_import,
     "import": cmd_import,
     "init": cmd_init,
     "load-maven": cmd_load_maven,
