@@ -58,7 +58,7 @@ def main() -> None:
     at.text_input[0].input("leader")
     at.text_input[1].input(DEMO_PASSWORDS["leader"])
     next(b for b in at.button if b.label == "Login").click()
-    at.run()
+    at.run().run()  # the second run is the one a browser's cookie component triggers after sign-in
     print(f"{args.opportunities:,} opportunities; leader; warm process, caches cleared before each run")
     print(f"{'page':<14}{'median s':>10}{'min s':>8}")
     for page in PAGES:
