@@ -161,31 +161,16 @@ with right:
     view_deals(ctx, "pipeline_created", key="pipeline_created_deals")
 
 st.subheader("Deals needing attention")
-stalled_tab, overdue_tab, slipped_tab = st.tabs(["Stalled", "Overdue", "Slipped"])
-with stalled_tab:
-    deal_list(
-        lambda: data.stalled_deals(wh.engine, wh.version, filters, scope, wh.as_of),
-        "stalled",
-        HISTORY_KPIS["stalled"],
-        "pipeline_stalled",
-        f"stalled_deals_{period.start}_{period.end}.csv",
-    )
-with overdue_tab:
-    deal_list(
-        lambda: data.overdue_deals(wh.engine, wh.version, filters, scope, wh.as_of),
-        "overdue",
-        HISTORY_KPIS["overdue"],
-        "pipeline_overdue",
-        f"overdue_deals_{period.start}_{period.end}.csv",
-    )
-with slipped_tab:
-    deal_list(
-        lambda: data.slipped_deals(wh.engine, wh.version, filters, scope),
-        "slipped",
-        HISTORY_KPIS["slipped"],
-        "pipeline_slipped",
-        f"slipped_deals_{period.start}_{period.end}.csv",
-    )
+# One list at a time: stalled deals need every deal's time in stage from history (the page's costliest
+# query at scale), so it runs only when asked for.
+ATTENTION = {
+    "overdue": (lambda: data.overdue_deals(wh.engine, wh.version, filters, scope, wh.as_of), HISTORY_KPIS["overdue"]),
+    "stalled": (lambda: data.stalled_deals(wh.engine, wh.version, filters, scope, wh.as_of), HISTORY_KPIS["stalled"]),
+    "slipped": (lambda: data.slipped_deals(wh.engine, wh.version, filters, scope), HISTORY_KPIS["slipped"]),
+}
+shown = st.radio("Show", list(ATTENTION), format_func=str.capitalize, horizontal=True, key="pipeline_attention")
+load, help_text = ATTENTION[shown]
+deal_list(load, shown, help_text, f"pipeline_{shown}", f"{shown}_deals_{period.start}_{period.end}.csv")
 
 st.subheader("Breakdown", help=definitions(*BREAKDOWN_KPIS))
 dimension = st.radio(

@@ -115,5 +115,8 @@ def test_the_maven_dataset_says_it_needs_history(monkeypatch, maven_url):
     assert tiles(at)["Win rate"] == fmt.percent(expected["win_rate"])
     assert tiles(at)["Average deal size"] == fmt.money(expected["avg_deal_size"])
     text = infos(at)
-    assert text.count(NEEDS_HISTORY) == 4  # conversion, waterfall, stalled and slipped: never zeros
+    assert text.count(NEEDS_HISTORY) == 2  # conversion and waterfall: never zeros
+    for needs in ("stalled", "slipped"):  # the deal lists that need history say so too
+        at.radio(key="pipeline_attention").set_value(needs).run()
+        assert infos(at).count(NEEDS_HISTORY) == 3
     assert "No open pipeline closing in this period" in text

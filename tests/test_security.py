@@ -40,6 +40,16 @@ def subtree(people: pd.DataFrame, root: int) -> set[int]:
     return found
 
 
+def every_attention_list(at):
+    """On the pipeline page, show each list of deals needing attention in turn; the owners on screen
+    across all of them."""
+    owners: set[str] = set()
+    for shown in at.radio(key="pipeline_attention").options:
+        at.radio(key="pipeline_attention").set_value(shown).run()
+        owners |= owners_on_screen(at)
+    return owners
+
+
 def open_every_drilldown(at):
     """Switch on every 'View deals' toggle the page has, one run each (new toggles may appear)."""
     seen: set[str] = set()
@@ -62,6 +72,8 @@ def test_a_rep_sees_only_their_own_deals_on_every_page_and_drilldown(monkeypatch
     rep = user(demo_url, "rep")
     at = open_every_drilldown(run_page(monkeypatch, demo_url, page, user="rep"))
     assert owners_on_screen(at) <= {rep.name}
+    if page == "pipeline":
+        assert every_attention_list(at) <= {rep.name}
 
 
 @pytest.mark.parametrize("page", PAGES)
