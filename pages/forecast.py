@@ -12,7 +12,7 @@ from ui import forecast_charts as charts
 from ui import forecast_data as data
 from ui import format as fmt
 from ui.context import context
-from ui.drilldown import COLUMN_CONFIG, deal_table
+from ui.drilldown import deal_table
 from ui.tiles import kpi_tiles
 
 TILES = (
@@ -224,24 +224,15 @@ def statistical_section(ctx, totals: pd.Series) -> None:
     if st.toggle("View deals: statistical forecast", key="forecast_statistical_deals"):
         deals = data.statistical_deals(ctx.wh.engine, ctx.wh.version, ctx.filters, ctx.scope, ctx.wh.as_of)
         st.caption(f"{len(deals):,} open deals closing in the period, largest expected amount first.")
-        config = {
-            **COLUMN_CONFIG,
+        if deals.empty:
+            st.info("No open deals close in this period.")
+            return
+        extra = {
             "age_days": st.column_config.NumberColumn("Age (days)", format="%d"),
             "win_probability": st.column_config.NumberColumn("Win probability", format="percent"),
             "expected_amount": st.column_config.NumberColumn("Expected", format="dollar"),
         }
-        if deals.empty:
-            st.info("No open deals close in this period.")
-        else:
-            st.dataframe(deals, hide_index=True, width="stretch", column_config=config)
-            st.download_button(
-                f"Download {len(deals):,} deals (CSV)",
-                deals.to_csv(index=False).encode("utf-8"),
-                file_name=f"statistical_forecast_{ctx.filters.period.start}.csv",
-                mime="text/csv",
-                key="forecast_statistical_deals_csv",
-                icon=":material/download:",
-            )
+        deal_table(deals, f"statistical_forecast_{ctx.filters.period.start}.csv", "forecast_statistical_deals", extra)
 
 
 def accuracy_section(ctx) -> None:

@@ -125,3 +125,13 @@ def set_info(conn: sa.Connection, values: Mapping[str, object]) -> None:
     keys = list(values)
     conn.execute(info.delete().where(info.c.key.in_(keys)))
     conn.execute(info.insert(), [{"key": k, "value": str(values[k])} for k in keys])
+
+
+def dated_arrow(frame: pd.DataFrame) -> pa.Table:
+    """Arrow with real DATE columns (pandas only has timestamps) and NULLs, which DuckDB scans in place
+    and other warehouses get as None."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
+    return table

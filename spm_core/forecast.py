@@ -326,16 +326,6 @@ def _age_bucket(days: sa.ColumnElement) -> sa.ColumnElement:
     return sa.case(*whens, else_=len(AGE_EDGES) - 1)
 
 
-def _deal_filters(filters: Filters, scope: Scope) -> list[sa.ColumnElement]:
-    conditions = []
-    people = people_in_view(filters, scope)
-    if people is not None:
-        conditions.append(o.owner_id.in_(people))
-    if filters.products:
-        conditions.append(o.product_id.in_(sorted(filters.products)))
-    return conditions
-
-
 def _period_index(day: sa.ColumnElement, periods: list[Period]) -> sa.ColumnElement:
     """Which of the (disjoint) periods a date falls in, as its index k; NULL for none."""
     return sa.case(*[(day.between(p.start, p.end), k) for k, p in enumerate(periods)])
@@ -380,7 +370,7 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
     outcome = (
         sa.select(o.id, o.created_date, o.is_won, sa.cast(o.amount, sa.Double).label("amount"), o.close_date)
         .add_columns(_period_index(o.close_date, periods).label("closed_k"))
-        .where(*_deal_filters(filters, scope))
+        .where(*history.deals_in_view(filters, scope))
         .subquery("outcome")
     )
     c, d = labelled.c, outcome.c
@@ -417,7 +407,7 @@ def _won_after(engine: Engine, filters: Filters, scope: Scope, periods: list[Per
         .where(
             IS_WON,
             o.close_date.between(min(p.start for p in periods), max(p.end for p in periods)),
-            *_deal_filters(filters, scope),
+            *history.deals_in_view(filters, scope),
         )
         .subquery("won")
     )

@@ -37,7 +37,8 @@ def require_history(engine: Engine) -> None:
         )
 
 
-def _deals_in_view(filters: Filters, scope: Scope) -> list[sa.ColumnElement]:
+def deals_in_view(filters: Filters, scope: Scope) -> list[sa.ColumnElement]:
+    """Conditions on opportunity for the deals of the people in view (filters and scope) and the products filtered."""
     conditions = []
     people = people_in_view(filters, scope)
     if people is not None:
@@ -62,7 +63,7 @@ def pipeline_change(engine: Engine, filters: Filters, scope: Scope | None = None
     period, as_of = filters.period, as_of or date.today()
     end_day = min(as_of, period.end)
     candidates = sa.select(o.id).where(
-        *_deals_in_view(filters, scope or Scope.everyone()),
+        *deals_in_view(filters, scope or Scope.everyone()),
         o.created_date <= end_day,
         sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
     )
@@ -129,7 +130,7 @@ def stage_conversion(engine: Engine, filters: Filters, scope: Scope | None = Non
     require_history(engine)
     period = filters.period
     candidates = sa.select(o.id).where(
-        *_deals_in_view(filters, scope or Scope.everyone()),
+        *deals_in_view(filters, scope or Scope.everyone()),
         o.created_date <= period.end,
         sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
     )
@@ -168,7 +169,7 @@ def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope | None =
     as_of = as_of or date.today()
     year_ago = as_of - timedelta(days=365)
     candidates = sa.select(o.id).where(
-        *_deals_in_view(filters, scope or Scope.everyone()), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago)
+        *deals_in_view(filters, scope or Scope.everyone()), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago)
     )
     entries = _stage_entries(candidates)
     left = sa.func.lead(entries.c.entered).over(  # stages entered on one day follow their order, so ties are stable
@@ -199,7 +200,7 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
     open_in_period = [
         sa.not_(o.is_closed),
         o.close_date.between(filters.period.start, filters.period.end),
-        *_deals_in_view(filters, scope),
+        *deals_in_view(filters, scope),
     ]
     first_seen = sa.select(sa.func.min(h.changed_at)).where(h.opportunity_id == o.id, h.stage == o.stage).scalar_subquery()
     since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
@@ -225,7 +226,7 @@ def slipped_deals(engine: Engine, filters: Filters, scope: Scope | None = None) 
     """Deals open in the period's pipeline at its start whose expected close date is now after its end."""
     require_history(engine)
     period = filters.period
-    candidates = sa.select(o.id).where(*_deals_in_view(filters, scope or Scope.everyone()), o.close_date > period.end)
+    candidates = sa.select(o.id).where(*deals_in_view(filters, scope or Scope.everyone()), o.close_date > period.end)
     s = snapshot(period.start - timedelta(days=1), "at_start", candidates)
     stmt = (
         with_deal_labels(sa.select(*deal_columns(), s.c.close_date.label("close_date_at_start")))
@@ -245,7 +246,7 @@ def overdue_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
             sa.not_(o.is_closed),
             o.close_date.between(filters.period.start, filters.period.end),
             o.close_date < as_of,
-            *_deals_in_view(filters, scope or Scope.everyone()),
+            *deals_in_view(filters, scope or Scope.everyone()),
         )
         .order_by(o.close_date, o.id)
     )
@@ -266,7 +267,7 @@ def forecast_accuracy(
         if day > as_of:
             continue
         scoped = filters.with_period(period)
-        in_view = _deals_in_view(scoped, scope)  # built once: two copies would be two CTEs of one name
+        in_view = deals_in_view(scoped, scope)  # built once: two copies would be two CTEs of one name
         candidates = sa.select(o.id).where(
             *in_view, o.created_date <= day, sa.or_(sa.not_(o.is_closed), o.close_date >= period.start)
         )

@@ -31,12 +31,13 @@ COLUMN_CONFIG = {
 }
 
 
-def deal_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
-    """A deal list as a sortable table plus its CSV download."""
+def deal_table(frame: pd.DataFrame, file_name: str, key: str, extra_columns: dict | None = None) -> None:
+    """A deal list as a sortable table plus its CSV download; `extra_columns` configures columns a view
+    adds to the usual deal columns."""
     if frame.empty:
         st.info("No deals match these filters.")
         return
-    st.dataframe(frame, hide_index=True, column_config=COLUMN_CONFIG, width="stretch")
+    st.dataframe(frame, hide_index=True, column_config={**COLUMN_CONFIG, **(extra_columns or {})}, width="stretch")
     st.download_button(
         f"Download {len(frame):,} deals (CSV)",
         frame.to_csv(index=False).encode("utf-8"),

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
-import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import schema
-from ..db import insert_frame, set_info
+from ..db import dated_arrow, insert_frame, set_info
 from ..stages import stage_rows
 from .model import ImportPlan, ImportRejected, ImportReport, Parsed
 from .plan import Resolution, Write, key_conditions, resolve
@@ -63,16 +62,7 @@ def _write(conn: sa.Connection, write: Write) -> None:
             for condition in conditions:
                 conn.execute(sa.delete(write.table).where(condition))
     if len(write.rows):
-        insert_frame(conn, write.table, _arrow(write.rows))
-
-
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """Arrow with DATE columns and real NULLs, which DuckDB scans in place."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    for i, column in enumerate(table.schema):
-        if pa.types.is_timestamp(column.type):
-            table = table.set_column(i, column.name, table.column(i).cast(pa.date32()))
-    return table
+        insert_frame(conn, write.table, dated_arrow(write.rows))
 
 
 def _info(conn: sa.Connection, parsed: Parsed, resolution: Resolution) -> dict[str, str]:

@@ -38,11 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy.engine import Engine
 
 from .. import schema
-from ..db import create_schema, drop_schema, insert_frame, set_info
+from ..db import create_schema, dated_arrow, drop_schema, insert_frame, set_info
 from ..stages import LOST_STAGE, OPEN_STAGES, WON_STAGE, Stage, stage_rows
 
 SOURCE = "maven_crm"
@@ -120,7 +119,7 @@ def load_maven(engine: Engine, directory: Path) -> MavenLoadReport:
             (schema.product, products),
             (schema.opportunity, deals),
         ):
-            insert_frame(conn, table, _arrow(frame))
+            insert_frame(conn, table, dated_arrow(frame))
         set_info(conn, info)
     return MavenLoadReport(
         regions=len(regions),
@@ -319,10 +318,3 @@ def _known(names: pd.Series, matched: pd.Series, problem: str) -> None:
         raise ValueError(f"{problem}: {', '.join(map(repr, unknown))}")
 
 
-def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """Arrow with real DATE columns and NULLs, which DuckDB scans in place and other warehouses get as None."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    for i, field in enumerate(table.schema):
-        if pa.types.is_timestamp(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
-    return table
