@@ -29,7 +29,10 @@ DASHBOARDS = [
     st.Page("pages/leaderboard.py", title="Leaderboards", icon=":material/leaderboard:"),
     st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
 ]
-ADMIN = [st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:")]
+ADMIN = [
+    st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
+    st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
+]
 
 
 def login_page() -> None:

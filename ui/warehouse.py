@@ -8,6 +8,9 @@ own admin page writes through a separate short-lived engine.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,7 +21,7 @@ from sqlalchemy.engine import Engine
 from spm_core import deals as deal_lists
 from spm_core import metrics
 from spm_core.config import ENV_VAR, warehouse_url
-from spm_core.db import duckdb_path, get_info
+from spm_core.db import duckdb_path, get_info, make_engine
 from spm_core.filters import Filters, Scope
 from spm_core.warehouse import FirstStart, ensure_demo_warehouse, open_warehouse
 
@@ -55,7 +58,13 @@ class Warehouse:
         return self.info.get("has_quotas") == "true"
 
 
-@st.cache_resource(show_spinner="Opening the warehouse (the first start builds a demo one: a few seconds)...")
+def _release(wh: Warehouse) -> None:
+    wh.engine.dispose()
+
+
+@st.cache_resource(
+    show_spinner="Opening the warehouse (the first start builds a demo one: a few seconds)...", on_release=_release
+)
 def _open(url: str, version: str) -> Warehouse:
     first = ensure_demo_warehouse(url)
     engine = open_warehouse(url)
@@ -70,10 +79,33 @@ def _file_version(url: str) -> str:
     return f"{stat.st_mtime_ns}-{stat.st_size}"
 
 
+# Held while writable() has the warehouse open read-write, so no session reopens it read-only meanwhile.
+_WRITING = threading.RLock()
+
+
 def current() -> Warehouse:
     """The warehouse for this server; reopened (and caches invalidated) when its file changes."""
     url = configured_url()
-    return _open(url, _file_version(url))
+    with _WRITING:
+        return _open(url, _file_version(url))
+
+
+@contextmanager
+def writable() -> Iterator[Engine]:
+    """A short-lived read-write engine on the warehouse (the admin import page writes through it).
+
+    DuckDB refuses a read-write connection to a file this process has open read-only, so the cached
+    read-only engines are closed first. Afterwards current() opens the warehouse read-only again under
+    the file's new version, which also invalidates every cached query result.
+    """
+    with _WRITING:
+        url = configured_url()
+        _open.clear()  # on_release disposes each cached engine
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @st.cache_data(show_spinner=False, max_entries=512)

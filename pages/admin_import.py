@@ -1,0 +1,348 @@
+"""Admin: import CRM exports (CSV): upload, map columns and stages, check, then import.
+
+The importing is spm_core.importing, the same steps as `python -m spm_core import`: this page reads the
+inputs, shows the plan and the report, and writes through ui.warehouse.writable() because the app's own
+engine is read-only. Nothing is written by uploading or checking; an import writes all rows or none.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import duckdb
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from spm_core.db import WarehouseError, read_frame
+from spm_core.importing import (
+    KINDS,
+    STAGE_MAPPINGS,
+    ImportPlan,
+    ImportRejected,
+    ImportReport,
+    RowError,
+    apply_import,
+    detect_kind,
+    parse,
+    plan_import,
+    read_upload,
+    suggest_mapping,
+)
+from spm_core.importing.formats import GENERIC_REQUIRED
+from spm_core.importing.model import OPPORTUNITY_COLUMNS, Parsed, RawCsv
+from spm_core.schema import stage
+from spm_core.stages import DEFAULT_STAGES
+from ui import warehouse
+from ui.context import context, set_context
+
+LABELS = {
+    "maven": "Maven CRM (its four files: accounts, products, sales_teams, sales_pipeline)",
+    "salesforce_opportunities": "Salesforce: opportunities report",
+    "salesforce_history": "Salesforce: opportunity (stage) history",
+    "hubspot_deals": "HubSpot: deals export",
+    "generic": "Another CRM: map the columns yourself",
+    "quotas": "Quotas (rep, month, quota)",
+    "people": "People (reps and managers)",
+}
+TABLES = {
+    "region": "Regions",
+    "team": "Teams",
+    "person": "People",
+    "account": "Accounts",
+    "product": "Products",
+    "opportunity": "Opportunities",
+    "opportunity_history": "Stage history",
+    "quota": "Quotas",
+}
+SHOWN_ERRORS = 5_000  # rows in the on-screen error table; the download has all of them
+# Widgets and results that belong to one upload: forgotten when other files are uploaded.
+PER_UPLOAD = ("import_kind", "import_columns", "import_columns_ok", "import_stages", "import_plan", "import_report")
+
+state = st.session_state
+ctx = context()
+if ctx.user is None or ctx.user.role != "admin":  # navigation hides this page; this guards a direct link
+    st.error("Only admins import data.")
+    st.stop()
+
+
+def errors_table(errors: list[RowError], key: str) -> None:
+    """Every row error as a sortable table, and all of them as a CSV download."""
+    frame = pd.DataFrame([e.__dict__ for e in errors], columns=["file", "row", "column", "value", "why"])
+    if len(frame) > SHOWN_ERRORS:
+        st.caption(f"The first {SHOWN_ERRORS:,} of {len(frame):,} errors; the download has all of them.")
+    st.dataframe(
+        frame.head(SHOWN_ERRORS),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "file": st.column_config.TextColumn("File", width="small"),
+            "row": st.column_config.NumberColumn("Row", width="small", help="The row as a spreadsheet shows it (header = 1)."),
+            "column": st.column_config.TextColumn("Column", width="small"),
+            "value": st.column_config.TextColumn("Value", width="small"),
+            "why": st.column_config.TextColumn("Why", width="large"),
+        },
+    )
+    st.download_button(
+        f"Download the {len(frame):,} error(s) (CSV)",
+        frame.to_csv(index=False).encode("utf-8"),
+        file_name="import_errors.csv",
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+    )
+
+
+def changes_table(inserts: Mapping[str, int], updates: Mapping[str, int]) -> pd.DataFrame:
+    rows = [
+        {"Table": label, "New rows": inserts.get(table, 0), "Updated rows": updates.get(table, 0)}
+        for table, label in TABLES.items()
+        if inserts.get(table) or updates.get(table)
+    ]
+    return pd.DataFrame(rows, columns=["Table", "New rows", "Updated rows"])
+
+
+def matches_and_new(people: Sequence[str], matches: Mapping[str, str], products: Sequence[str]) -> None:
+    if people:
+        st.markdown(f"**{len(people):,} new people** (created as reps): {', '.join(people)}")
+    if matches:
+        shown = ", ".join(f"{source} → {matched}" for source, matched in matches.items())
+        st.markdown(f"**Products matched by name**: {shown}")
+    if products:
+        st.markdown(f"**{len(products):,} new products**: {', '.join(products)}")
+
+
+def show_plan(plan: ImportPlan) -> None:
+    if plan.errors:
+        st.error(
+            f"{len(plan.errors):,} row(s) cannot be imported, so nothing can be imported yet. "
+            "Fix them in the file (or in the mappings above) and check again."
+        )
+        errors_table(plan.errors, "import_plan_errors_csv")
+        return
+    changes = changes_table(plan.inserts, plan.updates)
+    if changes.empty:
+        st.info("Checked: importing these files would change nothing.")
+        return
+    st.success("Checked: every row can be imported. This is what Import will write (nothing is written yet).")
+    st.dataframe(changes, hide_index=True)
+    matches_and_new(plan.people_to_create, plan.product_matches, plan.products_to_create)
+
+
+def show_report(report: ImportReport) -> None:
+    changes = changes_table(report.inserted, report.updated)
+    st.success(
+        f"Imported in {report.seconds:.1f} s. The dashboards now show the imported data.",
+        icon=":material/check_circle:",
+    )
+    if not changes.empty:
+        st.dataframe(changes, hide_index=True)
+    matches_and_new(report.people_created, report.product_matches, report.products_created)
+    st.page_link("pages/overview.py", label="Open the Overview", icon=":material/dashboard:")
+
+
+def read_files(files: Mapping[str, bytes]) -> dict[str, RawCsv] | ImportRejected:
+    try:
+        return {name: read_upload(name, data) for name, data in files.items()}
+    except ImportRejected as exc:
+        return exc
+
+
+def guess_kind(raws: Mapping[str, RawCsv]) -> str | None:
+    """The format of a single file's header; of several files, Maven's if one of them is its pipeline."""
+    kinds = [detect_kind(list(raw.frame.columns)) for raw in raws.values()]
+    if len(kinds) == 1:
+        return kinds[0]
+    return "maven" if "maven" in kinds else None
+
+
+def app_stages() -> list[str]:
+    """The warehouse's stages in pipeline order (the defaults for a warehouse that has none yet)."""
+    names = read_frame(ctx.wh.engine, sa.select(stage.c.name).order_by(stage.c.position))["name"].tolist()
+    return names or [s.name for s in DEFAULT_STAGES]
+
+
+def source_stages(parsed: Parsed) -> pd.Series:
+    """Rows per stage name found in the files, most rows first."""
+    frames = [f["stage"] for f in (parsed.opportunities, parsed.history) if f is not None]
+    return pd.concat(frames).dropna().value_counts() if frames else pd.Series(dtype="int64")
+
+
+def chosen(cell: object) -> bool:
+    """A select cell of st.data_editor that has a value (an empty one comes back as None or NaN)."""
+    return isinstance(cell, str) and cell != ""
+
+
+def column_mapping_editor(raw: RawCsv) -> dict[str, str]:
+    """{app column: file column} for the generic format, pre-filled with suggest_mapping's guess."""
+    header = list(raw.frame.columns)
+    suggested = suggest_mapping(header)
+    table = pd.DataFrame(
+        {
+            "App column": list(OPPORTUNITY_COLUMNS),
+            "Required": [c in GENERIC_REQUIRED for c in OPPORTUNITY_COLUMNS],
+            "File column": pd.Series([suggested.get(c) for c in OPPORTUNITY_COLUMNS], dtype="object"),
+        }
+    )
+    st.subheader("Columns")
+    st.caption("Which column of the file holds each of the app's columns; leave optional ones empty if the file has none.")
+    edited = st.data_editor(
+        table,
+        key="import_columns",
+        hide_index=True,
+        disabled=["App column", "Required"],
+        column_config={"File column": st.column_config.SelectboxColumn("File column", options=header)},
+    )
+    return {app: str(source) for app, source in zip(edited["App column"], edited["File column"], strict=True) if chosen(source)}
+
+
+def stage_mapping_editor(kind: str, parsed: Parsed) -> dict[str, str]:
+    """{stage in the file: app stage}, pre-filled from the format's usual mapping."""
+    counts = source_stages(parsed)
+    if counts.empty:
+        return {}
+    targets = app_stages()
+    by_folded = {name.casefold(): name for name in targets}
+    defaults = {**STAGE_MAPPINGS.get(kind, {}), **parsed.default_stage_mapping}
+    sources = [str(s) for s in counts.index]
+    if state.get("import_stage_rows") != sources:  # other stages than the editor's rows: start from the defaults
+        state.pop("import_stages", None)
+        state["import_stage_rows"] = sources
+    table = pd.DataFrame(
+        {
+            "Stage in the file": sources,
+            "Rows": counts.to_numpy(),
+            "App stage": pd.Series([by_folded.get(str(defaults.get(s, s)).casefold()) for s in sources], dtype="object"),
+        }
+    )
+    st.subheader("Stages")
+    st.caption("Each stage of the file becomes one of the app's stages (its probability, forecast category, won or lost).")
+    edited = st.data_editor(
+        table,
+        key="import_stages",
+        hide_index=True,
+        disabled=["Stage in the file", "Rows"],
+        column_config={"App stage": st.column_config.SelectboxColumn("App stage", options=targets, required=True)},
+    )
+    mapping = {s: str(a) for s, a in zip(edited["Stage in the file"], edited["App stage"], strict=True) if chosen(a)}
+    unmapped = [s for s in sources if s not in mapping]
+    if unmapped:
+        st.warning(f"Choose an app stage for {', '.join(unmapped)}: rows in an unmapped stage cannot be imported.")
+    return mapping
+
+
+st.title("Import data")
+st.caption(
+    "Upload CSV exports from your CRM. Checking shows what would change and every row that cannot be imported; "
+    "nothing is written until you press Import, which writes all rows or none. Importing the same rows again "
+    "updates them instead of adding copies."
+)
+
+uploads = st.file_uploader(
+    "CSV export(s)",
+    type="csv",
+    accept_multiple_files=True,
+    key="import_upload",
+    help="One export per import; Maven CRM needs its four files together.",
+)
+if not uploads:
+    state.pop("import_files", None)
+    if "import_report" in state:
+        show_report(state["import_report"])
+    st.info("Upload an export in one of these formats:\n" + "\n".join(f"- {label}" for label in LABELS.values()))
+    st.stop()
+
+signature = tuple((f.name, f.file_id, f.size) for f in uploads)
+if state.get("import_files", (None,))[0] != signature:  # new files: read them once, forget what was set for others
+    for key in PER_UPLOAD:
+        state.pop(key, None)
+    raws = read_files({f.name: f.getvalue() for f in uploads})
+    state["import_files"] = (signature, raws)
+    if not isinstance(raws, ImportRejected):
+        state["import_kind"] = guess_kind(raws) or "generic"
+raws = state["import_files"][1]
+if isinstance(raws, ImportRejected):
+    st.error(str(raws))
+    st.stop()
+
+if "import_report" in state:
+    show_report(state["import_report"])
+
+left, right = st.columns([3, 2], vertical_alignment="bottom")
+kind = left.selectbox("Format", KINDS, format_func=LABELS.__getitem__, key="import_kind")
+dayfirst = right.toggle(
+    "Dates are day first (31/3/2024)",
+    key="import_dayfirst",
+    help="Slash dates read as month/day/year (US) unless this is on. ISO dates (2024-03-31) read either way.",
+)
+detected = guess_kind(raws)
+if detected and detected != kind:
+    st.caption(f"The file looks like {LABELS[detected]}.")
+
+columns = None
+if kind == "generic":
+    if len(raws) != 1:
+        st.error(f"This format takes exactly one file; {len(raws)} are uploaded.")
+        st.stop()
+    columns = column_mapping_editor(next(iter(raws.values())))
+    if not st.checkbox("The column mapping is right", key="import_columns_ok"):
+        st.info("Check the column mapping above, then tick the box to go on.")
+        st.stop()
+
+try:
+    parsed = parse(kind, raws, columns, dayfirst)
+except ImportRejected as exc:
+    st.error(str(exc))
+    if exc.errors:
+        errors_table(exc.errors, "import_parse_errors_csv")
+    st.stop()
+for raw in raws.values():
+    if raw.dropped_footer:
+        st.caption(f"{raw.name}: left out {len(raw.dropped_footer)} report footer line(s) after the data.")
+stages = stage_mapping_editor(kind, parsed)
+
+# A plan is shown (and imported) only while the inputs it was made from are unchanged.
+inputs = (signature, kind, tuple(sorted((columns or {}).items())), tuple(sorted(stages.items())), dayfirst)
+if st.button("Check", key="import_check", icon=":material/fact_check:", on_click=lambda: state.pop("import_report", None)):
+    with st.spinner("Checking every row against the warehouse…"):
+        try:
+            state["import_plan"] = (inputs, plan_import(ctx.wh.engine, parsed, stages))
+        except ImportRejected as exc:
+            st.error(str(exc))
+            st.stop()
+checked = state.get("import_plan")
+plan = checked[1] if checked and checked[0] == inputs else None
+if plan is not None:
+    show_plan(plan)
+
+ready = plan is not None and plan.ok
+if st.button(
+    "Import",
+    key="import_apply",
+    type="primary",
+    icon=":material/upload:",
+    disabled=not ready,
+    help=None if ready else "Check the files first; Import is possible when no row has an error.",
+):
+    bar = st.progress(0.0, text="Starting the import…")
+    report = None
+    try:
+        with warehouse.writable() as engine:
+            report = apply_import(engine, plan, progress=lambda fraction, message: bar.progress(fraction, text=message))
+    except ImportRejected as exc:
+        bar.empty()
+        st.error(f"Nothing was imported: {exc}. The warehouse still holds the previous data.")
+        errors_table(exc.errors, "import_apply_errors_csv")
+    except (WarehouseError, sa.exc.SQLAlchemyError, duckdb.Error) as exc:
+        bar.empty()
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        st.error(
+            f"The warehouse refused the import ({reason}). Nothing was written: it still holds the previous data. "
+            "If another import or a command-line load is running, try again when it has finished."
+        )
+    # writable() closed the read-only engine in this session's context: reopen it now (under the file's new
+    # version) rather than only on the frame's next run, because AppTest reruns a page without the frame.
+    set_context(replace(ctx, wh=warehouse.current()))
+    if report is not None:
+        state["import_report"] = report
+        state.pop("import_plan", None)
+        st.rerun()  # the frame redraws the filter bar and every page from the new warehouse
