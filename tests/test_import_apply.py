@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from spm_core import schema
-from spm_core.db import get_info, has_schema, make_engine, read_frame
+from spm_core.db import create_schema, get_info, has_schema, make_engine, read_frame, set_info
 from spm_core.filters import Filters, Period
 from spm_core.importing import apply as apply_module
 from spm_core.importing.apply import apply_import
@@ -384,3 +384,18 @@ def test_progress_is_reported_in_order(warehouse: Engine) -> None:
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert "Writing opportunity" in [m for _, m in seen]
+
+
+def test_an_older_export_does_not_move_the_warehouse_back_in_time(tmp_path):
+    engine = make_engine(f"duckdb:///{tmp_path}/w.duckdb")
+    create_schema(engine)
+    with engine.begin() as conn:
+        set_info(conn, {"as_of": "2026-11-23", "start": "2024-01-01"})
+    frame = pd.DataFrame(
+        {"source_id": ["x1"], "owner": ["Kim Park"], "amount": [500.0], "stage": ["Closed Won"],
+         "created_date": pd.to_datetime(["2023-06-01"]), "close_date": pd.to_datetime(["2023-07-01"])}
+    )  # fmt: skip
+    apply_import(engine, plan_import(engine, Parsed(kind="generic", opportunities=frame)))
+    info = get_info(engine)
+    assert (info["as_of"], info["start"]) == ("2026-11-23", "2023-06-01")
+    engine.dispose()

@@ -74,8 +74,16 @@ def _info(conn: sa.Connection, parsed: Parsed, resolution: Resolution) -> dict[s
     }
     dates = _imported_dates(parsed, resolution)
     if len(dates):
-        info["as_of"] = min(dates.max().date(), date.today()).isoformat()
-        info["start"] = dates.min().date().isoformat()
+        # Widen the span the warehouse already had, never narrow it: an old export added to newer data
+        # must not move every dashboard's "today" back in time.
+        before = dict(conn.execute(sa.select(schema.warehouse_info.c.key, schema.warehouse_info.c.value)).all())
+        latest, earliest = dates.max().date(), dates.min().date()
+        if before.get("as_of"):
+            latest = max(latest, date.fromisoformat(before["as_of"]))
+        if before.get("start"):
+            earliest = min(earliest, date.fromisoformat(before["start"]))
+        info["as_of"] = min(latest, date.today()).isoformat()
+        info["start"] = earliest.isoformat()
     return info
 
 
