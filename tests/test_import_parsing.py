@@ -363,13 +363,19 @@ def test_dayfirst_reads_day_month_dates():
 
 @pytest.mark.parametrize(
     ("cell", "amount"),
-    [("1234", 1234.0), ("1,234,567.5", 1234567.5), ("$ 12.00", 12.0), ("12.00 USD", 12.0), ("€99", 99.0), ("", None)],
+    [("1234", 1234.0), ("1,234,567.5", 1234567.5), ("$ 12.00", 12.0), ("12.00 USD", 12.0), ("€99", 99.0), ("", 0.0)],
 )
 def test_amount_forms(cell, amount):
+    """A blank Amount is a deal nobody has priced yet: 0, as the CRM's own reports count it."""
     files = csv_upload(f'Id,Owner,Stage,Amount\n1,A,Won,"{cell}"\n')
     parsed = parse("salesforce_opportunities", files)
     assert records(parsed.opportunities)[0]["amount"] == amount
-    assert [e.why for e in parsed.errors] == ([] if cell else ["Amount is empty; every row needs a value."])
+    assert parsed.errors == []
+
+
+def test_an_amount_column_is_still_required():
+    with pytest.raises(ImportRejected, match="Amount"):
+        parse("hubspot_deals", csv_upload("Record ID,Deal Name,Deal Stage,Deal owner\n1,X,closedwon,A\n"))
 
 
 def test_mixed_currencies_are_errors():

@@ -41,7 +41,9 @@ class Field:
     column: str
     headers: tuple[str, ...]
     kind: str = "text"  # text | date | month | amount | count | percent | role | email
-    required: bool = False
+    required: bool = False  # the column must be there, and (unless blank_is_zero) every cell filled
+    # CRM exports leave Amount blank on deals nobody has priced yet; the CRM's own reports count them as 0.
+    blank_is_zero: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ SALESFORCE_OPPORTUNITIES = Layout(
         Field("owner", ("Opportunity Owner", "Owner", "Owner Name", "Owner Full Name"), required=True),
         Field("product", ("Product Name", "Product")),
         Field("type", ("Type", "Opportunity Type")),
-        Field("amount", ("Amount",), "amount", required=True),
+        Field("amount", ("Amount",), "amount", required=True, blank_is_zero=True),
         Field("stage", ("Stage", "Stage Name", "StageName"), required=True),
         Field("probability", ("Probability (%)", "Probability"), "percent"),
         Field("forecast_category", ("Forecast Category", "ForecastCategoryName")),
@@ -106,7 +108,7 @@ HUBSPOT_DEALS = Layout(
         Field("account", ("Associated Company", "Associated Company (Primary)", "Company Name", "Company")),
         Field("owner", ("Deal owner", "HubSpot Owner", "Owner"), required=True),
         Field("type", ("Deal Type", "dealtype")),
-        Field("amount", ("Amount",), "amount", required=True),
+        Field("amount", ("Amount",), "amount", required=True, blank_is_zero=True),
         Field("stage", ("Deal Stage", "dealstage"), required=True),
         Field("forecast_category", ("Forecast category",)),
         Field("created_date", ("Create Date", "Created Date", "createdate"), "date"),
@@ -425,9 +427,11 @@ def _read(raw: RawCsv, layout: Layout, headers: Mapping[str, str], dayfirst: boo
             continue
         cells = raw.frame[headers[f.column]].str.strip()
         column = _Column(raw, headers[f.column], errors)
-        if f.required:
+        if f.required and not f.blank_is_zero:
             column.error(cells == "", f"{column.header} is empty; every row needs a value.")
         values[f.column] = READERS[f.kind](cells, column, dayfirst)
+        if f.blank_is_zero:
+            values[f.column] = values[f.column].mask(cells == "", 0.0)
     frame = _typed(values, layout.columns, len(raw.frame))
     for column, fixes in layout.fixes.items():
         frame[column] = frame[column].replace(fixes)
