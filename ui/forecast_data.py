@@ -37,7 +37,7 @@ def statistical(_engine: Engine, version: str, filters: Filters, scope: Scope, a
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def statistical_deals(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> pd.DataFrame:
-    cells = forecast.statistical_forecast(_engine, filters, scope, as_of).cells
+    cells = statistical(_engine, version, filters, scope, as_of).cells  # the page's cached forecast, not a second run
     return forecast.forecast_deals(_engine, filters, scope, as_of, cells)
 
 
