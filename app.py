@@ -10,7 +10,7 @@ import streamlit as st
 from spm_core.db import WarehouseError
 from spm_core.users import viewer_scope
 from ui import warehouse
-from ui.auth import sign_in
+from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
 from ui.filters import filter_bar
 
@@ -39,19 +39,19 @@ def login_page() -> None:
     """The only page until someone signs in. Registered with st.navigation before any widget is drawn
     (widget identities depend on the page), and so that Streamlit does not list pages/ on this screen."""
     if sign_in(wh) is not None:
-        # Signed in. No st.rerun here: it would cut off the component that writes the auth cookie in the
-        # browser; that component's reply reruns the app, which then draws the dashboards.
+        # Signed in. No st.rerun here: it would cut off the component that writes the sign-in cookie in
+        # the browser; that component's reply reruns the app, which then draws the dashboards.
         st.caption("Signed in: opening your dashboards…")
 
 
-if not st.session_state.get("authentication_status"):
+if not is_signed_in():
     st.navigation([st.Page(login_page, title="Sign in")], position="hidden").run()
     st.stop()
-signed_in = sign_in(wh)  # already signed in: draws nothing; signs out (and reruns) if the account is gone
-if signed_in is None:  # the users file cannot be read: sign_in said why
+signed_in = current_user(wh)  # checked on every run: ends a session revoked elsewhere (and reruns)
+if signed_in is None:  # the users file cannot be read: current_user said why
     st.navigation([st.Page(login_page, title="Sign in")], position="hidden")
     st.stop()
-user, authenticator = signed_in
+user, cookie = signed_in
 
 pages = {"Dashboards": DASHBOARDS}
 if user.role == "admin":
@@ -60,9 +60,8 @@ page = st.navigation(pages)
 
 with st.sidebar:
     st.caption(f"Signed in as **{user.name}** ({user.role})")
-    authenticator.logout(button_name="Sign out", location="sidebar", key="spm_logout")
-if not st.session_state.get("authentication_status"):  # just signed out: straight to the login form
-    st.rerun()
+    if st.button("Sign out", key="spm_logout", help="Signs this account out in every browser."):
+        sign_out(wh, user, cookie)
 
 scope = viewer_scope(wh.engine, user)
 set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))

@@ -32,6 +32,7 @@ from spm_core.importing.formats import GENERIC_REQUIRED
 from spm_core.importing.model import OPPORTUNITY_COLUMNS, Parsed, RawCsv
 from spm_core.schema import stage
 from spm_core.stages import DEFAULT_STAGES
+from spm_core.users import UserStore
 from ui import warehouse
 from ui.context import context, set_context
 
@@ -236,6 +237,14 @@ st.caption(
     "nothing is written until you press Import, which writes all rows or none. Importing the same rows again "
     "updates them instead of adding copies."
 )
+demo_accounts = UserStore(warehouse=ctx.wh.url).demo_accounts() if ctx.wh.info.get("source") == "demo" else []
+if demo_accounts:
+    yours = " including yours," if ctx.user is not None and ctx.user.username in demo_accounts else ""
+    st.warning(
+        "This warehouse holds the demo data. After an import it holds real data, so the accounts that still have "
+        f"their public demo password ({', '.join(demo_accounts)}){yours} stop working: give them their own "
+        "passwords on the Users page first (or remove them)."
+    )
 
 uploads = st.file_uploader(
     "CSV export(s)",

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--person", type=int, help="linked person id (required for managers and reps)")
     add.add_argument("--password", help="the password (asked for when left out)")
-    reset = users_sub.add_parser("reset-password", help="set a new password (also unlocks the account)")
+    reset = users_sub.add_parser("reset-password", help="set a new password (also unlocks the account and ends its sessions)")
     reset.add_argument("username")
     reset.add_argument("--password", help="the new password (asked for when left out)")
     role = users_sub.add_parser("set-role", help="change a user's role and linked person")
@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("--person", type=int)
     remove = users_sub.add_parser("remove", help="remove a user")
     remove.add_argument("username")
+    for action, text in (
+        ("lock", "lock an account (no sign-in, every session ends) until unlocked or given a new password"),
+        ("unlock", "lift an admin's lock"),
+        ("sign-out", "end every session of an account, in every browser"),
+    ):
+        users_sub.add_parser(action, help=text).add_argument("username")
 
     imp = sub.add_parser(
         "import",
@@ -259,6 +265,12 @@ def cmd_users(args: argparse.Namespace) -> int:
     elif args.action == "remove":
         store.remove(args.username)
         print(f"Removed {args.username}.")
+    elif args.action == "lock":
+        print(f"{store.lock(args.username).username} is locked and signed out everywhere.")
+    elif args.action == "unlock":
+        print(f"{store.unlock(args.username).username} is unlocked.")
+    elif args.action == "sign-out":
+        print(f"{store.end_sessions(args.username).username} is signed out everywhere.")
     return 0
 
 

@@ -1,9 +1,16 @@
 """App users: who may sign in, with which role, linked to which person in the warehouse.
 
 Users live in a YAML file in the layout streamlit-authenticator reads (credentials -> usernames ->
-name, email, password as a bcrypt hash, roles, failed_login_attempts) plus our `person_id`. The
-cookie key is not in this file: it comes from secrets or the environment. Passwords are never
-stored or logged in clear: only bcrypt hashes.
+name, email, password as a bcrypt hash, roles) plus ours: `person_id`, `session_version` (carried in
+every sign-in cookie; bumping it ends every session of the account), `locked` (an admin's explicit
+lock) and `demo_password` (the account still has its public demo password). Failed sign-ins are
+counted elsewhere (spm_core.auth.throttle), so a guessing stranger never writes this file. The cookie
+key is not in this file: it comes from secrets or the environment. Passwords are never stored or
+logged in clear: only bcrypt hashes.
+
+Every change is a read-modify-write under a file lock, written to a temporary file and renamed over
+the old one: two sessions (or the CLI and the app) never lose each other's update, and a crash never
+leaves half a file.
 """
 
 from __future__ import annotations
@@ -11,12 +18,15 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import bcrypt
 import sqlalchemy as sa
 import yaml
+from filelock import FileLock
 from sqlalchemy.engine import Engine
 
 from .config import PROJECT_ROOT
@@ -29,6 +39,7 @@ USERS_ENV_VAR = "SPM_USERS_FILE"
 DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further (bcrypt 5 refuses longer input)
 
 
 class UserError(ValueError):
@@ -59,18 +70,28 @@ def users_file(explicit: str | Path | None = None, warehouse: str | None = None)
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise UserError(
+            f"A password can be at most {MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest); "
+            f"this one is {len(password.encode())}. Non-ASCII characters take 2-4 bytes each."
+        )
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
 def check_password(password: str, hashed: str) -> bool:
-    return bcrypt.checkpw(password.encode(), hashed.encode())
+    """False for a wrong password, and for one over 72 bytes (never set, so never right), after the
+    same bcrypt work either way: how long a check takes says nothing about the password."""
+    encoded = password.encode()
+    matches = bcrypt.checkpw(encoded[:MAX_PASSWORD_BYTES], hashed.encode())
+    return matches and len(encoded) <= MAX_PASSWORD_BYTES
 
 
 class UserStore:
-    """The YAML users file: read, change, and write back atomically (a crash never leaves half a file)."""
+    """The YAML users file: read freely (it is always whole), changed only under its lock."""
 
     def __init__(self, path: str | Path | None = None, warehouse: str | None = None) -> None:
         self.path = users_file(path, warehouse)
+        self._lock = FileLock(str(self.path) + ".lock")
 
     def config(self) -> dict:
         if not self.path.exists():
@@ -84,20 +105,25 @@ class UserStore:
             data["credentials"]["usernames"] = {}
         return data
 
-    def _write(self, data: dict) -> None:
+    def entry(self, username: str) -> dict | None:
+        """The stored fields of one user (hash, session version, locks), or None."""
+        return self.config()["credentials"]["usernames"].get(username.strip().lower())
+
+    @contextmanager
+    def _editing(self) -> Iterator[dict]:
+        """The file's contents to change in place; written back when the block ends without an error."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".users-", suffix=".yaml")
-        with os.fdopen(handle, "w") as out:
-            yaml.safe_dump(data, out, sort_keys=True)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        with self._lock:
+            data = self.config()
+            yield data
+            write_private(self.path, yaml.safe_dump(data, sort_keys=True))
 
     def users(self) -> list[User]:
         return [self._user(name, entry) for name, entry in sorted(self.config()["credentials"]["usernames"].items())]
 
     def get(self, username: str) -> User | None:
-        entry = self.config()["credentials"]["usernames"].get(username.lower())
-        return None if entry is None else self._user(username.lower(), entry)
+        entry = self.entry(username)
+        return None if entry is None else self._user(username.strip().lower(), entry)
 
     @staticmethod
     def _user(username: str, entry: dict) -> User:
@@ -105,61 +131,80 @@ class UserStore:
         pid = entry.get("person_id")
         return User(username, entry.get("name", username), entry.get("email", ""), roles[0], None if pid is None else int(pid))
 
-    def add(self, username: str, name: str, email: str, password: str, role: str, person_id: int | None) -> User:
+    def add(
+        self, username: str, name: str, email: str, password: str, role: str, person_id: int | None, *, demo: bool = False
+    ) -> User:
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise UserError("A username is 2-32 characters: lower-case letters, digits, dot, dash or underscore.")
         _check_role(role, person_id)
-        data = self.config()
-        if username in data["credentials"]["usernames"]:
-            raise UserError(f"The username {username!r} is taken.")
-        data["credentials"]["usernames"][username] = {
-            "name": name.strip() or username,
-            "email": email.strip(),
-            "password": hash_password(password),
-            "roles": [role],
-            "person_id": person_id,
-            "failed_login_attempts": 0,
-            "logged_in": False,
-        }
-        self._write(data)
-        return self._user(username, data["credentials"]["usernames"][username])
+        hashed = hash_password(password)
+        with self._editing() as data:
+            if username in data["credentials"]["usernames"]:
+                raise UserError(f"The username {username!r} is taken.")
+            data["credentials"]["usernames"][username] = {
+                "name": name.strip() or username,
+                "email": email.strip(),
+                "password": hashed,
+                "roles": [role],
+                "person_id": person_id,
+                "session_version": 1,
+                "locked": False,
+                "demo_password": demo,
+            }
+        return self.get(username)
 
-    def _change(self, username: str, **changes) -> User:
-        data = self.config()
-        entry = data["credentials"]["usernames"].get(username.lower())
-        if entry is None:
-            raise UserError(f"No user {username!r}.")
-        entry.update(changes)
-        self._write(data)
-        return self._user(username.lower(), entry)
+    def _change(self, username: str, *, end_sessions: bool, **changes) -> User:
+        with self._editing() as data:
+            entry = data["credentials"]["usernames"].get(username.strip().lower())
+            if entry is None:
+                raise UserError(f"No user {username!r}.")
+            entry.update(changes)
+            if end_sessions:
+                entry["session_version"] = int(entry.get("session_version", 1)) + 1
+        return self.get(username)
 
     def reset_password(self, username: str, password: str) -> User:
-        """A new password also lifts a lock from too many failed attempts."""
-        return self._change(username, password=hash_password(password), failed_login_attempts=0)
+        """A new password ends every session signed in with the old one and lifts an admin's lock."""
+        return self._change(username, end_sessions=True, password=hash_password(password), locked=False, demo_password=False)
 
     def set_role(self, username: str, role: str, person_id: int | None) -> User:
+        """Sessions end, so nobody keeps a wider scope than their new role gives."""
         _check_role(role, person_id)
-        return self._change(username, roles=[role], person_id=person_id)
+        return self._change(username, end_sessions=True, roles=[role], person_id=person_id)
 
-    def record_failed_attempts(self, credentials: dict) -> None:
-        """Write back failed sign-in counts that the sign-in form changed in its copy of the
-        credentials, so the limit holds across reruns, sessions and restarts."""
-        data = self.config()
-        changed = False
-        for username, entry in data["credentials"]["usernames"].items():
-            seen = (credentials.get("usernames", {}).get(username) or {}).get("failed_login_attempts", 0)
-            if seen != entry.get("failed_login_attempts", 0):
-                entry["failed_login_attempts"] = seen
-                changed = True
-        if changed:
-            self._write(data)
+    def lock(self, username: str) -> User:
+        """An admin's lock: no sign-in and no session until unlocked or given a new password."""
+        return self._change(username, end_sessions=True, locked=True)
+
+    def unlock(self, username: str) -> User:
+        return self._change(username, end_sessions=False, locked=False)
+
+    def end_sessions(self, username: str) -> User:
+        """Sign out everywhere: every cookie and open session of this user stops working."""
+        return self._change(username, end_sessions=True)
+
+    def demo_accounts(self) -> list[str]:
+        """Accounts that still have their public demo password: refused once the data is real."""
+        return [name for name, entry in sorted(self.config()["credentials"]["usernames"].items()) if entry.get("demo_password")]
 
     def remove(self, username: str) -> None:
-        data = self.config()
-        if data["credentials"]["usernames"].pop(username.lower(), None) is None:
-            raise UserError(f"No user {username!r}.")
-        self._write(data)
+        with self._editing() as data:
+            if data["credentials"]["usernames"].pop(username.strip().lower(), None) is None:
+                raise UserError(f"No user {username!r}.")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (mode 600 from creation), atomically: a temporary file
+    renamed over the old one."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _check_role(role: str, person_id: int | None) -> None:
@@ -220,6 +265,6 @@ def create_demo_users(engine: Engine | sa.Connection, path: str | Path | None = 
     names = dict(zip(*read_frame(engine, sa.select(person.c.id, person.c.name)).to_dict("list").values(), strict=True))
     created = []
     for username, (role, pid) in demo_user_people(engine).items():
-        store.add(username, names[pid], f"{username}@example.com", DEMO_PASSWORDS[username], role, pid)
+        store.add(username, names[pid], f"{username}@example.com", DEMO_PASSWORDS[username], role, pid, demo=True)
         created.append((username, role, DEMO_PASSWORDS[username]))
     return created

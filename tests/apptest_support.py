@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from spm_core.db import create_schema, make_engine
 from spm_core.demo import DemoSpec, build_demo
 from spm_core.users import DEMO_PASSWORDS, UserStore, create_demo_users
+from ui.auth import SESSION_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -63,20 +64,30 @@ def users_path(url: str) -> Path:
     return Path(url.removeprefix("duckdb:///")).with_name("users.yaml")
 
 
+# Warehouses that are not the demo refuse the public demo passwords: their users have their own.
+OWN_PASSWORDS = {"admin": "admin-own-password", "leader": "leader-own-password"}
+
+
 def add_unlinked_users(url: str) -> None:
     """An admin and a leader (who need no person) for warehouses without demo people."""
     store = UserStore(users_path(url))
-    for username in ("admin", "leader"):
-        store.add(username, username.title(), f"{username}@example.com", DEMO_PASSWORDS[username], username, None)
+    for username, password in OWN_PASSWORDS.items():
+        store.add(username, username.title(), f"{username}@example.com", password, username, None)
+
+
+def password_for(users_file: Path, username: str) -> str:
+    """The demo password of a demo account, else the test's own password for that user."""
+    entry = UserStore(users_file).entry(username) or {}
+    return DEMO_PASSWORDS[username] if entry.get("demo_password") else OWN_PASSWORDS.get(username, "")
 
 
 def sign_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
-    """Fill the streamlit-authenticator form (labels Username / Password, button Login) and submit."""
+    """Fill the sign-in form (labels Username / Password, button Login) and submit."""
     at.text_input[0].input(username)
     at.text_input[1].input(DEMO_PASSWORDS.get(username, "") if password is None else password)
     next(b for b in at.button if b.label == "Login").click()
     at.run()
-    if "authentication_status" in at.session_state and at.session_state["authentication_status"]:
+    if SESSION_KEY in at.session_state:
         at.run()  # in a browser the cookie component's reply reruns the app into the dashboards
     return at
 
@@ -88,18 +99,20 @@ def run_page(
     params: dict[str, str] | None = None,
     timeout: float = 60,
     user: str | None = "leader",
+    users_file: Path | None = None,
 ) -> AppTest:
     """Run the app against a warehouse signed in as `user` (None: stay at the login form), optionally
-    with URL parameters, and switch to pages/<page>.py."""
+    with URL parameters, and switch to pages/<page>.py. A test that changes users passes its own copy
+    of the users file."""
     monkeypatch.setenv("SPM_WAREHOUSE_URL", url)
-    monkeypatch.setenv("SPM_USERS_FILE", str(users_path(url)))
+    monkeypatch.setenv("SPM_USERS_FILE", str(users_file or users_path(url)))
     monkeypatch.setenv("SPM_COOKIE_KEY", "test-cookie-key-of-at-least-32-bytes!")
     at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in (params or {}).items():
         at.query_params[key] = value
     at.run()
     if user is not None and not at.exception:
-        sign_in(at, user)
+        sign_in(at, user, password_for(users_file or users_path(url), user))
     if page is not None and not at.exception:
         at.switch_page(f"pages/{page}.py").run()
     return at

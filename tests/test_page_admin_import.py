@@ -13,13 +13,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from apptest_support import ROOT, run_page, users_path
+from apptest_support import ROOT, run_page, sign_in, users_path
 from streamlit.testing.v1 import AppTest
 
 from spm_core.db import make_engine, read_frame
 from spm_core.filters import Filters, Period
 from spm_core.metrics import query
 from spm_core.schema import opportunity, person
+from spm_core.users import DEMO_PASSWORDS, UserStore
+from ui.auth import SESSION_KEY
 from ui.format import money
 
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
@@ -200,3 +202,21 @@ def test_a_failed_write_says_so_and_keeps_the_previous_data(monkeypatch, copy_ur
     at.button(key="import_apply").click().run()  # the plan still stands: importing again works
     assert not at.exception and not at.error
     assert opportunities(copy_url) == before + 4
+
+
+def test_importing_real_data_retires_the_demo_passwords_and_says_so_first(monkeypatch, copy_url):
+    at = run_page(monkeypatch, copy_url, "admin_import", user="admin")
+    warning = next(w.value for w in at.warning if "public demo password" in w.value)
+    assert "admin, leader, manager, rep, teamlead" in warning and "including yours" in warning
+    upload(at, fixture("salesforce_opportunities.csv"))
+    check(at)
+    at.button(key="import_apply").click().run()
+    assert not at.exception
+
+    back = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    back.session_state[SESSION_KEY] = ("admin", UserStore(users_path(copy_url)).entry("admin")["session_version"])
+    back.run()  # the admin's next click: the session ends with the reason
+    assert not back.metric and "users reset-password admin" in back.error[0].value
+    assert "Demo sign-ins" not in [e.label for e in back.expander]
+    sign_in(back, "admin", DEMO_PASSWORDS["admin"])
+    assert not back.metric and "users reset-password admin" in back.error[0].value

@@ -4,6 +4,8 @@ subtree; sign-in failures are sentences, not tracebacks."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -11,11 +13,13 @@ from apptest_support import APP, AS_OF, run_page, sign_in, users_path
 from streamlit.testing.v1 import AppTest
 
 from spm_core import deals, metrics
+from spm_core.auth.throttle import attempts_file
 from spm_core.db import make_engine, read_frame
 from spm_core.dimensions import filter_options
 from spm_core.filters import Filters, Period, Scope
 from spm_core.schema import person
-from spm_core.users import UserStore, viewer_scope
+from spm_core.users import DEMO_PASSWORDS, UserStore, viewer_scope
+from ui.auth import SESSION_KEY
 from ui.format import money
 
 PAGES = ("overview", "pipeline", "attainment", "leaderboard", "forecast")
@@ -176,20 +180,85 @@ def login_form(monkeypatch, url: str, users) -> AppTest:
     return AppTest.from_file(APP, default_timeout=60).run()
 
 
-def test_failed_sign_ins_lock_the_account_until_an_admin_resets_it(monkeypatch, tmp_path, demo_url):
+def own_users_file(tmp_path, demo_url):
+    """A copy of the demo users, so this test's failures and revocations stay here."""
     users = tmp_path / "users.yaml"
     users.write_bytes(users_path(demo_url).read_bytes())
+    return users
+
+
+def test_failed_sign_ins_slow_down_and_never_lock_the_account_for_good(monkeypatch, tmp_path, demo_url):
+    users = own_users_file(tmp_path, demo_url)
     at = login_form(monkeypatch, demo_url, users)
-    for _ in range(6):
+    for _ in range(5):
         sign_in(at, "rep", "wrong password")
-    assert "locked" in at.error[0].value
-    fresh = login_form(monkeypatch, demo_url, users)  # a new session: the lock is in the users file
+    assert "Try again in 15 seconds" in at.error[0].value
+    fresh = login_form(monkeypatch, demo_url, users)  # another session waits as well: the count is on disk
     sign_in(fresh, "rep")
-    assert "locked" in fresh.error[0].value and not fresh.metric
-    UserStore(users).reset_password("rep", "a-new-password-2026")
+    assert "Try again in" in fresh.error[0].value and not fresh.metric
+    counts_file = attempts_file(users)
+    counts = json.loads(counts_file.read_text())
+    counts["user:rep"]["last"] -= 20  # the 15 s have passed
+    counts_file.write_text(json.dumps(counts))
     fresh = login_form(monkeypatch, demo_url, users)
-    sign_in(fresh, "rep", "a-new-password-2026")
-    assert not fresh.exception and fresh.metric
+    sign_in(fresh, "rep")
+    assert not fresh.exception and fresh.metric and not fresh.error
+
+
+def open_session(monkeypatch, url: str, users, username: str, version: int) -> AppTest:
+    """A browser session already signed in as `username` at session `version`, at its next page run.
+    (AppTest reruns only the page after the first run; the real server runs the frame every time, and
+    the Chromium tests check that.)"""
+    at = AppTest.from_file(APP, default_timeout=60)
+    monkeypatch.setenv("SPM_WAREHOUSE_URL", url)
+    monkeypatch.setenv("SPM_USERS_FILE", str(users))
+    monkeypatch.setenv("SPM_COOKIE_KEY", "test-cookie-key-of-at-least-32-bytes!")
+    at.session_state[SESSION_KEY] = (username, version)
+    return at.run()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda store: store.end_sessions("rep"), "Your session has ended"),
+        (lambda store: store.reset_password("rep", "a-new-password-2026"), "Your session has ended"),
+        (lambda store: store.set_role("rep", "manager", store.get("rep").person_id), "Your session has ended"),
+        (lambda store: store.lock("rep"), "Your session has ended"),
+        (lambda store: store.remove("rep"), "This account no longer exists"),
+    ],
+    ids=["signed-out-elsewhere", "password-reset", "role-change", "locked", "removed"],
+)
+def test_an_open_session_ends_at_its_next_run_when_the_account_changes(monkeypatch, tmp_path, demo_url, change, message):
+    users = own_users_file(tmp_path, demo_url)
+    version = UserStore(users).entry("rep")["session_version"]
+    assert open_session(monkeypatch, demo_url, users, "rep", version).metric
+    change(UserStore(users))
+    at = open_session(monkeypatch, demo_url, users, "rep", version)
+    assert not at.exception and not at.metric
+    assert message in at.error[0].value
+    assert [b.label for b in at.button] == ["Login"]
+
+
+def test_an_admin_lock_holds_until_unlocked(monkeypatch, tmp_path, demo_url):
+    users = own_users_file(tmp_path, demo_url)
+    UserStore(users).lock("rep")
+    at = login_form(monkeypatch, demo_url, users)
+    sign_in(at, "rep", "wrong password")
+    assert at.error[0].value == "Wrong username or password."  # a lock is no hint to a guesser
+    sign_in(at, "rep")
+    assert "locked by an admin" in at.error[0].value and not at.metric
+    UserStore(users).unlock("rep")
+    sign_in(at, "rep")
+    assert at.metric
+
+
+def test_demo_passwords_are_refused_on_a_warehouse_that_is_not_the_demo(monkeypatch, tmp_path, maven_url):
+    users = tmp_path / "users.yaml"
+    UserStore(users).add("admin", "Admin", "", DEMO_PASSWORDS["admin"], "admin", None, demo=True)
+    at = login_form(monkeypatch, maven_url, users)
+    assert "Demo sign-ins" not in [e.label for e in at.expander]
+    sign_in(at, "admin")
+    assert not at.metric and "users reset-password admin" in at.error[0].value
 
 
 def test_a_user_whose_person_left_the_warehouse_gets_a_message(monkeypatch, tmp_path, demo_url):

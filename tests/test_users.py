@@ -1,5 +1,7 @@
 """Users: bcrypt-hashed, validated, linked to people, and the scope each role gets."""
 
+import threading
+
 import pytest
 
 from spm_core.cli import main
@@ -59,13 +61,75 @@ def test_duplicate_usernames_are_refused_case_insensitively(store):
         store.add("ANN", "Ann", "", "long enough", "leader", None)
 
 
-def test_reset_password_also_unlocks(store):
+def session_version(store, username):
+    return store.entry(username)["session_version"]
+
+
+def test_reset_password_unlocks_and_ends_every_session(store):
     store.add("ann", "Ann", "", "long enough", "leader", None)
-    store.record_failed_attempts({"usernames": {"ann": {"failed_login_attempts": 5}}})
-    assert store.config()["credentials"]["usernames"]["ann"]["failed_login_attempts"] == 5
+    store.lock("ann")
+    before = session_version(store, "ann")
     store.reset_password("ann", "another long one")
-    entry = store.config()["credentials"]["usernames"]["ann"]
-    assert entry["failed_login_attempts"] == 0 and check_password("another long one", entry["password"])
+    entry = store.entry("ann")
+    assert not entry["locked"] and check_password("another long one", entry["password"])
+    assert entry["session_version"] > before
+
+
+@pytest.mark.parametrize(
+    ("change", "ends_sessions"),
+    [
+        (lambda s: s.set_role("ann", "admin", None), True),
+        (lambda s: s.lock("ann"), True),
+        (lambda s: s.end_sessions("ann"), True),
+        (lambda s: s.unlock("ann"), False),
+    ],
+    ids=["set-role", "lock", "sign-out-everywhere", "unlock"],
+)
+def test_changes_that_end_sessions_bump_the_version(store, change, ends_sessions):
+    store.add("ann", "Ann", "", "long enough", "leader", None)
+    before = session_version(store, "ann")
+    change(store)
+    assert (session_version(store, "ann") > before) is ends_sessions
+
+
+def test_passwords_over_72_bytes_are_refused_with_a_clear_message(store):
+    with pytest.raises(UserError, match="at most 72 bytes"):
+        store.add("ann", "Ann", "", "x" * 73, "leader", None)
+    with pytest.raises(UserError, match="at most 72 bytes"):
+        store.add("ann", "Ann", "", "é" * 37, "leader", None)  # 37 characters, 74 bytes
+    store.add("ann", "Ann", "", "x" * 72, "leader", None)
+    with pytest.raises(UserError, match="at most 72 bytes"):
+        store.reset_password("ann", "y" * 100)
+    assert check_password("x" * 72, store.entry("ann")["password"])
+    assert not check_password("x" * 72 + "more", store.entry("ann")["password"])  # bcrypt would ignore the tail
+
+
+def test_concurrent_changes_lose_no_update(store):
+    """Threads adding users and bumping sessions at once: every add and every bump is in the file."""
+    store.add("ann", "Ann", "", "long enough", "leader", None)
+    hashed = store.entry("ann")["password"]
+
+    def add_many(worker: int) -> None:
+        for i in range(8):
+            with store._editing() as data:  # the same locked path add() takes, without 8 bcrypt hashes
+                data["credentials"]["usernames"][f"u{worker}-{i}"] = {"password": hashed, "roles": ["leader"]}
+
+    def bump_many() -> None:
+        for _ in range(20):
+            store.end_sessions("ann")
+
+    threads = [threading.Thread(target=add_many, args=(w,)) for w in range(3)] + [threading.Thread(target=bump_many) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.users()) == 1 + 3 * 8
+    assert session_version(store, "ann") == 1 + 2 * 20
+
+
+def test_the_users_file_is_private(store):
+    store.add("ann", "Ann", "", "long enough", "leader", None)
+    assert store.path.stat().st_mode & 0o777 == 0o600
 
 
 def test_set_role_and_remove(store):
@@ -107,6 +171,13 @@ def test_cli_users_round_trip(tmp_path, capsys):
     path = str(tmp_path / "u.yaml")
     assert main(["users", "--file", path, "add", "boss", "--role", "leader", "--password", "long enough"]) == 0
     assert main(["users", "--file", path, "set-role", "boss", "--role", "admin"]) == 0
+    assert main(["users", "--file", path, "lock", "boss"]) == 0
+    assert UserStore(path).entry("boss")["locked"]
+    assert main(["users", "--file", path, "unlock", "boss"]) == 0
+    assert main(["users", "--file", path, "sign-out", "boss"]) == 0
+    assert not UserStore(path).entry("boss")["locked"] and UserStore(path).entry("boss")["session_version"] == 4
+    assert main(["users", "--file", path, "reset-password", "boss", "--password", "x" * 80]) == 2
+    assert "at most 72 bytes" in capsys.readouterr().err
     assert main(["users", "--file", path, "list"]) == 0
     assert "boss" in capsys.readouterr().out
     assert main(["users", "--file", path, "add", "newrep", "--role", "rep", "--password", "long enough"]) == 2

@@ -1,62 +1,202 @@
-"""Sign-in with streamlit-authenticator: bcrypt-hashed users from the users file, a signed cookie
-whose key comes from secrets or the environment, and a limit on failed attempts.
+"""Sign-in for the app: the form, the revocable sign-in cookie, and the check on every page run.
 
-Every failure is a sentence on screen, never a traceback: wrong password, unknown user, locked
-account, an expired cookie (the form simply shows again), or a user whose person left the warehouse.
+The cookie is written by streamlit-authenticator's cookie component (SameSite=Strict; a JavaScript
+component cannot make it HttpOnly), but the token in it is ours (spm_core.auth.tokens): it carries
+the account's session version, so signing out, a new password, a role change, a lock or a removal
+ends every session of that account at its next page run. The form and the decisions are ours too
+(spm_core.auth.signin): the library's would lock an account for good after five wrong tries from
+anyone, answer unknown usernames faster, and show a traceback for a token of another algorithm.
+
+Every failure is a sentence on screen, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
 import streamlit as st
-import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities.exceptions import LoginError
+from streamlit_authenticator.models import CookieModel
 
+from spm_core.auth import signin, tokens
+from spm_core.auth.throttle import Attempts, attempts_file
 from spm_core.users import DEMO_PASSWORDS, User, UserError, UserStore, person_exists
 
 from .warehouse import Warehouse
 
 COOKIE_NAME = "spm_auth"
 COOKIE_ENV_VAR = "SPM_COOKIE_KEY"
-MAX_LOGIN_ATTEMPTS = 5
+SESSION_KEY = "spm_session"  # (username, session version) of the signed-in session
+REJECTED_KEY = "spm_rejected_cookie"  # a cookie this session refused: the browser keeps sending it until deleted
 NOTICE_KEY = "spm_auth_notice"  # a message that must outlive the rerun after a forced sign-out
 
 
 def cookie_key(store: UserStore) -> str:
     """secrets.toml [auth] cookie_key, else $SPM_COOKIE_KEY, else a random key kept beside the users
-    file (created once, never committed: data/ is ignored by git)."""
+    file (created once with mode 600, never committed: data/ is ignored by git)."""
     try:
         configured = st.secrets.get("auth", {}).get("cookie_key")
     except FileNotFoundError:
         configured = None
-    if configured or os.environ.get(COOKIE_ENV_VAR):
-        return configured or os.environ[COOKIE_ENV_VAR]
-    local = Path(store.path).with_name(".cookie_key")
-    if not local.exists():
-        local.parent.mkdir(parents=True, exist_ok=True)
-        local.write_text(secrets.token_urlsafe(32))
-        local.chmod(0o600)
-    return local.read_text().strip()
+    return configured or os.environ.get(COOKIE_ENV_VAR) or tokens.local_key(Path(store.path).with_name(".cookie_key"))
 
 
-def _authenticator(store: UserStore) -> tuple[stauth.Authenticate, dict]:
-    """An authenticator over a fresh copy of the users file. It gets the credentials as a dict, not
-    the file's path: given a path it would also read the cookie key from that file, and the key
-    belongs in secrets."""
-    credentials = store.config()["credentials"]
-    authenticator = stauth.Authenticate(
-        credentials, cookie_name=COOKIE_NAME, cookie_key=cookie_key(store), cookie_expiry_days=7, auto_hash=False
-    )
-    return authenticator, credentials
+class SessionCookie:
+    """The browser's sign-in cookie. Reads come from the page request's headers (fixed for the life of
+    a browser session); writes and deletes go through the cookie component, drawn on every run."""
+
+    def __init__(self) -> None:
+        self._component = CookieModel(COOKIE_NAME, None, tokens.LIFETIME_DAYS)
+
+    @staticmethod
+    def read() -> str | None:
+        return st.context.cookies.get(COOKIE_NAME)
+
+    def write(self, token: str) -> None:
+        expires = datetime.now() + timedelta(days=tokens.LIFETIME_DAYS)
+        self._component.cookie_manager.set(COOKIE_NAME, token, expires_at=expires)
+
+    def delete(self) -> None:
+        self._component.delete_cookie()
+
+
+def is_signed_in() -> bool:
+    return SESSION_KEY in st.session_state
+
+
+def _store_or_error(wh: Warehouse) -> UserStore | None:
+    try:
+        store = UserStore(warehouse=wh.url)
+        if store.users():
+            return store
+        st.error(
+            f"No users are set up yet for the warehouse `{wh.url}`. Create the first admin with "
+            f"`python -m spm_core users --url {wh.url} add NAME --role admin`."
+        )
+    except UserError as exc:
+        st.error(str(exc))
+    return None
+
+
+def _real_data(wh: Warehouse) -> bool:
+    return wh.info.get("source") != "demo"
+
+
+def _open_session(result: signin.SignIn) -> None:
+    st.session_state[SESSION_KEY] = (result.user.username, result.version)
+
+
+def _end_session(cookie: SessionCookie, why: str | None) -> NoReturn:
+    """Forget this browser session's sign-in and its cookie, and start over at the form (saying why)."""
+    st.session_state.pop(SESSION_KEY, None)
+    st.session_state[REJECTED_KEY] = SessionCookie.read()
+    if why:
+        st.session_state[NOTICE_KEY] = why
+    cookie.delete()
+    st.rerun()
+
+
+def _from_cookie(store: UserStore, cookie: SessionCookie, key: str, real_data: bool) -> signin.SignIn | None:
+    """The session in the browser's cookie, if it is still good. A cookie that is not ours (forged,
+    another algorithm, expired, garbage) is dropped without a word; a real one that no longer holds
+    (revoked, account removed or locked) is dropped with the reason."""
+    token = SessionCookie.read()
+    if not token or token == st.session_state.get(REJECTED_KEY):
+        return None
+    claim = tokens.read(token, key)
+    result = None if claim is None else signin.with_session(store, claim.username, claim.version, real_data)
+    if result is not None and result.user is not None:
+        return result
+    st.session_state[REJECTED_KEY] = token
+    cookie.delete()
+    if result is not None:
+        st.error(result.message)
+    return None
+
+
+def _client_address() -> str | None:
+    """The browser's address as Streamlit sees it (None on localhost, and behind a proxy the proxy's)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
+def _form(wh: Warehouse, store: UserStore, cookie: SessionCookie, key: str) -> User | None:
+    """The sign-in form (labels Username / Password, button Login)."""
+    with st.form("spm_login"):
+        st.subheader("Login")
+        username = st.text_input("Username", autocomplete="off")
+        password = st.text_input("Password", type="password", autocomplete="off")
+        submitted = st.form_submit_button("Login")
+    if not submitted:
+        return None
+    attempts = Attempts(attempts_file(store.path))
+    result = signin.with_password(store, attempts, username, password, _client_address(), _real_data(wh))
+    if result.user is None:
+        st.error(result.message)
+        return None
+    _open_session(result)
+    # No st.rerun here: it would cut off the component writing the cookie; its reply reruns the app.
+    cookie.write(tokens.issue(result.user.username, result.version, key))
+    return result.user
+
+
+def sign_in(wh: Warehouse) -> User | None:
+    """The login screen: sign in from the cookie, else show the form; the user once signed in."""
+    store = _store_or_error(wh)
+    if store is None:
+        return None
+    cookie, key = SessionCookie(), cookie_key(store)
+    st.title("SPM dashboard")
+    if NOTICE_KEY in st.session_state:
+        st.error(st.session_state.pop(NOTICE_KEY))
+    from_cookie = _from_cookie(store, cookie, key, _real_data(wh))
+    if from_cookie is not None:
+        _open_session(from_cookie)
+        st.rerun()
+    user = _form(wh, store, cookie, key)
+    if user is None:
+        _demo_hint(wh, store)
+    return user
+
+
+def current_user(wh: Warehouse) -> tuple[User, SessionCookie] | None:
+    """The signed-in user, checked again against the users file on every run: a session that was
+    ended elsewhere, or whose account was locked, changed or removed, ends here with the reason."""
+    store = _store_or_error(wh)
+    if store is None:
+        return None
+    cookie = SessionCookie()
+    username, version = st.session_state[SESSION_KEY]
+    result = signin.with_session(store, username, version, _real_data(wh))
+    if result.user is None:
+        _end_session(cookie, result.message)
+    user = result.user
+    if user.role in ("manager", "rep") and (user.person_id is None or not person_exists(wh.engine, user.person_id)):
+        _end_session(
+            cookie,
+            f"Your account is linked to a person (id {user.person_id}) who is not in the warehouse any more, "
+            "so there is nothing to show. Ask an admin to link your account again.",
+        )
+    return user, cookie
+
+
+def sign_out(wh: Warehouse, user: User, cookie: SessionCookie) -> NoReturn:
+    """Sign out everywhere: this account's cookies in every browser stop working, not only this one."""
+    with contextlib.suppress(UserError):  # removed meanwhile: nothing left to revoke
+        UserStore(warehouse=wh.url).end_sessions(user.username)
+    _end_session(cookie, None)
 
 
 def _demo_hint(wh: Warehouse, store: UserStore) -> None:
-    demo_users = [u for u in store.users() if u.username in DEMO_PASSWORDS]
-    if wh.info.get("source") == "demo" and demo_users:
+    """The public demo sign-ins, on the demo warehouse only and only while they still work."""
+    if _real_data(wh):
+        return
+    demo = set(store.demo_accounts())
+    demo_users = [u for u in store.users() if u.username in demo and u.username in DEMO_PASSWORDS]
+    if demo_users:
         with st.expander("Demo sign-ins (demo data only)"):
             st.table(
                 {
@@ -65,63 +205,3 @@ def _demo_hint(wh: Warehouse, store: UserStore) -> None:
                     "password": [DEMO_PASSWORDS[u.username] for u in demo_users],
                 }
             )
-
-
-def _sign_out_because(authenticator: stauth.Authenticate, why: str) -> NoReturn:
-    """Sign out and start over at the login form, which shows why."""
-    st.session_state[NOTICE_KEY] = why
-    authenticator.logout(location="unrendered")
-    st.rerun()
-
-
-def sign_in(wh: Warehouse) -> tuple[User, stauth.Authenticate] | None:
-    """Show the login form until someone signs in; return the user and the authenticator (for logout)."""
-    try:
-        store = UserStore(warehouse=wh.url)
-        if not store.users():
-            st.error(
-                "No users are set up yet. Create the first admin with "
-                "`python -m spm_core users add NAME --role admin --password ...`."
-            )
-            return None
-        authenticator, credentials = _authenticator(store)
-    except UserError as exc:
-        st.error(str(exc))
-        return None
-    heading = st.empty()
-    heading.title("SPM dashboard")
-    if NOTICE_KEY in st.session_state:
-        st.error(st.session_state.pop(NOTICE_KEY))
-    try:
-        authenticator.login(location="main", max_login_attempts=MAX_LOGIN_ATTEMPTS, key="spm_login")
-    except LoginError as exc:
-        if st.session_state.get("authentication_status") is None and "not authorized" in str(exc):
-            # a still-valid cookie of an account removed since: drop the cookie and say why; stauth keeps
-            # the cookie it read for this session, so the form comes back on the next page load
-            authenticator.cookie_controller.delete_cookie()
-            st.error("This account no longer exists. Ask an admin. Reload the page to sign in as someone else.")
-            return None
-        store.record_failed_attempts(credentials)
-        message = str(exc)
-        if "attempts" in message:
-            message = "Too many failed sign-ins for this user: the account is locked. Ask an admin to reset the password."
-        st.error(message)
-        return None
-    store.record_failed_attempts(credentials)
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        st.error("Wrong username or password.")
-    if not status:
-        _demo_hint(wh, store)
-        return None
-    heading.empty()
-    user = store.get(st.session_state.get("username") or "")
-    if user is None:
-        _sign_out_because(authenticator, "This account no longer exists. Ask an admin.")
-    if user.role in ("manager", "rep") and (user.person_id is None or not person_exists(wh.engine, user.person_id)):
-        _sign_out_because(
-            authenticator,
-            f"Your account is linked to a person (id {user.person_id}) who is not in the warehouse any more, "
-            "so there is nothing to show. Ask an admin to link your account again.",
-        )
-    return user, authenticator
