@@ -4,7 +4,9 @@ Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -21,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from apptest_support import ROOT, users_path
 
+from spm_core.auth import tokens
 from spm_core.db import make_engine, read_frame
 from spm_core.schema import person
 from spm_core.users import DEMO_PASSWORDS, UserStore
@@ -57,12 +60,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(demo_url: str) -> Iterator[str]:
+def server_users(demo_url: str, tmp_path_factory) -> Path:
+    """The server's own copy of the demo users: tests here add, lock and sign out accounts."""
+    path = tmp_path_factory.mktemp("e2e_users") / "users.yaml"
+    path.write_bytes(users_path(demo_url).read_bytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(demo_url: str, server_users: Path) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
         "SPM_WAREHOUSE_URL": demo_url,
-        "SPM_USERS_FILE": str(users_path(demo_url)),
+        "SPM_USERS_FILE": str(server_users),
         "SPM_COOKIE_KEY": COOKIE_KEY,
     }
     proc = subprocess.Popen(
@@ -279,26 +290,103 @@ def other_rep_id(url: str) -> int:
     return int(ids.iloc[0])
 
 
-@pytest.mark.parametrize(
-    ("claims", "key"),
-    [
-        ({"username": "leader", "exp_date": time.time() - 3600}, COOKIE_KEY),  # expired
-        ({"username": "leader", "exp_date": time.time() + 3600}, "some-other-key-of-at-least-32-bytes"),  # forged
-        ({"username": "nobody", "exp_date": time.time() + 3600}, COOKIE_KEY),  # a user removed since
-    ],
-    ids=["expired", "forged", "unknown-user"],
-)
-def test_a_bad_cookie_shows_the_login_form_not_an_error(server, browser_page, claims, key):
+def b64(part: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+
+
+LATER = time.time() + 3600
+BAD_TOKENS = {
+    "expired": tokens.issue("leader", 1, COOKIE_KEY, now=time.time() - 8 * 86400),
+    "forged": tokens.issue("leader", 1, "some-other-key-of-at-least-32-bytes"),
+    "alg-none": b64({"alg": "none", "typ": "JWT"}) + "." + b64({"sub": "leader", "ver": 1, "exp": LATER}) + ".",
+    "hs512": jwt.encode({"sub": "leader", "ver": 1, "exp": LATER}, COOKIE_KEY + "-" * 30, algorithm="HS512"),
+    "old-format": jwt.encode({"username": "leader", "exp_date": LATER}, COOKIE_KEY, algorithm="HS256"),
+    "garbage": "not-a-token",
+    "unknown-user": tokens.issue("nobody", 1, COOKIE_KEY),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_TOKENS))
+def test_a_bad_cookie_shows_the_login_form_not_an_error(server, browser_page, name):
     page = browser_page
-    token = jwt.encode(claims, key, algorithm="HS256")
-    page.context.add_cookies([{"name": "spm_auth", "value": token, "url": server}])
+    page.context.add_cookies([{"name": "spm_auth", "value": BAD_TOKENS[name], "url": server}])
     page.goto(server)
     settle(page)
     page.wait_for_timeout(1_500)  # give a (wrongly) accepted cookie time to sign in
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Signed in as").count() == 0
-    if claims["username"] == "nobody":  # its cookie was valid: say why, drop it, the form is back on reload
+    assert page.get_by_text("Traceback").count() == 0
+    if name == "unknown-user":  # its signature was good: say why, drop it, the form is back on reload
         assert page.get_by_text("This account no longer exists.").is_visible()
         page.reload()
         settle(page)
     assert page.get_by_role("button", name="Login").is_visible()
+
+
+def signed_in_cookie(server: str, browser, username: str, password: str) -> tuple:
+    """Sign in through the form in a new browser; return that browser page and a copy of its cookie."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    log_in(page, username, password)
+    wait_for_auth_cookie(page)
+    return page, next(c for c in context.cookies() if c["name"] == "spm_auth")
+
+
+def replays(server: str, browser, cookie: dict) -> bool:
+    """Whether a copy of the cookie, in another browser, signs in."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        context.add_cookies([cookie])
+        page.goto(server)
+        settle(page)
+        page.wait_for_timeout(1_000)
+        settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        return page.get_by_text("Signed in as").count() > 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("revoke", ["sign-out", "reset-password", "lock", "sign-out-everywhere"])
+def test_a_captured_cookie_stops_working_once_the_session_is_revoked(server, browser, server_users, revoke):
+    store = UserStore(server_users)
+    username, password = f"e2e-{revoke}", "e2e-password-2026"
+    store.add(username, "Cookie Test", "", password, "leader", None)
+    page, cookie = signed_in_cookie(server, browser, username, password)
+    try:
+        assert replays(server, browser, cookie)  # a copy works while the session is good
+        if revoke == "sign-out":
+            page.get_by_role("button", name="Sign out").click()
+            settle(page)
+        elif revoke == "reset-password":
+            store.reset_password(username, "another-password-2026")
+        elif revoke == "lock":
+            store.lock(username)
+        else:
+            store.end_sessions(username)
+        assert not replays(server, browser, cookie)
+        if revoke != "sign-out":  # the browser that was signed in is out at its next click
+            page.reload()
+            settle(page)
+            assert page.get_by_role("button", name="Login").is_visible()
+    finally:
+        page.context.close()
+        store.remove(username)
+
+
+def test_five_wrong_passwords_slow_down_but_do_not_lock_the_account(server, browser_page, server_users):
+    store = UserStore(server_users)
+    store.add("e2e-slow", "Slow Test", "", "e2e-password-2026", "leader", None)
+    page = browser_page
+    page.goto(server)
+    settle(page)
+    for _ in range(5):
+        log_in(page, "e2e-slow", "wrong password")
+    assert page.get_by_text("Try again in").first.is_visible()
+    log_in(page, "e2e-nobody", "wrong password")
+    assert page.get_by_text("Wrong username or password.").first.is_visible()
+    assert store.entry("e2e-slow").get("locked") is False
+    store.remove("e2e-slow")

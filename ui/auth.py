@@ -30,7 +30,7 @@ from .warehouse import Warehouse
 COOKIE_NAME = "spm_auth"
 COOKIE_ENV_VAR = "SPM_COOKIE_KEY"
 SESSION_KEY = "spm_session"  # (username, session version) of the signed-in session
-REJECTED_KEY = "spm_rejected_cookie"  # a cookie this session refused: the browser keeps sending it until deleted
+REJECTED_KEY = "spm_rejected_cookie"  # (cookie, why) this session refused: the browser sends it until deleted
 NOTICE_KEY = "spm_auth_notice"  # a message that must outlive the rerun after a forced sign-out
 
 
@@ -92,7 +92,7 @@ def _open_session(result: signin.SignIn) -> None:
 def _end_session(cookie: SessionCookie, why: str | None) -> NoReturn:
     """Forget this browser session's sign-in and its cookie, and start over at the form (saying why)."""
     st.session_state.pop(SESSION_KEY, None)
-    st.session_state[REJECTED_KEY] = SessionCookie.read()
+    st.session_state[REJECTED_KEY] = (SessionCookie.read(), None)
     if why:
         st.session_state[NOTICE_KEY] = why
     cookie.delete()
@@ -102,15 +102,21 @@ def _end_session(cookie: SessionCookie, why: str | None) -> NoReturn:
 def _from_cookie(store: UserStore, cookie: SessionCookie, key: str, real_data: bool) -> signin.SignIn | None:
     """The session in the browser's cookie, if it is still good. A cookie that is not ours (forged,
     another algorithm, expired, garbage) is dropped without a word; a real one that no longer holds
-    (revoked, account removed or locked) is dropped with the reason."""
+    (revoked, account removed or locked) is dropped with the reason, which stays on the form for as
+    long as the browser still sends that cookie (deleting it reruns the page)."""
     token = SessionCookie.read()
-    if not token or token == st.session_state.get(REJECTED_KEY):
+    if not token:
+        return None
+    rejected = st.session_state.get(REJECTED_KEY)
+    if rejected is not None and rejected[0] == token:
+        if rejected[1]:
+            st.error(rejected[1])
         return None
     claim = tokens.read(token, key)
     result = None if claim is None else signin.with_session(store, claim.username, claim.version, real_data)
     if result is not None and result.user is not None:
         return result
-    st.session_state[REJECTED_KEY] = token
+    st.session_state[REJECTED_KEY] = (token, None if result is None else result.message)
     cookie.delete()
     if result is not None:
         st.error(result.message)
