@@ -30,6 +30,7 @@ def test_init_demo_then_kpi_by_team(tmp_path, capsys):
     assert main(["kpi", "bookings", "attainment", "--by", "team", "--url", url]) == 0
     out = capsys.readouterr().out
     assert "2026-10-01 .. 2026-12-31 (as of 2026-11-23)" in out and "attainment" in out
+    assert "$" in out and "%" in out  # values read as the app shows them (spm_core.formatting)
 
 
 def test_init_refuses_to_overwrite_data_without_force(tmp_path, capsys):
