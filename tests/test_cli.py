@@ -1,5 +1,6 @@
 """`python -m spm_core`: helpful output, clear errors, never a traceback."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_load_maven_then_info(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", "--url", url]) == 0
     out = capsys.readouterr().out
-    assert "maven_crm" in out and "8,800" in out
+    assert re.search(r"^  source +maven$", out, re.M) and "8,800" in out
 
 
 def test_load_maven_from_a_wrong_folder_is_a_clear_error(tmp_path, capsys):
