@@ -21,6 +21,7 @@ import pandas as pd
 from .model import (
     ACCOUNT_COLUMNS,
     HISTORY_COLUMNS,
+    MAX_TEXT_CHARS,
     OPPORTUNITY_COLUMNS,
     PEOPLE_COLUMNS,
     PRODUCT_COLUMNS,
@@ -430,6 +431,7 @@ def _read(raw: RawCsv, layout: Layout, headers: Mapping[str, str], dayfirst: boo
         column = _Column(raw, headers[f.column], errors)
         if f.required and not f.blank_is_zero:
             column.error(cells == "", f"{column.header} is empty; every row needs a value.")
+        cells = _within_limit(cells, column)
         values[f.column] = READERS[f.kind](cells, column, dayfirst)
         if f.blank_is_zero:
             values[f.column] = values[f.column].mask(cells == "", 0.0)
@@ -462,6 +464,20 @@ class _Column:
             RowError(file=self.raw.name, row=int(row), column=self.header, value=value, why=reason)
             for row, value, reason in zip(rows, cells, whys, strict=True)
         ]
+
+
+def _within_limit(cells: pd.Series, column: _Column) -> pd.Series:
+    """Cells over MAX_TEXT_CHARS are row errors, and blank from here on (one error per cell, and no
+    reader spends time on a huge value)."""
+    length = cells.str.len()
+    too_long = length > MAX_TEXT_CHARS
+    if not too_long.any():
+        return cells
+    column.error(
+        too_long,
+        f"{column.header} is " + length.map("{:,}".format) + f" characters long; a field holds at most {MAX_TEXT_CHARS}.",
+    )
+    return cells.mask(too_long, "")
 
 
 def _text(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
