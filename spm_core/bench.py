@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TextIO
 
 import duckdb
-import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
@@ -456,38 +455,35 @@ def _peak_rss_mb() -> float:
 
 
 def _check_same(case: str, got: pd.DataFrame, want: pd.DataFrame, rtol: float = 1e-9, atol: float = 1e-6) -> None:
-    """Raise BenchMismatch unless both frames hold the same rows (sorted by the grouping columns) and
-    the same values, numbers within tolerance, NULL matching NULL."""
+    """Raise BenchMismatch unless both frames hold the same rows and values (pandas' own comparison,
+    numbers within tolerance, NULL matching NULL). The grouping columns become the index, so row
+    order does not matter and pandas' message names the rows that differ."""
     if list(got.columns) != list(want.columns):
         raise BenchMismatch(f"{case}: metrics layer columns {list(got.columns)} != raw SQL columns {list(want.columns)}")
     if len(got) != len(want):
         raise BenchMismatch(f"{case}: metrics layer gave {len(got)} rows, raw SQL {len(want)}")
     keys = [c for c in got.columns if c not in CATALOGUE]
-    if keys:
-        got = got.sort_values(keys, na_position="last", kind="stable", ignore_index=True)
-        want = want.sort_values(keys, na_position="last", kind="stable", ignore_index=True)
-    for column in got.columns:
-        a, b = got[column], want[column]
-        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
-            x, y = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
-            same = np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=True)
-        elif pd.api.types.is_datetime64_any_dtype(a) or pd.api.types.is_datetime64_any_dtype(b):
-            same = (pd.to_datetime(a).to_numpy() == pd.to_datetime(b).to_numpy()) | (a.isna() & b.isna()).to_numpy()
-        else:
-            same = ((a.astype(object) == b.astype(object)) | (a.isna() & b.isna())).to_numpy(dtype=bool)
-        if not same.all():
-            i = int(np.flatnonzero(~same)[0])
-            where = ", ".join(f"{k}={_plain(got.at[i, k])!r}" for k in keys) or "the only row"
-            raise BenchMismatch(
-                f"{case}: {column} differs at {where}: metrics layer {_plain(a.iloc[i])!r}, "
-                f"raw SQL {_plain(b.iloc[i])!r} ({int((~same).sum())} of {len(same)} rows differ)"
-            )
+    got, want = _comparable(got, keys), _comparable(want, keys)
+    try:
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_index_type=False, rtol=rtol, atol=atol)
+    except AssertionError as exc:
+        raise BenchMismatch(f"{case}: metrics layer (left) differs from raw SQL (right): {exc}") from None
 
 
-def _plain(value: object) -> object:
-    """A numpy scalar as the Python value it holds, for readable messages."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
+def _comparable(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sorted by the grouping columns, which become the index; values normalised so only they are
+    compared, not how each driver typed them."""
+    frame = frame.apply(_comparable_column)
+    return frame.set_index(keys).sort_index(na_position="last") if keys else frame
+
+
+def _comparable_column(column: pd.Series) -> pd.Series:
+    """Numbers as float64 (NULL as NaN, whatever the nullable dtype), dates as timestamps."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.astype("float64")
+    if pd.api.types.is_datetime64_any_dtype(column) or column.map(type).eq(date).any():
+        return pd.to_datetime(column)
+    return column
 
 
 # ---------------------------------------------------------------------------------------------

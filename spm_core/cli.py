@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from .config import warehouse_url
 from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
 from .filters import PERIOD_NAMES, Filters, Period
+from .formatting import exact_by_unit
 from .importing import KINDS, ImportRejected, RowError, apply_import, preview
 from .kpis import CATALOGUE
 from .metrics import query
@@ -214,8 +215,9 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         raise WarehouseError("--from and --to go together.")
     period = Period(args.start, args.end) if args.start else Period.named(args.period, as_of)
     frame = query(engine, args.names, Filters(period), by=args.by, as_of=as_of)
+    shown = frame.assign(**{n: frame[n].map(lambda v, u=CATALOGUE[n].unit: exact_by_unit(u, v)) for n in args.names})
     print(f"{period.start} .. {period.end} (as of {as_of})")
-    print(frame.to_string(index=False))
+    print(shown.to_string(index=False))
     return 0
 
 

@@ -1,5 +1,6 @@
 """`python -m spm_core`: helpful output, clear errors, never a traceback."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ def test_init_demo_then_kpi_by_team(tmp_path, capsys):
     assert main(["kpi", "bookings", "attainment", "--by", "team", "--url", url]) == 0
     out = capsys.readouterr().out
     assert "2026-10-01 .. 2026-12-31 (as of 2026-11-23)" in out and "attainment" in out
+    assert "$" in out and "%" in out  # values read as the app shows them (spm_core.formatting)
 
 
 def test_init_refuses_to_overwrite_data_without_force(tmp_path, capsys):
@@ -71,7 +73,7 @@ def test_load_maven_then_info(tmp_path, capsys):
     capsys.readouterr()
     assert main(["info", "--url", url]) == 0
     out = capsys.readouterr().out
-    assert "maven_crm" in out and "8,800" in out
+    assert re.search(r"^  source +maven$", out, re.M) and "8,800" in out
 
 
 def test_load_maven_from_a_wrong_folder_is_a_clear_error(tmp_path, capsys):

@@ -767,6 +767,33 @@ def test_maven_won_deal_without_close_value_and_unknown_product(maven_files):
     ]
 
 
+def test_maven_deals_name_agents_and_accounts_of_the_other_files(maven_files):
+    pipeline = (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "B1,Nobody Known,GTX Basic,Cancity,Won,2017-01-02,2017-02-03,100\n"
+        "B2,Anna Snelling,GTX Basic,Nowhere Inc,Won,2017-01-02,2017-02-03,100\n"
+        "B3,Anna Snelling,Quantum Widget,Cancity,Won,2017-01-02,2017-02-03,100\n"
+        "B4,Anna Snelling,GTXPRO,Cancity,Won,2017-01-02,2017-02-03,100\n"
+    )
+    teams = "sales_agent,manager,regional_office\nAnna Snelling,Dustin Brinkmann,Central\nCecily Lampkin,Dustin Brinkmann,West\n"
+    files = maven_files | csv_upload(pipeline, "sales_pipeline.csv") | csv_upload(teams, "sales_teams.csv")
+    errors = parse("maven", files).errors
+    assert [(e.file, e.row, e.column, e.value) for e in errors] == [
+        ("sales_pipeline.csv", 2, "sales_agent", "Nobody Known"),
+        ("sales_pipeline.csv", 3, "account", "Nowhere Inc"),
+        ("sales_pipeline.csv", 4, "product", "Quantum Widget"),  # a won deal too: the files go together
+        ("sales_teams.csv", 3, "regional_office", "West"),
+    ]
+
+
+def test_maven_without_close_value_names_the_column(maven_files):
+    pipeline = (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date\nC1,Anna Snelling,GTX Basic,,Engaging,,\n"
+    )
+    with pytest.raises(ImportRejected, match=r"sales_pipeline\.csv: Required column\(s\) missing: \"close_value\""):
+        parse("maven", maven_files | csv_upload(pipeline, "sales_pipeline.csv"))
+
+
 # --- detection -----------------------------------------------------------------------------------------------
 
 

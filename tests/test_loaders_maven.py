@@ -90,7 +90,7 @@ def test_warehouse_info(loaded, raw) -> None:
     engine, _ = loaded
     pipeline = raw["sales_pipeline"]
     info = get_info(engine)
-    assert info["source"] == "maven_crm"
+    assert info["source"] == "maven"  # the importer's format: one path, one name
     assert info["has_history"] == "false"
     assert info["has_quotas"] == "false"
     assert info["as_of"] == pipeline["close_date"].max() == "2017-12-31"
@@ -221,6 +221,24 @@ def test_unknown_agent_is_named(tmp_path: Path) -> None:
     engine = make_engine(f"duckdb:///{tmp_path}/w.duckdb")
     with pytest.raises(ValueError, match="Nobody Known"):
         load_maven(engine, directory)
+
+
+def test_a_refused_load_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:
+    engine = make_engine(f"duckdb:///{tmp_path}/w.duckdb")
+    load_maven(engine, DATASET)
+    directory = _broken_copy(tmp_path)
+    pipeline = pd.read_csv(directory / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+    pipeline.loc[5, "deal_stage"] = "Maybe"
+    pipeline.to_csv(directory / "sales_pipeline.csv", index=False)
+    with pytest.raises(ValueError, match=r"sales_pipeline\.csv row 7, stage = 'Maybe': unknown stage"):
+        load_maven(engine, directory)
+    assert _count(engine, schema.opportunity) == 8_800
+
+
+def test_a_folder_without_the_files_names_them(tmp_path: Path) -> None:
+    engine = make_engine(f"duckdb:///{tmp_path}/w.duckdb")
+    with pytest.raises(ValueError, match="missing: sales_pipeline.csv, sales_teams.csv, accounts.csv, products.csv"):
+        load_maven(engine, tmp_path)
 
 
 def test_load_replaces_previous_contents(tmp_path: Path) -> None:

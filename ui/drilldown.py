@@ -8,6 +8,7 @@ import streamlit as st
 from spm_core.filters import Filters
 from spm_core.kpis import CATALOGUE
 
+from . import format as fmt
 from . import warehouse
 from .context import PageContext
 
@@ -56,5 +57,5 @@ def view_deals(ctx: PageContext, kpi_name: str, key: str, filters: Filters | Non
     filters = filters or ctx.filters
     frame = warehouse.deals(ctx.wh.engine, ctx.wh.version, kpi_name, filters, ctx.scope)
     total = frame["amount"].sum() if not frame.empty else 0
-    st.caption(f"{len(frame):,} deals, ${total:,.0f} in amount — {k.help}")
+    st.caption(f"{len(frame):,} deals, {fmt.money_exact(total)} in amount — {k.help}")
     deal_table(frame, f"{kpi_name}_{filters.period.start}_{filters.period.end}.csv", key)

@@ -32,10 +32,7 @@ def metric_label(metric: str) -> str:
 
 def exact_value(metric: str, value: object) -> str:
     """Full-precision value for the table (compact $1.2M hides the gaps a ranking is about)."""
-    if fmt.is_missing(value):
-        return fmt.NO_VALUE
-    unit = CATALOGUE[metric].unit
-    return f"${float(value):,.0f}" if unit == "currency" else fmt.by_unit(unit, value)
+    return fmt.exact_by_unit(CATALOGUE[metric].unit, value)
 
 
 def compact_value(metric: str, value: object) -> str:

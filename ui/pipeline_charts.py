@@ -108,7 +108,7 @@ def waterfall_chart(bars: pd.DataFrame) -> alt.LayerChart:
     """Open pipeline at the start, each change floating from the running total, the end total."""
     data = bars.assign(
         label=[
-            (fmt.money(a) if k == "total" else ("+" if a >= 0 else "−") + fmt.money(abs(a)))
+            (fmt.money(a) if k == "total" or a < 0 else "+" + fmt.money(a))
             for k, a in zip(bars["kind"], bars["amount"], strict=True)
         ],
         label_at=bars[["base", "top"]].max(axis=1),

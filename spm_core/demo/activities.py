@@ -6,6 +6,7 @@ import numpy as np
 
 from .deals import Deals
 from .org import Org
+from .sampling import choice_by_group
 
 ACTIVITY_TYPES = ("call", "email", "meeting", "demo")
 TYPE_MIX = np.array([0.45, 0.35, 0.12, 0.08])
@@ -34,8 +35,7 @@ def build_activities(rng: np.random.Generator, org: Org, deals: Deals, total: in
     opp = np.repeat(np.arange(len(counts)), counts)
     day = deals.created_day[opp] + (rng.random(len(opp)) * (life[opp] + 1)).astype(np.int64)
     type_code = np.searchsorted(np.cumsum(TYPE_MIX), rng.random(len(opp)) * TYPE_MIX.sum(), side="right")
-    cdf = np.cumsum(OUTCOME_MIX, axis=1)[type_code]
-    outcome_code = (rng.random(len(opp))[:, None] > cdf).sum(axis=1)
+    outcome_code = choice_by_group(rng, type_code, OUTCOME_MIX)
 
     last = np.full(len(counts), -1, dtype=np.int64)
     has = counts > 0

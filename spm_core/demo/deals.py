@@ -15,8 +15,11 @@ import numpy as np
 from ..stages import DEFAULT_STAGES
 from .calendar import calendar_month, quarter_end_day, weekday
 from .org import PRODUCTS, Org
+from .sampling import choice_by_group
 
 TYPES = ("New Business", "Expansion", "Renewal")
+TYPE_MIX = np.array([0.55, 0.3, 0.15])
+LOST_AT_MIX = np.array([0.3, 0.25, 0.2, 0.15, 0.1])  # the last open stage (0..4) a lost deal reached
 LEAD_SOURCES = ("Web", "Referral", "Partner", "Outbound", "Event")
 MONTH_SEASON = np.array([0.85, 0.9, 1.05, 0.95, 1.0, 1.05, 0.85, 0.8, 1.05, 1.1, 1.1, 0.9])
 WON, LOST = 5, 6  # stage codes of Closed Won / Closed Lost (positions in DEFAULT_STAGES)
@@ -74,11 +77,11 @@ def build_deals(rng: np.random.Generator, org: Org, n: int, start_day: int, toda
     account = first_account[owner] + (rng.random(n) * accounts_per_rep[owner]).astype(np.int64) + 1
     account[rng.random(n) < 0.02] = 0  # some deals were never linked to an account
 
-    product_idx = _choice_by_row(rng, PRODUCT_MIX[seg])
+    product_idx = choice_by_group(rng, seg, PRODUCT_MIX)
     list_price = np.array([p[2] for p in PRODUCTS], dtype=float)[product_idx]
     amount = np.round(list_price * AMOUNT_FACTOR[seg] * rng.lognormal(0, 0.45, n), -1).clip(500)
 
-    type_code = _choice_by_row(rng, np.tile([0.55, 0.3, 0.15], (n, 1)))
+    type_code = rng.choice(len(TYPES), size=n, p=TYPE_MIX)
     base_win = np.array([0.24, 0.38, 0.7])[type_code]
     p_win = np.clip(base_win * org.rep_skill[owner] ** 0.8 * SEGMENT_WIN_FACTOR[seg], 0.03, 0.92)
     won = rng.random(n) < p_win
@@ -91,7 +94,7 @@ def build_deals(rng: np.random.Generator, org: Org, n: int, start_day: int, toda
     closed = close <= today
     overdue = closed & (close > today - 60) & (rng.random(n) < 0.06)
     closed &= ~overdue
-    lost_at = _choice_by_row(rng, np.tile([0.3, 0.25, 0.2, 0.15, 0.1], (n, 1)))
+    lost_at = rng.choice(len(LOST_AT_MIX), size=n, p=LOST_AT_MIX)
     final_path = np.where(won, 4, lost_at)  # last open stage the deal reaches
     end = np.where(closed, close, today)
     progress = np.clip((today - created) / np.maximum(1, close - created), 0, 0.99)
@@ -133,13 +136,6 @@ def _respect_tenure(
             hire = org.rep_hire_day[owner[moved]]
             created[moved] = np.clip(created[moved], hire, today)
     return owner
-
-
-def _choice_by_row(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
-    """One category per row from that row's probabilities (vectorised inverse CDF)."""
-    cdf = np.cumsum(probs, axis=1)
-    u = rng.random(len(probs))[:, None] * cdf[:, -1:]
-    return (u > cdf).sum(axis=1)
 
 
 def _history(rng, n, created, close, end, closed, won, reached, amount, today) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ import re
 import pandas as pd
 from pandas.errors import ParserError
 
-from .model import ImportRejected, RawCsv, RowError
+from .model import MAX_TEXT_CHARS, ImportRejected, RawCsv, RowError, shown
 
 DELIMITERS = (",", ";", "\t", "|")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -151,7 +151,10 @@ def _grid(name: str, text: str, delimiter: str, leading: int) -> pd.DataFrame:
 
 def _grid_with_extra_cells(name: str, text: str, delimiter: str, leading: int) -> pd.DataFrame:
     """The slower path for rows longer than the header: empty extra cells are dropped, others are errors."""
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:  # e.g. a cell over csv.field_size_limit() (128 KiB)
+        raise ImportRejected(f"{name} cannot be read as CSV: {error}.") from error
     width = len(records[0])
     errors = [
         RowError(
@@ -208,11 +211,17 @@ def _drop_footer(body: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
 
 
 def _footer_text(row: pd.Series) -> str:
-    return ", ".join(cell for cell in row if cell)
+    return shown(", ".join(cell for cell in row if cell))
 
 
 def _named(name: str, header: list[str], body: pd.DataFrame) -> pd.DataFrame:
     """`body` with the header's names; unnamed columns must be empty and are dropped, names must be unique."""
+    too_long = [i + 1 for i, h in enumerate(header) if len(h) > MAX_TEXT_CHARS]
+    if too_long:
+        raise ImportRejected(
+            f"{name}: the name of column(s) {', '.join(map(str, too_long))} is over {MAX_TEXT_CHARS} characters long "
+            f"({shown(header[too_long[0] - 1])}); is the first line a header?"
+        )
     names = [h for h in header if h]
     if not names or sum(bool(VALUE_LIKE.match(h)) for h in names) > len(names) / 2:
         raise ImportRejected(f"{name} has no header row: its first line ({', '.join(header)}) holds no column names.")

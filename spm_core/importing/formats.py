@@ -21,6 +21,7 @@ import pandas as pd
 from .model import (
     ACCOUNT_COLUMNS,
     HISTORY_COLUMNS,
+    MAX_TEXT_CHARS,
     OPPORTUNITY_COLUMNS,
     PEOPLE_COLUMNS,
     PRODUCT_COLUMNS,
@@ -182,7 +183,8 @@ MAVEN_PIPELINE = Layout(
         Field("stage", ("deal_stage",), required=True),
         Field("created_date", ("engage_date",), "date"),
         Field("close_date", ("close_date",), "date"),
-        Field("amount", ("close_value",), "amount"),  # required only for Won deals, see _maven_amounts
+        # The column must be there; a blank is fine except on Won deals (see _maven_opportunities).
+        Field("amount", ("close_value",), "amount", required=True, blank_is_zero=True),
     ),
     key=("source_id",),
 )
@@ -429,6 +431,7 @@ def _read(raw: RawCsv, layout: Layout, headers: Mapping[str, str], dayfirst: boo
         column = _Column(raw, headers[f.column], errors)
         if f.required and not f.blank_is_zero:
             column.error(cells == "", f"{column.header} is empty; every row needs a value.")
+        cells = _within_limit(cells, column)
         values[f.column] = READERS[f.kind](cells, column, dayfirst)
         if f.blank_is_zero:
             values[f.column] = values[f.column].mask(cells == "", 0.0)
@@ -461,6 +464,20 @@ class _Column:
             RowError(file=self.raw.name, row=int(row), column=self.header, value=value, why=reason)
             for row, value, reason in zip(rows, cells, whys, strict=True)
         ]
+
+
+def _within_limit(cells: pd.Series, column: _Column) -> pd.Series:
+    """Cells over MAX_TEXT_CHARS are row errors, and blank from here on (one error per cell, and no
+    reader spends time on a huge value)."""
+    length = cells.str.len()
+    too_long = length > MAX_TEXT_CHARS
+    if not too_long.any():
+        return cells
+    column.error(
+        too_long,
+        f"{column.header} is " + length.map("{:,}".format) + f" characters long; a field holds at most {MAX_TEXT_CHARS}.",
+    )
+    return cells.mask(too_long, "")
 
 
 def _text(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
@@ -686,6 +703,13 @@ _DERIVED_IDS = {
 }
 
 # --- Maven ---------------------------------------------------------------------------------------------------
+# Maven Analytics' "CRM Sales Opportunities" (../shared/datasets/maven_crm/SOURCE.md): four files that only
+# make sense together, so a deal's agent, product and account must be in the other files. Our choices,
+# since the dataset cannot say: one team per manager ("<manager>'s team", in its agents' one regional
+# office, the manager a person with role manager); Engaging is Qualification; industry is `sector` with
+# the typo `technolgy` fixed; revenue is in millions; a deal's product may be spelt `GTXPro` for
+# `GTX Pro`; lost deals (close_value 0) and open ones (none) are valued at the product's list price;
+# created date is engage_date, and there is no history, quota or activity.
 
 
 def _parse_maven(files: Mapping[str, RawCsv], dayfirst: bool) -> Parsed:
@@ -702,6 +726,7 @@ def _parse_maven(files: Mapping[str, RawCsv], dayfirst: bool) -> Parsed:
         errors += found
     pipeline = raws["sales_pipeline.csv"]
     frames["opportunities"] = _maven_opportunities(frames["opportunities"], frames["products"], pipeline, errors)
+    _maven_references(frames, raws, errors)
     frames["people"], people_lines = _maven_people(frames["people"], raws["sales_teams.csv"].line_numbers)
     frames["accounts"]["annual_revenue"] = frames["accounts"]["annual_revenue"] * 1_000_000
     line_numbers = {layout.frame: raws[file].line_numbers for file, layout in MAVEN_FILES.items()} | {"people": people_lines}
@@ -730,7 +755,7 @@ def _maven_opportunities(deals: pd.DataFrame, products: pd.DataFrame, pipeline: 
     """Names "<account or 'No account'> - <product as products.csv spells it>"; amount: close_value if won, else list price.
 
     Maven records 0 for lost deals and nothing for open ones; the product's list price is the amount at loss
-    (for the value win rate) and the expected value of open pipeline, as spm_core.loaders.maven does.
+    (for the value win rate) and the expected value of open pipeline.
     """
     product = _product_key(deals["product"]).map(dict(zip(_product_key(products["name"]), products.index, strict=True)))
     price = product.map(products["list_price"])
@@ -742,14 +767,30 @@ def _maven_opportunities(deals: pd.DataFrame, products: pd.DataFrame, pipeline: 
     )
     column = _Column(pipeline, "product", errors)
     column.error(
-        ~won & deals["product"].notna() & price.isna(),
-        "This product is not in products.csv, so this open or lost deal has no amount (its list price).",
+        deals["product"].notna() & price.isna(), "This product is not in products.csv (compared without spaces and case)."
     )
     deals["amount"] = deals["amount"].where(won, price)
     deals["name"] = (
         deals["account"].fillna("No account") + " - " + product.map(products["name"]).fillna(deals["product"]).astype("string")
     )
     return deals
+
+
+def _maven_references(frames: Mapping[str, pd.DataFrame], raws: Mapping[str, RawCsv], errors: Errors) -> None:
+    """Deals name agents of sales_teams.csv and accounts of accounts.csv; a manager's agents share one office."""
+    deals, agents, accounts = frames["opportunities"], frames["people"], frames["accounts"]
+    pipeline, teams = raws["sales_pipeline.csv"], raws["sales_teams.csv"]
+    _Column(pipeline, "sales_agent", errors).error(
+        deals["owner"].notna() & ~deals["owner"].isin(agents["name"].dropna()), "This sales agent is not in sales_teams.csv."
+    )
+    _Column(pipeline, "account", errors).error(
+        deals["account"].notna() & ~deals["account"].isin(accounts["name"].dropna()), "This account is not in accounts.csv."
+    )
+    office = agents.groupby("manager")["region"].transform("first")
+    _Column(teams, "regional_office", errors).error(
+        agents["region"].notna() & (agents["region"] != office),
+        "This agent's manager has agents in another regional office; a manager's team is in one office.",
+    )
 
 
 def _product_key(names: pd.Series) -> pd.Series:

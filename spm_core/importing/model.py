@@ -57,6 +57,22 @@ ACCOUNT_COLUMNS = {"name": "string", "industry": "string", "country": "string", 
 PRODUCT_COLUMNS = {"name": "string", "family": "string", "list_price": "float64"}
 
 
+# Every imported text field (names of deals, accounts, owners, products, people, teams, regions; emails,
+# stages, ids, ...) holds at most this many characters: CRMs cap theirs at 80-255, and an unbounded name
+# makes every list that shows it slow. No imported field is free text, so there is no longer limit.
+MAX_TEXT_CHARS = 255
+SHOWN_CHARS = 80  # at most this much of a value is repeated in an error
+
+
+def shown(text: str) -> str:
+    """`text` as an error repeats it: at most SHOWN_CHARS, saying how long it was when cut (so cutting
+    again changes nothing)."""
+    if len(text) <= SHOWN_CHARS:
+        return text
+    suffix = f"… ({len(text):,} characters)"
+    return text[: SHOWN_CHARS - len(suffix)] + suffix
+
+
 @dataclass(frozen=True)
 class RowError:
     """One reason a row cannot be imported, in the words a user can act on."""
@@ -64,8 +80,11 @@ class RowError:
     file: str
     row: int  # line number in the file as a spreadsheet shows it (header = 1, first data row = 2)
     column: str
-    value: str
+    value: str  # cut by `shown`, so no message, table or log repeats a 50 MB cell
     why: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", shown(self.value))
 
 
 class ImportRejected(ValueError):
