@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .model import FLOW, MEASURES, SNAPSHOT, TARGET
+
 Column = Callable[[str], sa.ColumnElement]  # measure name -> its (NULL-safe) column
 
 
@@ -29,6 +31,13 @@ class KPI:
     help: str
     reps_share: bool = False  # computed per rep, then the share of reps meeting it (see pct_reps_at_quota)
     higher_is_better: bool = True
+
+    @property
+    def rule(self) -> str:
+        """The KPI's time rule, from its measures' (model.py): SNAPSHOT as soon as one measure is a state
+        (coverage is open pipeline over what remains to book), else FLOW, else TARGET (quota alone)."""
+        rules = {MEASURES[m].rule for m in self.measures}
+        return SNAPSHOT if SNAPSHOT in rules else FLOW if FLOW in rules else TARGET
 
 
 def _m(name: str) -> Callable[[Column, sa.ColumnElement], sa.ColumnElement]:
@@ -131,6 +140,25 @@ CATALOGUE: dict[str, KPI] = {
             ("open_count",),
             _m("open_count"),
             "Number of open opportunities whose expected close date is in the period.",
+        ),
+        KPI(
+            "undated_pipeline",
+            "No close date",
+            "currency",
+            ("undated_amount",),
+            _m("undated_amount"),
+            "Sum of amount of open opportunities with no expected close date. They belong to no period, so every "
+            "period's KPIs (open pipeline, coverage, forecast) leave them out; give them a close date in the CRM.",
+            higher_is_better=False,
+        ),
+        KPI(
+            "undated_deals",
+            "Open deals with no close date",
+            "count",
+            ("undated_count",),
+            _m("undated_count"),
+            "Number of open opportunities with no expected close date (in no period; see No close date).",
+            higher_is_better=False,
         ),
         KPI(
             "weighted_pipeline",

@@ -1,0 +1,41 @@
+"""Opportunities as they stood at the end of a past day, rebuilt from opportunity history.
+
+History rows hold a deal's whole state with the day the next change replaced it (schema.py), so the
+state on day d is one range filter: set-based, no window function and no loop over deals. Measures
+written against `opportunity` are evaluated on that state by swapping the table's columns (as_stood).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.sql import visitors
+
+from .schema import opportunity, opportunity_history
+
+# The columns history records; the others (owner, product, created date, ...) are today's.
+STATE_COLUMNS = frozenset({"stage", "amount", "close_date", "probability", "forecast_category", "is_closed", "is_won"})
+
+
+def opportunities_on(day: date, name: str = "as_stood") -> sa.Subquery:
+    """opportunity's columns as they stood at the end of `day`; deals not yet created then are absent."""
+    h, o = opportunity_history.c, opportunity.c
+    columns = [(h[c.key] if c.key in STATE_COLUMNS else c).label(c.key) for c in opportunity.c]
+    stmt = (
+        sa.select(*columns)
+        .select_from(opportunity_history.join(opportunity, o.id == h.opportunity_id))
+        .where(h.changed_at <= day, sa.or_(h.valid_to.is_(None), h.valid_to > day))
+    )
+    return stmt.subquery(name)
+
+
+def as_stood(expression: sa.ColumnElement, state: sa.Subquery) -> sa.ColumnElement:
+    """The expression with every `opportunity` column replaced by the same column of `state`."""
+
+    def swap(element):
+        if isinstance(element, sa.Column) and element.table is opportunity:
+            return state.c[element.key]
+        return None
+
+    return visitors.replacement_traverse(expression, {}, swap)
