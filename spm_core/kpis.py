@@ -142,25 +142,6 @@ CATALOGUE: dict[str, KPI] = {
             "Number of open opportunities whose expected close date is in the period.",
         ),
         KPI(
-            "undated_pipeline",
-            "No close date",
-            "currency",
-            ("undated_amount",),
-            _m("undated_amount"),
-            "Sum of amount of open opportunities with no expected close date. They belong to no period, so every "
-            "period's KPIs (open pipeline, coverage, forecast) leave them out; give them a close date in the CRM.",
-            higher_is_better=False,
-        ),
-        KPI(
-            "undated_deals",
-            "Open deals with no close date",
-            "count",
-            ("undated_count",),
-            _m("undated_count"),
-            "Number of open opportunities with no expected close date (in no period; see No close date).",
-            higher_is_better=False,
-        ),
-        KPI(
             "weighted_pipeline",
             "Weighted pipeline",
             "currency",

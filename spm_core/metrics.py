@@ -42,10 +42,8 @@ def fact_filters(
     scope, from people_in_view), and product where it applies. `on` maps the fact's columns to the
     source actually scanned (a past state of the deals, see _block)."""
     on = on or _as_is
-    conditions = []
-    if measure.date_col is not None:
-        end = filters.period.end if as_stood is None or measure.rule != FLOW else min(filters.period.end, as_stood)
-        conditions.append(on(measure.date_col).between(filters.period.start, end))  # end < start: nothing
+    end = filters.period.end if as_stood is None or measure.rule != FLOW else min(filters.period.end, as_stood)
+    conditions = [on(measure.date_col).between(filters.period.start, end)]  # end < start: nothing
     if people is not None:
         conditions.append(on(measure.fact.person_col).in_(people))
     if filters.products and measure.fact.product_col is not None:
@@ -102,11 +100,10 @@ def _aggregated(
     for name in by:
         if name not in DIMENSIONS:
             raise ValueError(f"Unknown dimension {name!r}; known: {', '.join(DIMENSIONS)}")
-    groups: dict[tuple[str, str | None, str | None], list[Measure]] = {}
+    groups: dict[tuple[str, str, str | None], list[Measure]] = {}
     for name in measure_names:
         m = MEASURES[name]
-        date_name = None if m.date_col is None else m.date_col.name
-        groups.setdefault((m.fact.name, date_name, m.rule if as_stood else None), []).append(m)
+        groups.setdefault((m.fact.name, m.date_col.name, m.rule if as_stood else None), []).append(m)
     for (fact, _, _), measures in groups.items():
         for name in by:
             if DIMENSIONS[name].key(measures[0]) is None:

@@ -32,7 +32,7 @@ o = opportunity.c
 IS_OPEN = sa.not_(o.is_closed)
 IS_WON = o.is_won
 IS_LOST = sa.and_(o.is_closed, sa.not_(o.is_won))
-IS_UNDATED = sa.and_(IS_OPEN, o.close_date.is_(None))  # open with no expected close date: in no period (SPEC)
+IS_UNDATED = sa.and_(IS_OPEN, o.close_date.is_(None))  # open, no expected close date: in no period (undated.py)
 CYCLE_DAYS = o.close_date - o.created_date
 
 
@@ -45,12 +45,12 @@ TARGET = "target"  # set for the whole period (quota): always the whole period's
 @dataclass(frozen=True)
 class Measure:
     """An aggregate over one fact. `date_col` is the time rule: the date that puts a row in a period
-    (close date for bookings and open pipeline, created date for created pipeline, quota month; None for
-    rows that belong to no period, such as open deals with no close date). `rule` is FLOW, SNAPSHOT or TARGET."""
+    (close date for bookings and open pipeline, created date for created pipeline, quota month); `rule`
+    (FLOW, SNAPSHOT or TARGET) says how it compares over time."""
 
     name: str
     fact: Fact
-    date_col: sa.Column | None
+    date_col: sa.Column
     agg: str  # sum | count | median
     condition: sa.ColumnElement | None = None
     value: sa.ColumnElement | None = None
@@ -95,8 +95,6 @@ MEASURES: dict[str, Measure] = {
         _opp("weighted_amount", "sum", IS_OPEN, o.amount * stage.c.probability / 100.0, needs_stage=True, rule=SNAPSHOT),
         _opp("commit_amount", "sum", sa.and_(IS_OPEN, o.forecast_category == "Commit"), o.amount, rule=SNAPSHOT),
         _opp("best_case_amount", "sum", sa.and_(IS_OPEN, o.forecast_category == "Best Case"), o.amount, rule=SNAPSHOT),
-        _opp("undated_amount", "sum", IS_UNDATED, o.amount, date_col=None, rule=SNAPSHOT),
-        _opp("undated_count", "count", IS_UNDATED, date_col=None, rule=SNAPSHOT),
         _opp("cycle_days_sum", "sum", sa.and_(IS_WON, o.created_date.is_not(None)), CYCLE_DAYS),
         _opp("cycle_count", "count", sa.and_(IS_WON, o.created_date.is_not(None))),
         _opp("cycle_days_median", "median", sa.and_(IS_WON, o.created_date.is_not(None)), CYCLE_DAYS),
@@ -127,8 +125,8 @@ def _person_attr(column: str) -> Callable[[Measure], sa.ColumnElement]:
     return lambda m: person.c[column]
 
 
-def _truncated(unit: str) -> Callable[[Measure], sa.ColumnElement | None]:
-    return lambda m: None if m.date_col is None else sa.cast(sa.func.date_trunc(unit, m.date_col), sa.Date)
+def _truncated(unit: str) -> Callable[[Measure], sa.ColumnElement]:
+    return lambda m: sa.cast(sa.func.date_trunc(unit, m.date_col), sa.Date)
 
 
 def _deal_column(column: str) -> Callable[[Measure], sa.ColumnElement | None]:

@@ -45,19 +45,17 @@ def kpi_tiles(
     names: Sequence[str],
     per_row: int = 4,
     against: Sequence[str] = ("previous",),
-    also: Sequence[str] = (),
     key: str = "tiles",
 ) -> pd.Series:
     """Draw tiles for KPIs over the filtered period, each with its change against the chosen baseline
-    (a picker when `against` offers several); returns the current values, with the KPIs in `also`
-    fetched by the same query (for pages that show them otherwise)."""
+    (a picker when `against` offers several); returns the current values (for pages that reuse them)."""
     chosen = against[0]
     if len(against) > 1:
         chosen = st.segmented_control(
             "Compare with", against, format_func=AGAINST.__getitem__, default=against[0], required=True, key=f"{key}_against"
         )
     helpers = [n for n in ("quota", "quota_remaining") if n not in names]
-    wanted = tuple(dict.fromkeys((*names, *helpers, *also)))
+    wanted = (*names, *helpers)
     now = warehouse.kpis(ctx.wh.engine, ctx.wh.version, wanted, ctx.filters, ctx.scope, (), ctx.wh.as_of).iloc[0]
     before = warehouse.comparison(ctx.wh.engine, ctx.wh.version, tuple(names), ctx.filters, ctx.scope, ctx.wh.as_of, chosen)
     columns = st.columns(per_row)
