@@ -262,7 +262,11 @@ def oracle(raw, period: Period, as_stood: date | None, scope: Scope, products: f
     view = people_of(raw, scope)
     deals, quotas, acts = raw["opportunity"], raw["quota"], raw["activity"]
     if view is not None:
-        deals, quotas, acts = deals[deals.owner_id.isin(view)], quotas[quotas.person_id.isin(view)], acts[acts.person_id.isin(view)]
+        deals, quotas, acts = (
+            deals[deals.owner_id.isin(view)],
+            quotas[quotas.person_id.isin(view)],
+            acts[acts.person_id.isin(view)],
+        )
     if products:
         deals = deals[deals.product_id.isin(products)]
     start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
