@@ -29,7 +29,7 @@ def display_value(name: str, row: pd.Series) -> str:
     return fmt.by_unit(CATALOGUE[name].unit, value)
 
 
-def _delta(name: str, now: object, before: object) -> str | None:
+def delta_text(name: str, now: object, before: object) -> str | None:
     if fmt.is_missing(now) or fmt.is_missing(before):
         return None
     change = float(now) - float(before)
@@ -64,7 +64,7 @@ def kpi_tiles(
         columns[i % per_row].metric(
             k.label,
             display_value(name, now),
-            delta=_delta(name, now[name], before.values[name]),
+            delta=delta_text(name, now[name], before.values[name]),
             delta_color="normal" if k.higher_is_better else "inverse",
             help=f"{k.help}\n\n{before.notes[name]}",
             border=True,
