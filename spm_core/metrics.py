@@ -62,17 +62,22 @@ def _block(
     """One grouped scan of a fact for measures sharing a time rule; other measures' columns are NULL.
     With as_stood, snapshot measures scan the deals as they stood that day (from history)."""
     first = measures[0]
+    keys = [DIMENSIONS[name].key(first) for name in by]
+    if any(key is None for key in keys):
+        raise ValueError(f"{first.fact.name} cannot be grouped by {by[keys.index(None)]}")
     source: sa.FromClause = first.fact.table
     on = _as_is
     if as_stood is not None and first.rule == SNAPSHOT and first.fact is OPPORTUNITY:
-        state = states.opportunities_on(as_stood)
+        used = [*keys, first.date_col, *(m.expression() for m in measures)]
+        if people is not None or any(name in PERSON_DIMENSIONS for name in by):
+            used.append(first.fact.person_col)
+        if filters.products:
+            used.append(first.fact.product_col)
+        if any(m.needs_stage for m in measures):
+            used.append(first.fact.table.c.stage)
+        state = states.opportunities_on(as_stood, states.opportunity_columns(*used))
         source, on = state, partial(states.as_stood, state=state)
-    keys = []
-    for name in by:
-        key = DIMENSIONS[name].key(first)
-        if key is None:
-            raise ValueError(f"{first.fact.name} cannot be grouped by {name}")
-        keys.append(on(key).label(name))
+    keys = [on(key).label(name) for key, name in zip(keys, by, strict=True)]
     if any(name in PERSON_DIMENSIONS for name in by):
         source = source.join(person, on(first.fact.person_col) == person.c.id)
     if any(m.needs_stage for m in measures):
