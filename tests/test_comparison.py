@@ -18,7 +18,7 @@ from spm_core.comparison import baseline, compare
 from spm_core.db import read_frame
 from spm_core.filters import Filters, Period, Scope
 from spm_core.kpis import CATALOGUE
-from spm_core.metrics import query
+from spm_core.metrics import compile_query, query
 from spm_core.model import FLOW, SNAPSHOT, TARGET
 from spm_core.stages import DEFAULT_STAGES, stage_rows
 
@@ -361,8 +361,6 @@ def test_grouped_as_stood_values_add_up_to_the_total(demo_engine):
 def test_the_past_state_joins_todays_deals_only_when_it_needs_their_owner_or_product():
     """Joining the opportunity table costs more than the history scan (about 6x at 1M deals): leave it out
     when nothing in view depends on the owner or product."""
-    from spm_core.metrics import compile_query
-
     def sql(scope: Scope, filters: Filters) -> str:
         return str(compile_query(["open_pipeline", "weighted_pipeline"], filters, scope, as_of=MAY10, as_stood=FEB9))
 
