@@ -90,7 +90,7 @@ def describe(k: KPI, b: Baseline, history_available: bool = True) -> str:
             f"No change shown: it would compare with {span} as it stood on {b.as_stood:%d %b %Y}, which needs opportunity "
             "history, and this warehouse has none."
         )
-    flows = " (bookings up to that day)" if any(MEASURES[m].rule == FLOW for m in k.measures) else ""
+    flows = " (closed deals counted up to that day)" if any(MEASURES[m].rule == FLOW for m in k.measures) else ""
     return f"Change: against {span} as it stood at the end of {_moment(b)}{flows}{quota}, rebuilt from opportunity history."
 
 
