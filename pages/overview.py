@@ -7,6 +7,7 @@ from ui import warehouse
 from ui.context import context
 from ui.drilldown import view_deals
 from ui.tiles import kpi_tiles
+from ui.undated import undated_bucket
 
 HEADLINE = ("bookings", "quota", "attainment", "forecast_call", "open_pipeline", "coverage", "win_rate", "avg_deal_size")
 
@@ -14,7 +15,8 @@ ctx = context()
 period = ctx.filters.period
 st.title("Overview")
 st.caption(f"{period.start:%d %b %Y} – {period.end:%d %b %Y} · data as of {ctx.wh.as_of:%d %b %Y}")
-kpi_tiles(ctx, HEADLINE)
+kpi_tiles(ctx, HEADLINE, against=("previous", "year"), key="overview")
+undated_bucket(ctx, key="overview_undated_deals")
 if not ctx.wh.has_quotas:
     st.info("This warehouse has no quotas, so attainment and coverage show as “no quota”.")
 

@@ -16,6 +16,7 @@ from ui import warehouse
 from ui.context import context
 from ui.drilldown import deal_table, view_deals
 from ui.tiles import kpi_tiles
+from ui.undated import undated_bucket
 
 TILES = (
     "open_pipeline",
@@ -84,7 +85,8 @@ end_day = min(wh.as_of, period.end)  # the waterfall's last bar: today, or the p
 st.title("Pipeline health")
 st.caption(f"{period.start:%d %b %Y} – {period.end:%d %b %Y} · data as of {wh.as_of:%d %b %Y}")
 
-now = kpi_tiles(ctx, TILES, per_row=5)
+now = kpi_tiles(ctx, TILES, per_row=5, against=("previous", "week", "year"), key="pipeline")
+undated_bucket(ctx, key="pipeline_undated_deals")
 if now["quota"] == 0:
     st.info("No quota set for these filters, so coverage and quota remaining have nothing to compare with.")
 with st.expander("Deals behind these numbers", icon=":material/list:"):

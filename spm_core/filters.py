@@ -22,6 +22,10 @@ def _month_end(d: date) -> date:
     return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
 
 
+def _year_earlier(d: date) -> date:
+    return d.replace(year=d.year - 1, day=min(d.day, calendar.monthrange(d.year - 1, d.month)[1]))
+
+
 @dataclass(frozen=True)
 class Period:
     """A closed date range [start, end], both days included."""
@@ -72,6 +76,13 @@ class Period:
             first = _add_months(self.start, -months)
             return Period(first, self.start - timedelta(days=1))
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    def year_before(self) -> Period:
+        """The same days a year earlier (for "same period last year"): whole months stay whole months, and
+        29 February becomes 28 February."""
+        if self.is_whole_months:
+            return Period(_add_months(self.start, -12), _month_end(_add_months(self.end, -12)))
+        return Period(_year_earlier(self.start), _year_earlier(self.end))
 
     def elapsed_fraction(self, as_of: date) -> float:
         """Share of the period's days gone by on as_of (today counts as elapsed); 1 once it is over."""

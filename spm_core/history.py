@@ -30,8 +30,13 @@ class NeedsHistory(LookupError):
     """The warehouse has no opportunity history, so this view cannot be computed."""
 
 
+def has_history(engine: Engine) -> bool:
+    """Whether the warehouse holds opportunity history (its loader says so in warehouse_info)."""
+    return get_info(engine).get("has_history") == "true"
+
+
 def require_history(engine: Engine) -> None:
-    if get_info(engine).get("has_history") != "true":
+    if not has_history(engine):
         raise NeedsHistory(
             "This view needs opportunity history (stage, amount and close-date changes), which this warehouse does not have."
         )

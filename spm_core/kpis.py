@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .model import FLOW, MEASURES, SNAPSHOT, TARGET
+
 Column = Callable[[str], sa.ColumnElement]  # measure name -> its (NULL-safe) column
 
 
@@ -29,6 +31,13 @@ class KPI:
     help: str
     reps_share: bool = False  # computed per rep, then the share of reps meeting it (see pct_reps_at_quota)
     higher_is_better: bool = True
+
+    @property
+    def rule(self) -> str:
+        """The KPI's time rule, from its measures' (model.py): SNAPSHOT as soon as one measure is a state
+        (coverage is open pipeline over what remains to book), else FLOW, else TARGET (quota alone)."""
+        rules = {MEASURES[m].rule for m in self.measures}
+        return SNAPSHOT if SNAPSHOT in rules else FLOW if FLOW in rules else TARGET
 
 
 def _m(name: str) -> Callable[[Column, sa.ColumnElement], sa.ColumnElement]:

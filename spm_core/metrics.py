@@ -10,51 +10,83 @@ statement. The people filters and the viewer's scope are one predicate on the fa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import partial
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from . import states
 from .db import read_frame
 from .filters import Filters, Scope
 from .kpis import CATALOGUE, KPI, kpi
-from .model import DIMENSIONS, MEASURES, PERSON_DIMENSIONS, Measure
+from .model import DIMENSIONS, FLOW, MEASURES, OPPORTUNITY, PERSON_DIMENSIONS, SNAPSHOT, Measure
 from .people import people_in_view
 from .schema import person, stage
 
 
-def fact_filters(measure: Measure, filters: Filters, people: sa.Select | None) -> list[sa.ColumnElement]:
-    """Period (by the measure's time rule), people in view (filters + scope, from people_in_view),
-    and product where it applies."""
-    conditions = [measure.date_col.between(filters.period.start, filters.period.end)]
+def _as_is(column: sa.ColumnElement) -> sa.ColumnElement:
+    return column
+
+
+def fact_filters(
+    measure: Measure,
+    filters: Filters,
+    people: sa.Select | None,
+    as_stood: date | None = None,
+    on: Callable[[sa.ColumnElement], sa.ColumnElement] | None = None,
+) -> list[sa.ColumnElement]:
+    """Period (by the measure's time rule; a flow measure stops at as_stood), people in view (filters +
+    scope, from people_in_view), and product where it applies. `on` maps the fact's columns to the
+    source actually scanned (a past state of the deals, see _block)."""
+    on = on or _as_is
+    end = filters.period.end if as_stood is None or measure.rule != FLOW else min(filters.period.end, as_stood)
+    conditions = [on(measure.date_col).between(filters.period.start, end)]  # end < start: nothing
     if people is not None:
-        conditions.append(measure.fact.person_col.in_(people))
+        conditions.append(on(measure.fact.person_col).in_(people))
     if filters.products and measure.fact.product_col is not None:
-        conditions.append(measure.fact.product_col.in_(sorted(filters.products)))
+        conditions.append(on(measure.fact.product_col).in_(sorted(filters.products)))
     return conditions
 
 
 def _block(
-    measures: Sequence[Measure], all_measures: Sequence[str], filters: Filters, people: sa.Select | None, by: Sequence[str]
+    measures: Sequence[Measure],
+    all_measures: Sequence[str],
+    filters: Filters,
+    people: sa.Select | None,
+    by: Sequence[str],
+    as_stood: date | None,
 ) -> sa.Select:
-    """One grouped scan of a fact for measures sharing a time rule; other measures' columns are NULL."""
+    """One grouped scan of a fact for measures sharing a time rule; other measures' columns are NULL.
+    With as_stood, snapshot measures scan the deals as they stood that day (from history)."""
     first = measures[0]
-    keys = []
-    for name in by:
-        key = DIMENSIONS[name].key(first)
-        if key is None:
-            raise ValueError(f"{first.fact.name} cannot be grouped by {name}")
-        keys.append(key.label(name))
+    keys = [DIMENSIONS[name].key(first) for name in by]
+    if any(key is None for key in keys):
+        raise ValueError(f"{first.fact.name} cannot be grouped by {by[keys.index(None)]}")
     source: sa.FromClause = first.fact.table
+    on = _as_is
+    if as_stood is not None and first.rule == SNAPSHOT and first.fact is OPPORTUNITY:
+        used = [*keys, first.date_col, *(m.expression() for m in measures)]
+        if people is not None or any(name in PERSON_DIMENSIONS for name in by):
+            used.append(first.fact.person_col)
+        if filters.products:
+            used.append(first.fact.product_col)
+        if any(m.needs_stage for m in measures):
+            used.append(first.fact.table.c.stage)
+        state = states.opportunities_on(as_stood, states.opportunity_columns(*used))
+        source, on = state, partial(states.as_stood, state=state)
+    keys = [on(key).label(name) for key, name in zip(keys, by, strict=True)]
     if any(name in PERSON_DIMENSIONS for name in by):
-        source = source.join(person, first.fact.person_col == person.c.id)
+        source = source.join(person, on(first.fact.person_col) == person.c.id)
     if any(m.needs_stage for m in measures):
-        source = source.outerjoin(stage, first.fact.table.c.stage == stage.c.name)
+        source = source.outerjoin(stage, on(first.fact.table.c.stage) == stage.c.name)
     mine = {m.name: m for m in measures}
-    columns = [(mine[name].expression() if name in mine else sa.cast(sa.null(), sa.Double)).label(name) for name in all_measures]
-    stmt = sa.select(*keys, *columns).select_from(source).where(*fact_filters(first, filters, people))
+    columns = [
+        (on(mine[name].expression()) if name in mine else sa.cast(sa.null(), sa.Double)).label(name) for name in all_measures
+    ]
+    stmt = sa.select(*keys, *columns).select_from(source).where(*fact_filters(first, filters, people, as_stood, on))
     return stmt.group_by(*keys) if keys else stmt
 
 
@@ -65,21 +97,24 @@ def _measures_for(kpis: Iterable[KPI]) -> list[str]:
     return names
 
 
-def _aggregated(measure_names: Sequence[str], filters: Filters, scope: Scope, by: Sequence[str]) -> sa.Subquery:
-    """All measures grouped by `by`: one row per group, one column per measure."""
+def _aggregated(
+    measure_names: Sequence[str], filters: Filters, scope: Scope, by: Sequence[str], as_stood: date | None = None
+) -> sa.Subquery:
+    """All measures grouped by `by`: one row per group, one column per measure; with as_stood, as they
+    stood at the end of that day (flows up to it, snapshots from history, targets whole)."""
     for name in by:
         if name not in DIMENSIONS:
             raise ValueError(f"Unknown dimension {name!r}; known: {', '.join(DIMENSIONS)}")
-    groups: dict[tuple[str, str], list[Measure]] = {}
+    groups: dict[tuple[str, str, str | None], list[Measure]] = {}
     for name in measure_names:
         m = MEASURES[name]
-        groups.setdefault((m.fact.name, m.date_col.name), []).append(m)
-    for (fact, _), measures in groups.items():
+        groups.setdefault((m.fact.name, m.date_col.name, m.rule if as_stood else None), []).append(m)
+    for (fact, _, _), measures in groups.items():
         for name in by:
             if DIMENSIONS[name].key(measures[0]) is None:
                 raise ValueError(f"{', '.join(m.name for m in measures)} ({fact}) cannot be grouped by {name}")
     people = people_in_view(filters, scope)
-    blocks = [_block(ms, measure_names, filters, people, by) for ms in groups.values()]
+    blocks = [_block(ms, measure_names, filters, people, by, as_stood) for ms in groups.values()]
     if len(blocks) == 1:
         return blocks[0].subquery("measures")
     stacked = sa.union_all(*blocks).subquery("stacked")
@@ -112,23 +147,40 @@ def _labelled(agg: sa.Subquery, by: Sequence[str], values: list[sa.ColumnElement
     return stmt.order_by(*order) if order else stmt
 
 
+def _elapsed(filters: Filters, as_of: date | None, as_stood: date | None) -> sa.ColumnElement:
+    return sa.literal(filters.period.elapsed_fraction(as_stood or as_of or date.today()), sa.Double)
+
+
 def compile_query(
-    kpis: Sequence[str], filters: Filters, scope: Scope, by: Sequence[str] = (), as_of: date | None = None
+    kpis: Sequence[str],
+    filters: Filters,
+    scope: Scope,
+    by: Sequence[str] = (),
+    as_of: date | None = None,
+    as_stood: date | None = None,
 ) -> sa.Select:
-    """The Core statement for KPIs that roll up by sum (all but the reps-share ones)."""
+    """The Core statement for KPIs that roll up by sum (all but the reps-share ones); with as_stood,
+    the values the period had at the end of that past day (see _aggregated)."""
     chosen = [kpi(n) for n in kpis]
     if any(k.reps_share for k in chosen):
         raise ValueError("compile_query takes additive KPIs; use query() for reps-share KPIs")
-    agg = _aggregated(_measures_for(chosen), filters, scope, by)
-    elapsed = sa.literal(filters.period.elapsed_fraction(as_of or date.today()), sa.Double)
+    agg = _aggregated(_measures_for(chosen), filters, scope, by, as_stood)
+    elapsed = _elapsed(filters, as_of, as_stood)
     return _labelled(agg, by, [k.formula(_measure_column(agg), elapsed).label(k.name) for k in chosen])
 
 
-def compile_reps_share(k: KPI, filters: Filters, scope: Scope, by: Sequence[str] = (), as_of: date | None = None) -> sa.Select:
+def compile_reps_share(
+    k: KPI,
+    filters: Filters,
+    scope: Scope,
+    by: Sequence[str] = (),
+    as_of: date | None = None,
+    as_stood: date | None = None,
+) -> sa.Select:
     """Share of reps (with a quota) whose per-rep value is >= 1 (e.g. attainment >= 100 %)."""
     inner_by = [*by, "rep"] if "rep" not in by else list(by)
-    agg = _aggregated(list(k.measures), filters, scope, inner_by)
-    elapsed = sa.literal(filters.period.elapsed_fraction(as_of or date.today()), sa.Double)
+    agg = _aggregated(list(k.measures), filters, scope, inner_by, as_stood)
+    elapsed = _elapsed(filters, as_of, as_stood)
     per_rep = sa.select(
         *(agg.c[d] for d in by),
         k.formula(_measure_column(agg), elapsed).label("value"),
@@ -151,19 +203,21 @@ def query(
     scope: Scope | None = None,
     by: Sequence[str] = (),
     as_of: date | None = None,
+    as_stood: date | None = None,
 ) -> pd.DataFrame:
     """KPIs as a DataFrame: one row per group (one row in all when `by` is empty), one column per KPI.
 
     Groups are labelled `<dim>_id` and `<dim>` (its name); month/quarter/year give a date column.
+    as_stood (a past day): the values as they stood at its end; snapshot KPIs then need history.
     """
     scope = scope or Scope.everyone()
     additive = [n for n in kpis if not kpi(n).reps_share]
     frames = []
     if additive:
-        frames.append(read_frame(engine, compile_query(additive, filters, scope, by, as_of)))
+        frames.append(read_frame(engine, compile_query(additive, filters, scope, by, as_of, as_stood)))
     for name in kpis:
         if kpi(name).reps_share:
-            frames.append(read_frame(engine, compile_reps_share(kpi(name), filters, scope, by, as_of)))
+            frames.append(read_frame(engine, compile_reps_share(kpi(name), filters, scope, by, as_of, as_stood)))
     frame = frames[0]
     keys = [c for c in frame.columns if c not in CATALOGUE]
     for extra in frames[1:]:

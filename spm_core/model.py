@@ -32,13 +32,21 @@ o = opportunity.c
 IS_OPEN = sa.not_(o.is_closed)
 IS_WON = o.is_won
 IS_LOST = sa.and_(o.is_closed, sa.not_(o.is_won))
+IS_UNDATED = sa.and_(IS_OPEN, o.close_date.is_(None))  # open, no expected close date: in no period (undated.py)
 CYCLE_DAYS = o.close_date - o.created_date
+
+
+# How a measure behaves in time, which decides what it is compared with (comparison.py):
+FLOW = "flow"  # counted day by day (bookings, deals closed, pipeline created, activities): to date vs to the same day
+SNAPSHOT = "snapshot"  # a state (open pipeline): as it stands now vs as it stood then, from opportunity history
+TARGET = "target"  # set for the whole period (quota): always the whole period's
 
 
 @dataclass(frozen=True)
 class Measure:
     """An aggregate over one fact. `date_col` is the time rule: the date that puts a row in a period
-    (close date for bookings and open pipeline, created date for created pipeline, quota month)."""
+    (close date for bookings and open pipeline, created date for created pipeline, quota month); `rule`
+    (FLOW, SNAPSHOT or TARGET) says how it compares over time."""
 
     name: str
     fact: Fact
@@ -47,6 +55,7 @@ class Measure:
     condition: sa.ColumnElement | None = None
     value: sa.ColumnElement | None = None
     needs_stage: bool = False
+    rule: str = FLOW
 
     @property
     def additive(self) -> bool:
@@ -65,8 +74,8 @@ class Measure:
         raise ValueError(f"unknown aggregation {self.agg}")
 
 
-def _opp(name, agg, condition=None, value=None, date_col=o.close_date, needs_stage=False) -> Measure:
-    return Measure(name, OPPORTUNITY, date_col, agg, condition, value, needs_stage)
+def _opp(name, agg, condition=None, value=None, date_col=o.close_date, needs_stage=False, rule=FLOW) -> Measure:
+    return Measure(name, OPPORTUNITY, date_col, agg, condition, value, needs_stage, rule)
 
 
 def _activities(name: str, kind: str | None) -> Measure:
@@ -81,18 +90,18 @@ MEASURES: dict[str, Measure] = {
         _opp("won_count", "count", IS_WON),
         _opp("lost_amount", "sum", IS_LOST, o.amount),
         _opp("lost_count", "count", IS_LOST),
-        _opp("open_amount", "sum", IS_OPEN, o.amount),
-        _opp("open_count", "count", IS_OPEN),
-        _opp("weighted_amount", "sum", IS_OPEN, o.amount * stage.c.probability / 100.0, needs_stage=True),
-        _opp("commit_amount", "sum", sa.and_(IS_OPEN, o.forecast_category == "Commit"), o.amount),
-        _opp("best_case_amount", "sum", sa.and_(IS_OPEN, o.forecast_category == "Best Case"), o.amount),
+        _opp("open_amount", "sum", IS_OPEN, o.amount, rule=SNAPSHOT),
+        _opp("open_count", "count", IS_OPEN, rule=SNAPSHOT),
+        _opp("weighted_amount", "sum", IS_OPEN, o.amount * stage.c.probability / 100.0, needs_stage=True, rule=SNAPSHOT),
+        _opp("commit_amount", "sum", sa.and_(IS_OPEN, o.forecast_category == "Commit"), o.amount, rule=SNAPSHOT),
+        _opp("best_case_amount", "sum", sa.and_(IS_OPEN, o.forecast_category == "Best Case"), o.amount, rule=SNAPSHOT),
         _opp("cycle_days_sum", "sum", sa.and_(IS_WON, o.created_date.is_not(None)), CYCLE_DAYS),
         _opp("cycle_count", "count", sa.and_(IS_WON, o.created_date.is_not(None))),
         _opp("cycle_days_median", "median", sa.and_(IS_WON, o.created_date.is_not(None)), CYCLE_DAYS),
         _opp("created_amount", "sum", None, o.amount, date_col=o.created_date),
         _opp("created_count", "count", None, date_col=o.created_date),
-        Measure("quota_amount", QUOTA, quota.c.month, "sum", None, quota.c.amount),
-        Measure("ramped_quota_amount", QUOTA, quota.c.month, "sum", quota.c.is_ramped, quota.c.amount),
+        Measure("quota_amount", QUOTA, quota.c.month, "sum", None, quota.c.amount, rule=TARGET),
+        Measure("ramped_quota_amount", QUOTA, quota.c.month, "sum", quota.c.is_ramped, quota.c.amount, rule=TARGET),
         _activities("activity_count", None),
         _activities("call_count", "call"),
         _activities("email_count", "email"),

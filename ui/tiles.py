@@ -1,4 +1,5 @@
-"""KPI tiles: the value, its change against the previous period, and the definition on hover."""
+"""KPI tiles: the value, its change against a like-for-like baseline (spm_core.comparison), and on
+hover the definition and what the change compares with."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from spm_core.comparison import AGAINST
 from spm_core.kpis import CATALOGUE
 
 from . import format as fmt
@@ -27,7 +29,7 @@ def display_value(name: str, row: pd.Series) -> str:
     return fmt.by_unit(CATALOGUE[name].unit, value)
 
 
-def _delta(name: str, now: object, before: object) -> str | None:
+def delta_text(name: str, now: object, before: object) -> str | None:
     if fmt.is_missing(now) or fmt.is_missing(before):
         return None
     change = float(now) - float(before)
@@ -38,23 +40,33 @@ def _delta(name: str, now: object, before: object) -> str | None:
     return ("+" if change >= 0 else "-") + text  # Streamlit picks the arrow from an ASCII sign
 
 
-def kpi_tiles(ctx: PageContext, names: Sequence[str], per_row: int = 4) -> pd.Series:
-    """Draw tiles for KPIs over the filtered period, with deltas vs the previous period of the same
-    length; returns the current values (for pages that reuse them)."""
+def kpi_tiles(
+    ctx: PageContext,
+    names: Sequence[str],
+    per_row: int = 4,
+    against: Sequence[str] = ("previous",),
+    key: str = "tiles",
+) -> pd.Series:
+    """Draw tiles for KPIs over the filtered period, each with its change against the chosen baseline
+    (a picker when `against` offers several); returns the current values (for pages that reuse them)."""
+    chosen = against[0]
+    if len(against) > 1:
+        chosen = st.segmented_control(
+            "Compare with", against, format_func=AGAINST.__getitem__, default=against[0], required=True, key=f"{key}_against"
+        )
     helpers = [n for n in ("quota", "quota_remaining") if n not in names]
     wanted = (*names, *helpers)
     now = warehouse.kpis(ctx.wh.engine, ctx.wh.version, wanted, ctx.filters, ctx.scope, (), ctx.wh.as_of).iloc[0]
-    previous_filters = ctx.filters.with_period(ctx.filters.period.previous())
-    before = warehouse.kpis(ctx.wh.engine, ctx.wh.version, wanted, previous_filters, ctx.scope, (), ctx.wh.as_of).iloc[0]
+    before = warehouse.comparison(ctx.wh.engine, ctx.wh.version, tuple(names), ctx.filters, ctx.scope, ctx.wh.as_of, chosen)
     columns = st.columns(per_row)
     for i, name in enumerate(names):
         k = CATALOGUE[name]
         columns[i % per_row].metric(
             k.label,
             display_value(name, now),
-            delta=_delta(name, now[name], before[name]),
+            delta=delta_text(name, now[name], before.values[name]),
             delta_color="normal" if k.higher_is_better else "inverse",
-            help=f"{k.help} Change is against {previous_filters.period.start:%d %b %Y} – {previous_filters.period.end:%d %b %Y}.",
+            help=f"{k.help}\n\n{before.notes[name]}",
             border=True,
         )
     return now

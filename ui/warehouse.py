@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from spm_core import comparison as comparisons
 from spm_core import deals as deal_lists
 from spm_core import metrics
 from spm_core.config import ENV_VAR, warehouse_url
@@ -113,6 +114,13 @@ def kpis(
     _engine: Engine, version: str, names: tuple[str, ...], filters: Filters, scope: Scope, by: tuple[str, ...], as_of: date
 ) -> pd.DataFrame:
     return metrics.query(_engine, list(names), filters, scope, list(by), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def comparison(
+    _engine: Engine, version: str, names: tuple[str, ...], filters: Filters, scope: Scope, as_of: date, against: str
+) -> comparisons.Comparison:
+    return comparisons.compare(_engine, names, filters, scope, as_of, against)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
