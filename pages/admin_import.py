@@ -34,6 +34,7 @@ from spm_core.schema import stage
 from spm_core.stages import DEFAULT_STAGES
 from ui import warehouse
 from ui.context import context, set_context
+from ui.downloads import csv_download
 
 LABELS = {
     "maven": "Maven CRM (its four files: accounts, products, sales_teams, sales_pipeline)",
@@ -82,14 +83,7 @@ def errors_table(errors: list[RowError], key: str) -> None:
             "why": st.column_config.TextColumn("Why", width="large"),
         },
     )
-    st.download_button(
-        f"Download the {len(frame):,} error(s) (CSV)",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name="import_errors.csv",
-        mime="text/csv",
-        key=key,
-        icon=":material/download:",
-    )
+    csv_download(f"Download the {len(frame):,} error(s) (CSV)", frame, "import_errors.csv", key)
 
 
 def changes_table(inserts: Mapping[str, int], updates: Mapping[str, int]) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from spm_core.kpis import CATALOGUE
 
 from . import warehouse
 from .context import PageContext
+from .downloads import csv_download
 
 COLUMN_CONFIG = {
     "id": st.column_config.NumberColumn("Id", format="%d"),
@@ -38,14 +39,7 @@ def deal_table(frame: pd.DataFrame, file_name: str, key: str, extra_columns: dic
         st.info("No deals match these filters.")
         return
     st.dataframe(frame, hide_index=True, column_config={**COLUMN_CONFIG, **(extra_columns or {})}, width="stretch")
-    st.download_button(
-        f"Download {len(frame):,} deals (CSV)",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=file_name,
-        mime="text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
-    )
+    csv_download(f"Download {len(frame):,} deals (CSV)", frame, file_name, f"{key}_csv")
 
 
 def view_deals(ctx: PageContext, kpi_name: str, key: str, filters: Filters | None = None, label: str | None = None) -> None:
