@@ -11,6 +11,7 @@ from spm_core.kpis import CATALOGUE
 from . import warehouse
 from .context import PageContext
 from .downloads import csv_download
+from .text import md
 
 COLUMN_CONFIG = {
     "id": st.column_config.NumberColumn("Id", format="%d"),
@@ -43,9 +44,10 @@ def deal_table(frame: pd.DataFrame, file_name: str, key: str, extra_columns: dic
 
 
 def view_deals(ctx: PageContext, kpi_name: str, key: str, filters: Filters | None = None, label: str | None = None) -> None:
-    """A toggle that lists the deals behind a KPI (loaded only when opened)."""
+    """A toggle that lists the deals behind a KPI (loaded only when opened). `label` is plain text (it may hold
+    names from the warehouse): it is escaped for the toggle's Markdown label."""
     k = CATALOGUE[kpi_name]
-    if not st.toggle(f"View deals: {label or k.label}", key=key):
+    if not st.toggle(f"View deals: {md(label or k.label)}", key=key):
         return
     filters = filters or ctx.filters
     frame = warehouse.deals(ctx.wh.engine, ctx.wh.version, kpi_name, filters, ctx.scope)
