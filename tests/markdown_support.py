@@ -15,14 +15,15 @@ ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")  # CommonMark: a backslash before ASC
 
 
 def live_markup(markdown: str) -> list[str]:
-    """The pieces of HOSTILE's syntax that would still render as Markdown (escaped characters removed first)."""
+    """The pieces of HOSTILE's syntax that would still render as Markdown (escaped characters removed first),
+    and "$…$" where two dollar signs would make the text between them KaTeX math (say, two amounts)."""
     bare = ESCAPED.sub("", markdown)
-    return [piece for piece in LIVE if piece in bare]
+    return [piece for piece in LIVE if piece in bare] + (["$…$"] if bare.count("$") > 1 else [])
 
 
 def markdown_texts(at: AppTest) -> list[str]:
-    """Every Markdown string the run drew: bodies of text and alerts, widget, metric and expander labels."""
+    """Every Markdown string the run drew: bodies of text and alerts, widget, metric and expander labels, metric values."""
     texts = [e.value for kind in ("markdown", "caption", "warning", "error", "info", "success") for e in getattr(at, kind)]
     texts += [w.label for kind in ("toggle", "checkbox", "selectbox", "multiselect", "radio", "metric") for w in getattr(at, kind)]
-    texts += [e.label for e in at.expander]
+    texts += [e.label for e in at.expander] + [m.value for m in at.metric]  # metric values are Markdown too
     return texts

@@ -122,6 +122,13 @@ def test_the_sidebar_shows_a_hostile_user_name_as_text(monkeypatch, hostile_url)
     assert any(f"Signed in as **{md(LEADER)}**" in c for c in at.caption.values)
 
 
+def test_forecast_amounts_do_not_turn_into_math(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "forecast")
+    assert not at.exception
+    assert at.metric and any("–" in m.value for m in at.metric)  # the range tile: two amounts
+    assert_no_live_markup(markdown_texts(at))
+
+
 def pick(at, key: str, name: str):
     """Choose the option of a selectbox whose label contains `name`, and rerun."""
     box = at.selectbox(key=key)

@@ -17,5 +17,6 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 def md(text: object) -> str:
     """`text` as Markdown that shows exactly its characters. Line breaks and runs of whitespace become one
-    space (as HTML would show them anyway), so the text cannot start a heading, list or code block either."""
+    space (as HTML would show them anyway), so the text cannot start a heading, list or code block either.
+    Also for plain text of our own that must read literally, e.g. two amounts ("$1K of $2K" would be math)."""
     return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
