@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from apptest_support import ROOT
 
 from spm_core.exports import FORMULA_TRIGGERS, neutralise, safe_frame, to_csv_bytes
 
@@ -66,3 +67,11 @@ def test_csv_bytes_hold_no_live_formula_and_keep_negative_numbers():
     assert back["amount"].tolist() == [-42.0, 1.0, 0.0]  # numbers stay numbers
     for line in data.decode("utf-8").splitlines():
         assert not line.lstrip('"').startswith(tuple(FORMULA_TRIGGERS))
+
+
+def test_every_download_button_of_the_app_goes_through_ui_downloads():
+    """A new download written straight with st.download_button or to_csv would skip the neutralising."""
+    for path in [ROOT / "app.py", *ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py")]:
+        if path != ROOT / "ui" / "downloads.py":
+            text = path.read_text(encoding="utf-8")
+            assert not any(call in text for call in ("download_button(", ".to_csv(", ".to_excel(")), path
