@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_SIGNS = FORMULA_TRIGGERS[:4]
+_SIGNS = ("=", "+", "-", "@")
+FORMULA_TRIGGERS = (*_SIGNS, "\t", "\r")
 
 
 def neutralise(value: object) -> object:

@@ -4,6 +4,9 @@ Streamlit renders st.markdown, st.caption, alerts, widget and metric labels and 
 Markdown plus its own extensions: KaTeX ($x$), directives (:red[x]), Material icons (:material/home:). A rep
 named `[Session expired](https://evil.example/login)` would be a live link there, and `![x](http://host/p.png)`
 would make the browser fetch a URL. Every piece of outside text goes through md() before it joins Markdown.
+
+Out of its reach, and only cosmetic (no link, no request elsewhere): Streamlit swaps `:streamlit:` (its logo),
+`:material_home:` (an icon) and a spaced `->` (an arrow) in the already parsed text, escaped or not.
 """
 
 from __future__ import annotations
