@@ -13,6 +13,7 @@ from ui import warehouse
 from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
 from ui.filters import filter_bar
+from ui.text import md
 
 st.set_page_config(page_title="SPM dashboard", page_icon="📈", layout="wide")
 
@@ -59,7 +60,7 @@ if user.role == "admin":
 page = st.navigation(pages)
 
 with st.sidebar:
-    st.caption(f"Signed in as **{user.name}** ({user.role})")
+    st.caption(f"Signed in as **{md(user.name)}** ({user.role})")
     if st.button("Sign out", key="spm_logout", help="Signs this account out in every browser."):
         sign_out(wh, user, cookie)
 

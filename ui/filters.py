@@ -14,6 +14,7 @@ import streamlit as st
 from spm_core.dimensions import FilterOptions, filter_options
 from spm_core.filters import PERIOD_NAMES, Filters, Period, Scope
 
+from .text import md
 from .warehouse import Warehouse
 
 PERIOD_LABELS = {
@@ -53,7 +54,8 @@ def _parse_ids(raw: str, known: dict[int, str]) -> tuple[list[int], list[str]]:
 
 
 def _load_from_url(options: FilterOptions, as_of: date) -> list[str]:
-    """Seed the session's filter widgets from the query string; return notices for what was dropped."""
+    """Seed the session's filter widgets from the query string; return notices (Markdown, the link's values
+    escaped) for what was dropped."""
     params, state, notices = st.query_params, st.session_state, []
     period = params.get("period", DEFAULT_PERIOD)
     start, end = params.get("from"), params.get("to")
@@ -62,23 +64,23 @@ def _load_from_url(options: FilterOptions, as_of: date) -> list[str]:
             custom = Period(date.fromisoformat(start or ""), date.fromisoformat(end or ""))
             state["f_period"], state["f_range"] = "custom", (custom.start, custom.end)
         except ValueError as exc:
-            notices.append(f"Ignored the date range in the link ({start or '?'} to {end or '?'}): {exc}")
+            notices.append(f"Ignored the date range in the link ({md(start or '?')} to {md(end or '?')}): {md(exc)}")
             state["f_period"] = DEFAULT_PERIOD
     elif period in PERIOD_NAMES:
         state["f_period"] = period
     else:
-        notices.append(f"Ignored the unknown period {period!r} in the link; showing this quarter.")
+        notices.append(f"Ignored the unknown period {md(repr(period))} in the link; showing this quarter.")
         state["f_period"] = DEFAULT_PERIOD
     for param, (field, label) in PEOPLE_PARAMS.items():
         if param in params:
             ids, bad = _parse_ids(params[param], getattr(options, field))
             state[f"f_{param}"] = ids
             if bad:
-                notices.append(f"Ignored {label.lower()} {', '.join(bad)} from the link: not found or not visible to you.")
+                notices.append(f"Ignored {label.lower()} {', '.join(map(md, bad))} from the link: not found or not visible to you.")
     known = {"period", "from", "to", *PEOPLE_PARAMS}
     unknown = sorted(set(params) - known)
     if unknown:
-        notices.append(f"Ignored unknown link parameter(s): {', '.join(unknown)}.")
+        notices.append(f"Ignored unknown link parameter(s): {', '.join(map(md, unknown))}.")
     return notices
 
 
