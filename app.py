@@ -12,6 +12,7 @@ from spm_core.users import viewer_scope
 from ui import warehouse
 from ui.auth import sign_in
 from ui.context import PageContext, set_context
+from ui.errors import error_boundary
 from ui.filters import filter_bar
 
 st.set_page_config(page_title="SPM dashboard", page_icon="📈", layout="wide")
@@ -66,4 +67,5 @@ if not st.session_state.get("authentication_status"):  # just signed out: straig
 
 scope = viewer_scope(wh.engine, user)
 set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
-page.run()
+with error_boundary(f"the {page.title} page"):
+    page.run()

@@ -186,6 +186,14 @@ def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope | None =
     return read_frame(engine, stmt)
 
 
+def _stalled_threshold(position: sa.ColumnElement, limit_by_position: dict[int, float]) -> sa.ColumnElement:
+    """Days in stage after which a deal counts as stalled. No median at all (nobody in view has history)
+    is the plain fallback: a CASE needs at least one WHEN."""
+    if not limit_by_position:
+        return sa.literal(STALLED_FALLBACK_DAYS, sa.Double)
+    return sa.case(*[(position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
+
+
 def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
     """Open deals (expected to close in the period) with no stage change for more than twice the
     median time in their stage, or 30 days when that median is unknown."""
@@ -204,7 +212,7 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
     ]
     first_seen = sa.select(sa.func.min(h.changed_at)).where(h.opportunity_id == o.id, h.stage == o.stage).scalar_subquery()
     since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
-    threshold = sa.case(*[(current.c.position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
+    threshold = _stalled_threshold(current.c.position, limit_by_position)
     days_in_stage = sa.literal(as_of) - since
     stmt = (
         with_deal_labels(
