@@ -76,6 +76,14 @@ class Period:
             return Period(_add_months(self.start, -months), end)
         return Period(self.start - timedelta(days=min(self.days, (self.start - date.min).days)), end)
 
+    def with_year_before(self) -> Period:
+        """From the same day a year before the start (28 Feb for a 29 Feb, date.min at the calendar's
+        start) to the end: a trend's window."""
+        if self.start.year == date.min.year:
+            return Period(date.min, self.end)
+        day = min(self.start.day, calendar.monthrange(self.start.year - 1, self.start.month)[1])
+        return Period(self.start.replace(year=self.start.year - 1, day=day), self.end)
+
     def elapsed_fraction(self, as_of: date) -> float:
         """Share of the period's days gone by on as_of (today counts as elapsed); 1 once it is over."""
         if as_of < self.start:

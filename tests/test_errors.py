@@ -14,7 +14,7 @@ from apptest_support import AS_OF, ROOT, run_page
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from spm_core import history
+from spm_core import forecast, history
 from spm_core.db import make_engine
 from spm_core.filters import Filters, Period, Scope
 from ui.filters import parse_id
@@ -139,3 +139,23 @@ def test_st_rerun_and_st_stop_pass_through_the_boundary():
     assert not at.exception and not at.error
     assert at.session_state["runs"] == 2
     assert [m.value for m in at.markdown] == ["stopping"]
+
+
+@pytest.mark.parametrize(
+    ("start", "want"),
+    [(date(2024, 2, 29), date(2023, 2, 28)), (date(2026, 10, 1), date(2025, 10, 1)), (date(1, 5, 5), date.min)],
+)
+def test_a_trend_reaches_back_a_year_from_any_start_day(start, want):
+    """The Overview's twelve-month trend from a range starting on 29 February (found by test_url_fuzz)."""
+    assert Period(start, date(2026, 12, 31)).with_year_before() == Period(want, date(2026, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(1900, 1, 1), date(2200, 12, 31)), (date(2200, 12, 31), date(2200, 12, 31))],
+    ids=["the widest range a link may ask", "one day at its end"],
+)
+def test_the_statistical_forecast_of_a_range_far_ahead_has_no_comparable_past_and_no_error(demo_url, start, end):
+    """Found by test_url_fuzz: past periods reached back past date.min; none comparable broke a merge."""
+    got = forecast.statistical_forecast(make_engine(demo_url, read_only=True), Filters(Period(start, end)), Scope.everyone(), AS_OF)
+    assert got.periods == () and got.expected >= got.bookings
