@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from .config import warehouse_url
 from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
-from .filters import PERIOD_NAMES, Filters, Period
+from .filters import PERIOD_NAMES, Filters, Period, Scope
 from .importing import KINDS, ImportRejected, RowError, apply_import, preview
 from .kpis import CATALOGUE
 from .metrics import query
@@ -207,7 +207,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     if (args.start is None) != (args.end is None):
         raise WarehouseError("--from and --to go together.")
     period = Period(args.start, args.end) if args.start else Period.named(args.period, as_of)
-    frame = query(engine, args.names, Filters(period), by=args.by, as_of=as_of)
+    frame = query(engine, args.names, Filters(period), Scope.everyone(), by=args.by, as_of=as_of)
     print(f"{period.start} .. {period.end} (as of {as_of})")
     print(frame.to_string(index=False))
     return 0

@@ -166,14 +166,13 @@ def board(
     engine: Engine | sa.Connection,
     metric: str,
     filters: Filters,
-    scope: Scope | None = None,
+    scope: Scope,
     level: str = "rep",
     as_of: date | None = None,
 ) -> pd.DataFrame:
     """The leaderboard on `metric` for the filtered period: index id; columns rank, name, value, change,
     badges; sorted by rank then name. attrs["unranked"]: ids of entries without a value (no quota)."""
     _check(metric, level)
-    scope = scope or Scope.everyone()
     previous = filters.with_period(filters.period.previous())
     roster = _roster(engine, filters, scope)
     teams = read_frame(engine, sa.select(team.c.id, team.c.name))

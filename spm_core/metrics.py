@@ -148,7 +148,7 @@ def query(
     engine: Engine | sa.Connection,
     kpis: Sequence[str],
     filters: Filters,
-    scope: Scope | None = None,
+    scope: Scope,
     by: Sequence[str] = (),
     as_of: date | None = None,
 ) -> pd.DataFrame:
@@ -156,7 +156,6 @@ def query(
 
     Groups are labelled `<dim>_id` and `<dim>` (its name); month/quarter/year give a date column.
     """
-    scope = scope or Scope.everyone()
     additive = [n for n in kpis if not kpi(n).reps_share]
     frames = []
     if additive:
