@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from .config import warehouse_url
 from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
+from .files import private_umask
 from .filters import PERIOD_NAMES, Filters, Period, Scope
 from .importing import KINDS, ImportRejected, RowError, apply_import, preview
 from .kpis import CATALOGUE
@@ -324,7 +325,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with private_umask():  # warehouses (and their .wal) written by any command are 600
+            return COMMANDS[args.command](args)
     except (WarehouseError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
