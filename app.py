@@ -33,6 +33,7 @@ DASHBOARDS = [
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
+    st.Page("pages/admin_settings.py", title="Settings", icon=":material/settings:"),
 ]
 
 

@@ -53,7 +53,7 @@ def test_every_public_function_taking_a_scope_requires_one(name, signature):
     [
         lambda e: metrics.query(e, ["bookings"], QUARTER, None),
         lambda e: deals.deals(e, "bookings", QUARTER, None),
-        lambda e: leaderboard.board(e, "bookings", QUARTER, None),
+        lambda e: leaderboard.board(e, "bookings", QUARTER, None, audience=leaderboard.Audience.full()),
         lambda e: history.overdue_deals(e, QUARTER, None),
     ],
     ids=["query", "deals", "board", "overdue_deals"],
