@@ -12,6 +12,7 @@ from spm_core.users import viewer_scope
 from ui import warehouse
 from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
+from ui.errors import error_boundary
 from ui.filters import filter_bar
 from ui.text import md
 
@@ -33,6 +34,7 @@ DASHBOARDS = [
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
+    st.Page("pages/admin_settings.py", title="Settings", icon=":material/settings:"),
 ]
 
 
@@ -66,4 +68,5 @@ with st.sidebar:
 
 scope = viewer_scope(wh.engine, user)
 set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
-page.run()
+with error_boundary(f"the {page.title} page"):
+    page.run()

@@ -17,7 +17,7 @@ from apptest_support import ROOT, run_page, sign_in, users_path
 from streamlit.testing.v1 import AppTest
 
 from spm_core.db import make_engine, read_frame
-from spm_core.filters import Filters, Period
+from spm_core.filters import Filters, Period, Scope
 from spm_core.metrics import query
 from spm_core.schema import opportunity, person
 from spm_core.users import DEMO_PASSWORDS, UserStore
@@ -154,7 +154,7 @@ def test_the_overview_shows_the_imported_deals(monkeypatch, copy_url):
     engine = make_engine(copy_url, read_only=True)
     try:
         as_of = at.session_state["page_context"].wh.as_of
-        expected = query(engine, ["bookings"], Filters(Period.quarter(as_of)), as_of=as_of).iloc[0, 0]
+        expected = query(engine, ["bookings"], Filters(Period.quarter(as_of)), Scope.everyone(), as_of=as_of).iloc[0, 0]
     finally:
         engine.dispose()
     bookings_after = next(m.value for m in at.metric if m.label == "Bookings")
