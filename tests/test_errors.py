@@ -50,7 +50,7 @@ def test_a_superscript_digit_in_the_link_is_a_notice_not_a_traceback(monkeypatch
 def test_dates_at_the_calendars_ends_are_a_notice_and_this_quarter(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url, params={"from": "0001-01-01", "to": "9999-12-31"})
     assert not at.exception and not at.error
-    assert "Ignored the date range in the link (0001-01-01 to 9999-12-31)" in notices(at)
+    assert "Ignored the date range in the link (0001-01-01 to 9999-12-31)" in notices(at).replace("\\", "")  # shown escaped
     assert at.sidebar.selectbox(key="f_period").value == "this_quarter"
     # the bounds themselves are fine, however far from today
     at = run_page(monkeypatch, demo_url, params={"from": "1900-01-01", "to": "2200-12-31"})
