@@ -48,7 +48,8 @@ def login_page() -> None:
 
 
 if not is_signed_in():
-    st.navigation([st.Page(login_page, title="Sign in")], position="hidden").run()
+    with error_boundary("the sign-in page"):
+        st.navigation([st.Page(login_page, title="Sign in")], position="hidden").run()
     st.stop()
 signed_in = current_user(wh)  # checked on every run: ends a session revoked elsewhere (and reruns)
 if signed_in is None:  # the users file cannot be read: current_user said why
@@ -67,6 +68,7 @@ with st.sidebar:
         sign_out(wh, user, cookie)
 
 scope = viewer_scope(wh.engine, user)
-set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
-with error_boundary(f"the {page.title} page"):
-    page.run()
+with error_boundary("the filter bar"):
+    set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
+    with error_boundary(f"the {page.title} page"):
+        page.run()

@@ -10,7 +10,7 @@ import tomllib
 from datetime import date
 
 import pytest
-from apptest_support import AS_OF, ROOT, run_page
+from apptest_support import AS_OF, ROOT, run_page, sign_in
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
@@ -159,3 +159,22 @@ def test_the_statistical_forecast_of_a_range_far_ahead_has_no_comparable_past_an
     """Found by test_url_fuzz: past periods reached back past date.min; none comparable broke a merge."""
     got = forecast.statistical_forecast(make_engine(demo_url, read_only=True), Filters(Period(start, end)), Scope.everyone(), AS_OF)
     assert got.periods == () and got.expected >= got.bookings
+
+
+@pytest.mark.parametrize(
+    ("target", "where"),
+    [("spm_core.auth.signin.with_password", "the sign-in page"), ("ui.filters._load_from_url", "the filter bar")],
+)
+def test_a_failure_in_the_frame_also_shows_a_reference(monkeypatch, demo_url, caplog, target, where):
+    def broken(*args, **kwargs):
+        raise RuntimeError("SELECT secret FROM /srv/app/data")
+
+    with caplog.at_level(logging.ERROR, logger="spm.errors"):
+        at = run_page(monkeypatch, demo_url, user=None)
+        monkeypatch.setattr(target, broken)
+        sign_in(at, "leader")
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert f"Something went wrong while showing {where}" in shown and "secret" not in shown
+    assert REFERENCE.search(shown).group(1) in caplog.records[0].getMessage()
+    caplog.clear()
