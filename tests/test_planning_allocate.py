@@ -10,7 +10,18 @@ import pytest
 
 from spm_core.planning.allocate import Tree, allocate
 from spm_core.planning.cents import split_cents
-from spm_core.planning.model import BUCKETING, WEIGHTED, LevelRule, Override, PlanError, PlanRules, Ramp, Tier, to_cents
+from spm_core.planning.model import (
+    BUCKETING,
+    WEIGHTED,
+    LevelRule,
+    Override,
+    PlanError,
+    PlanRules,
+    Ramp,
+    Tier,
+    parse_tiers,
+    to_cents,
+)
 from spm_core.planning.ramp import monthly_quotas
 
 # 1 leader; 2 and 3 managers; 2 has reps 10, 11, 12; 3 has reps 20, 21.
@@ -139,3 +150,10 @@ def test_ramp_matches_a_pandas_oracle():
     assert got.groupby("person_id")["full_cents"].sum().tolist() == [1_200_000_05, 600_00, 1_000_01]
     future = got[got["person_id"] == 12]
     assert future["cents"].iloc[:3].tolist() == [0, 0, 0] and future["factor"].iloc[3] == 0.25  # counts from April
+
+
+def test_tiers_are_read_from_text():
+    tiers = parse_tiers("A:100,000:50; B:0:50")
+    assert tiers == (Tier("A", 100000.0, Fraction(1, 2)), Tier("B", 0.0, Fraction(1, 2)))
+    with pytest.raises(PlanError, match="name : lowest"):
+        parse_tiers("A:50")

@@ -8,14 +8,20 @@ import pandas as pd
 import pytest
 from planning_support import AS_OF, DEALS, PEOPLE, YEAR_2027
 
+from spm_core.exports import to_csv_bytes, to_xlsx_bytes
 from spm_core.filters import Scope
 from spm_core.planning import scenarios as sc
 from spm_core.planning.compute import ScenarioSpec
-from spm_core.planning.files import export_plan, import_plan, read_plan_file
+from spm_core.planning.files import import_plan, plan_frame, read_plan_file
 from spm_core.planning.model import PlanError, PlanRules
 from spm_core.schema import person
 
 EVERYONE = Scope.everyone()
+
+
+def export_plan(engine, sid, scope, fmt):
+    frame = plan_frame(engine, sid, scope)
+    return to_csv_bytes(frame) if fmt == "csv" else to_xlsx_bytes(frame)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""A plan as a file (CSV or XLSX) and back. The export holds only the rows the viewer may see and goes
-through exports.safe_frame, so no cell is a live formula. An import turns every changed amount into an
+"""A plan as a file (CSV or XLSX) and back. The export holds only the rows the viewer may see; the writers
+are spm_core.exports' (to_csv_bytes, to_xlsx_bytes), so no cell is a live formula. An import turns every changed amount into an
 override (a reason per changed row is mandatory) or a new target, then reallocates: all or nothing."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..exports import safe_frame, to_csv_bytes
 from ..filters import Scope
 from .model import Override, PlanError, to_cents
 from .scenarios import allocation, change_rules, load_spec
@@ -28,26 +27,12 @@ HEADER = {
     "reason": "Reason",
     "rule": "Rule",
 }
-FORMATS = ("csv", "xlsx")
 
 
 def plan_frame(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.DataFrame:
     """The scenario's rows in scope, with the file's column names."""
     frame = allocation(engine, sid, scope)[list(HEADER)]
     return frame.rename(columns=HEADER)
-
-
-def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "Plan") -> bytes:
-    out = io.BytesIO()
-    safe_frame(frame).to_excel(out, index=False, sheet_name=sheet, engine="openpyxl")
-    return out.getvalue()
-
-
-def export_plan(engine: Engine | sa.Connection, sid: int, scope: Scope, fmt: str) -> bytes:
-    if fmt not in FORMATS:
-        raise PlanError(f"Export as {' or '.join(FORMATS)}, not {fmt!r}.")
-    frame = plan_frame(engine, sid, scope)
-    return to_csv_bytes(frame) if fmt == "csv" else to_xlsx_bytes(frame)
 
 
 def read_plan_file(name: str, data: bytes) -> pd.DataFrame:

@@ -139,3 +139,18 @@ class PlanRules:
 
     def rule(self, depth: int) -> LevelRule:
         return self.levels[min(depth, len(self.levels)) - 1]
+
+
+def parse_tiers(text: str) -> tuple[Tier, ...]:
+    """'A:100000:50; B:0:50' (name : lowest measure : percent of the parent) as tiers."""
+    tiers = []
+    for part in (p.strip() for p in text.replace("\n", ";").split(";")):
+        if not part:
+            continue
+        bits = [b.strip() for b in part.split(":")]
+        try:
+            name, floor, share = bits
+            tiers.append(Tier(name, float(floor.replace(",", "")), Fraction(share) / 100))
+        except (ValueError, ZeroDivisionError) as exc:
+            raise PlanError(f"A tier is name : lowest measure : percent (e.g. A:100000:50), not {part!r}.") from exc
+    return tuple(tiers)
