@@ -20,9 +20,18 @@ from .model import PlanError
 from .scenarios import allocation, now, scenario_row
 
 
+def children_of(rows: pd.DataFrame) -> dict[int, list[int]]:
+    """Each parent's children in a scenario's allocation rows (person_id, parent_id)."""
+    below: dict[int, list[int]] = {}
+    for child, parent in zip(rows["person_id"], rows["parent_id"], strict=True):
+        if not pd.isna(parent):
+            below.setdefault(int(parent), []).append(int(child))
+    return below
+
+
 def subtree(rows: pd.DataFrame, top: int) -> set[int]:
     """`top` and everyone below them in a scenario's allocation rows (person_id, parent_id)."""
-    below = rows.groupby("parent_id")["person_id"].apply(list).to_dict()
+    below = children_of(rows)
     found, stack = {top}, [top]
     while stack:
         for child in below.get(stack.pop(), ()):
@@ -67,7 +76,7 @@ def submit(engine: Engine, sid: int, manager_id: int, numbers: Mapping[int, int]
 
 def bottom_up(rows: pd.DataFrame, submitted: Mapping[int, int]) -> dict[int, int | None]:
     """Each node's bottom-up cents from the submissions (see the module's rule); None where there is none."""
-    below = rows.groupby("parent_id")["person_id"].apply(list).to_dict()
+    below = children_of(rows)
     parent = dict(zip(rows["person_id"], rows["parent_id"], strict=True))
     depth: dict[int, int] = {}
     for node in rows["person_id"]:

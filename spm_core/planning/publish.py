@@ -19,7 +19,7 @@ from ..db import insert_frame, read_frame, set_info
 from ..filters import Scope
 from ..people import people_in_view
 from ..schema import person, plan_allocation, plan_approval, plan_scenario, quota, quota_change
-from .bottom_up import subtree
+from .bottom_up import children_of
 from .compute import check_open
 from .model import PlanError
 from .ramp import monthly_quotas, months_of
@@ -33,11 +33,29 @@ def _rows(conn: Engine | sa.Connection, sid: int) -> pd.DataFrame:
     return read_frame(conn, sa.select(a.person_id, a.parent_id, a.cents).where(a.scenario_id == sid).order_by(a.person_id))
 
 
-def fingerprint(rows: pd.DataFrame, top: int) -> str:
-    """A digest of the values of `top`'s subtree: equal exactly when no value in it changed."""
-    mine = rows[rows["person_id"].isin(subtree(rows, top))].sort_values("person_id")
-    text = ";".join(f"{p}:{c}" for p, c in zip(mine["person_id"], mine["cents"], strict=True))
-    return hashlib.sha256(text.encode()).hexdigest()
+def _planned(sid: int) -> sa.Select:
+    """The people of a scenario, as a subquery (no bound list: a plan may hold thousands)."""
+    return sa.select(plan_allocation.c.person_id).where(plan_allocation.c.scenario_id == sid)
+
+
+def fingerprints(rows: pd.DataFrame) -> dict[int, str]:
+    """Per node, a digest of its subtree's values (its own and, recursively, its children's, in id order):
+    equal exactly when no value in the subtree changed. Level by level, leaves first."""
+    below = children_of(rows)
+    cents = dict(zip(rows["person_id"].astype(int), rows["cents"].astype(int), strict=True))
+    digest: dict[int, str] = {}
+    pending = [int(p) for p in rows["person_id"]]
+    while pending:  # a node is ready once its children are digested; the tree has no loops (allocate built it)
+        later = []
+        for node in pending:
+            kids = sorted(below.get(node, ()))
+            if all(k in digest for k in kids):
+                text = f"{node}:{cents[node]}|" + ",".join(digest[k] for k in kids)
+                digest[node] = hashlib.sha256(text.encode()).hexdigest()
+            else:
+                later.append(node)
+        pending = later
+    return digest
 
 
 def _in_scope(conn: Engine | sa.Connection, person_id: int, scope: Scope) -> bool:
@@ -63,7 +81,7 @@ def approve(engine: Engine, sid: int, manager_id: int, by: str, viewer: Scope) -
                 manager_id=manager_id,
                 approved_by=by,
                 approved_at=now(),
-                fingerprint=fingerprint(rows, manager_id),
+                fingerprint=fingerprints(rows)[manager_id],
             )
         )
 
@@ -71,15 +89,15 @@ def approve(engine: Engine, sid: int, manager_id: int, by: str, viewer: Scope) -
 def approvals(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.DataFrame:
     """Every manager of the plan in scope: name, approved_by, approved_at, status (approved, stale, waiting)."""
     rows = _rows(engine, sid)
-    managers = sorted(set(rows["parent_id"].dropna().astype(int)))
     a = plan_approval.c
     done = read_frame(engine, sa.select(a.manager_id, a.approved_by, a.approved_at, a.fingerprint).where(a.scenario_id == sid))
-    stmt = sa.select(person.c.id.label("manager_id"), person.c.name).where(person.c.id.in_(managers))
+    parents = sa.select(plan_allocation.c.parent_id).where(plan_allocation.c.scenario_id == sid)
+    stmt = sa.select(person.c.id.label("manager_id"), person.c.name).where(person.c.id.in_(parents))
     ids = people_in_view(None, scope)
     if ids is not None:
         stmt = stmt.where(person.c.id.in_(ids))
     out = read_frame(engine, stmt).merge(done, on="manager_id", how="left")
-    current = {m: fingerprint(rows, m) for m in out["manager_id"]}
+    current = fingerprints(rows)
     out["status"] = [
         "waiting" if pd.isna(f) else ("approved" if f == current[m] else "stale: changed since approved")
         for m, f in zip(out["manager_id"], out["fingerprint"], strict=True)
@@ -102,9 +120,7 @@ def _check(conn: sa.Connection, sid: int, as_of: date) -> tuple[pd.DataFrame, pd
     over = [int(p) for p, total in sums.items() if total != own[p]]
     if over:
         raise PlanError(f"Children do not add up to their parent under person(s) {', '.join(map(str, over))}.")
-    known = read_frame(
-        conn, sa.select(person.c.id, person.c.hire_date).where(person.c.id.in_(rows["person_id"].astype(int).tolist()))
-    )
+    known = read_frame(conn, sa.select(person.c.id, person.c.hire_date).where(person.c.id.in_(_planned(sid))))
     unknown = sorted(set(rows["person_id"].astype(int)) - set(known["id"].astype(int)))
     if unknown:
         raise PlanError(f"Unknown person(s) in the plan: {', '.join(map(str, unknown))}.")
@@ -131,8 +147,9 @@ def publish(engine: Engine, sid: int, by: str, as_of: date) -> int:
         _, monthly = _check(conn, sid, as_of)
         spec = load_spec(conn, sid)
         q = quota.c
-        ids = (_rows(conn, sid)["person_id"].astype(int)).tolist()
-        where = sa.and_(q.person_id.in_(ids), q.month.between(spec.period.start, spec.period.end), q.quota_type == QUOTA_TYPE)
+        where = sa.and_(
+            q.person_id.in_(_planned(sid)), q.month.between(spec.period.start, spec.period.end), q.quota_type == QUOTA_TYPE
+        )
         before = read_frame(conn, sa.select(q.person_id, q.month, q.amount).where(where))
         before["month"] = pd.to_datetime(before["month"]).dt.date
         new = monthly.assign(amount=monthly["cents"] / 100)[["person_id", "month", "amount", "is_ramped"]]

@@ -8,11 +8,10 @@ start date. The ramped month is rounded half-up to cents; the unramped months su
 from __future__ import annotations
 
 from datetime import date
-from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
-from .cents import split_cents
 from .model import Ramp
 
 
@@ -30,19 +29,30 @@ def tenure_month(month: date, hire: date | None) -> int:
     return (month.year - hire.year) * 12 + month.month - hire.month + 1
 
 
-def _half_up(value: Fraction) -> int:
-    return int((value + Fraction(1, 2)) // 1)
-
-
 def monthly_quotas(leaves: pd.DataFrame, months: list[date], ramp: Ramp) -> pd.DataFrame:
-    """leaves: person_id, cents, hire_date. One row per person and month: full_cents (even spread),
-    tenure, factor, cents (ramped), is_ramped (factor below 100 %)."""
-    rows = []
-    index = list(range(len(months)))
-    for pid, cents, hire in leaves[["person_id", "cents", "hire_date"]].itertuples(index=False):
-        hire = None if pd.isna(hire) else pd.Timestamp(hire).date()
-        for share, month in zip(split_cents(int(cents), index, [1] * len(months)), months, strict=True):
-            tenure = tenure_month(month, hire)
-            factor = ramp.factor(tenure)
-            rows.append((int(pid), month, share.cents, tenure, float(factor), _half_up(share.cents * factor), factor < 1))
-    return pd.DataFrame(rows, columns=["person_id", "month", "full_cents", "tenure", "factor", "cents", "is_ramped"])
+    """leaves: person_id, cents, hire_date. One row per person and month: full_cents (even spread, the
+    leftover cents to the earliest months: cents.split_cents with equal weights), tenure, factor, cents
+    (ramped, half-up), is_ramped (factor below 100 %). Integer arithmetic throughout, one pass over arrays."""
+    n = len(months)
+    cents = leaves["cents"].astype("int64").to_numpy()
+    month_index = np.array([m.year * 12 + m.month - 1 for m in months])
+    hires = pd.to_datetime(leaves["hire_date"])
+    hire_index = np.where(hires.isna(), -(10**6), hires.dt.year.fillna(0) * 12 + hires.dt.month.fillna(1) - 1).astype("int64")
+    full = (cents // n)[:, None] + (np.arange(n)[None, :] < (cents % n)[:, None])
+    tenure = month_index[None, :] - hire_index[:, None] + 1
+    steps = len(ramp.factors)
+    num = np.array([0] + [f.numerator for f in ramp.factors] + [1], dtype="int64")
+    den = np.array([1] + [f.denominator for f in ramp.factors] + [1], dtype="int64")
+    step = np.clip(tenure, 0, steps + 1)  # 0 before the hire, 1..steps ramping, steps + 1 full
+    ramped = (2 * full * num[step] + den[step]) // (2 * den[step])
+    return pd.DataFrame(
+        {
+            "person_id": np.repeat(leaves["person_id"].astype("int64").to_numpy(), n),
+            "month": months * len(leaves),
+            "full_cents": full.ravel(),
+            "tenure": tenure.ravel(),
+            "factor": (num[step] / den[step]).ravel(),
+            "cents": ramped.ravel(),
+            "is_ramped": (num[step] < den[step]).ravel(),
+        }
+    )
