@@ -114,9 +114,10 @@ if role == "rep":
     st.dataframe(quota_changes(engine, scope), hide_index=True)
     st.stop()
 
+top = rows.loc[rows["depth"] == rows["depth"].min(), "amount"].sum() if len(rows) else 0.0
 st.caption(
-    f"Target {fmt.money_exact(row['target_cents'] / 100)}; ramp {md(row['ramp'] or 'none')} % by month of tenure. "
-    "Children always add up to their parent to the cent: floors, then the leftover cents to the largest remainders."
+    f"{'Target' if leads else 'Your part of the plan'}: {fmt.money_exact(top)}; ramp {md(row['ramp'] or 'none')} % by month "
+    "of tenure. Children always add up to their parent to the cent: floors, then the leftover cents to the largest remainders."
 )
 tabs = st.tabs(["Allocation", "Bottom-up", "Approval", "Compare", "Capacity", "History"])
 

@@ -20,7 +20,7 @@ from spm_core.filters import Filters, Period, Scope
 from spm_core.planning import scenarios as sc
 from spm_core.planning.compute import ScenarioSpec
 from spm_core.planning.model import PlanRules
-from spm_core.planning.publish import approve, publish
+from spm_core.planning.publish import approvals, approve, publish
 from spm_core.users import UserStore, create_demo_users, viewer_scope
 from ui import format as fmt
 
@@ -162,3 +162,20 @@ def test_publishing_from_the_page_changes_quota_attainment(monkeypatch, own_url)
     assert after == pytest.approx(before * 1.5, rel=0.01) and after != before
     page = run_page(monkeypatch, own_url, page="attainment", params={"from": "2027-01-01", "to": "2027-03-31"}, user="leader")
     assert {m.label: m.value for m in page.metric}["Quota"] == fmt.money(after)
+
+
+def test_a_manager_sees_their_part_not_the_company_target(monkeypatch, plan_url):
+    at = run_page(monkeypatch, plan_url, page="planning", user="manager")
+    captions = " ".join(c.value for c in at.caption)
+    assert "Your part of the plan" in captions and "60,000,000" not in captions.replace("\\", "")
+    assert not [b for b in at.button if b.key in ("plan_publish", "plan_create", "plan_override", "plan_delete")]
+
+
+def test_a_team_manager_approves_their_part_from_the_page(monkeypatch, own_url):
+    at = run_page(monkeypatch, own_url, page="planning", user="teamlead")
+    at.button(key="plan_approve").click().run()
+    assert not at.error and "Approved." in " ".join(s.value for s in at.success).replace("\\", "")
+    with opened(own_url) as engine:
+        teamlead = UserStore(users_path(own_url)).get("teamlead").person_id
+        table = approvals(engine, 2, Scope.everyone()).set_index("manager_id")
+    assert table.loc[teamlead, "status"] == "approved" and table.loc[teamlead, "approved_by"] == "teamlead"
