@@ -121,6 +121,8 @@ def test_every_download_holds_only_the_users_rows(monkeypatch, plan_url, downloa
     csv = pd.read_csv(io.BytesIO(downloads[0]))
     xlsx = pd.read_excel(io.BytesIO(downloads[1]))
     assert set(csv["Person ID"]) == ids and set(xlsx["Person ID"]) == ids
+    # Nobody but a leader reads the amount above their part (it is quoted in the top row's trace).
+    assert (csv["Rule"] == sc.ABOVE).sum() == (0 if user == "leader" else 1)
 
 
 def test_a_leader_creates_a_scenario(monkeypatch, own_url):

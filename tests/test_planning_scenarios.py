@@ -119,3 +119,11 @@ def test_reads_are_limited_to_the_viewers_scope(engine):
     assert set(amounts(engine, sid, Scope.only(11))) == {11}
     assert set(amounts(engine, sid, Scope.subtree(3))) == {3, 20, 21}
     assert set(sc.compare(engine, sid, sid, Scope.subtree(2))["person_id"]) == {2, 10, 11, 12}
+
+
+def test_a_limited_scope_does_not_see_its_parents_amount_in_the_trace(engine):
+    sid = sc.create_scenario(engine, even(), "lea", AS_OF)
+    rep = sc.allocation(engine, sid, Scope.only(11))
+    assert rep["rule"].tolist() == [sc.ABOVE]
+    team = sc.allocation(engine, sid, Scope.subtree(2)).set_index("person_id")["rule"]
+    assert team[2] == sc.ABOVE and team[11].startswith("even: 600.00")

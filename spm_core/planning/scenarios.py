@@ -23,6 +23,7 @@ from .compute import ScenarioSpec, compute
 from .model import Override, PlanError, PlanRules, Ramp
 
 TABLES = (plan_scenario, plan_override, plan_allocation, plan_submission, plan_approval, quota_change)
+ABOVE = "set by the level above"
 STORED = [c.name for c in plan_allocation.c if c.name != "scenario_id"]
 
 
@@ -186,7 +187,8 @@ def scenario_list(engine: Engine | sa.Connection) -> pd.DataFrame:
 
 
 def allocation(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.DataFrame:
-    """The stored allocation rows the scope may see, with name, role and amount (currency units)."""
+    """The stored allocation rows the scope may see, with name, role, kind (team or rep) and amount (currency
+    units). The top rows of a limited scope say only that their value came from above."""
     a = plan_allocation.c
     stmt = (
         sa.select(plan_allocation, person.c.name, person.c.role, person.c.segment_id)
@@ -198,6 +200,8 @@ def allocation(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.Dat
     if ids is not None:
         stmt = stmt.where(a.person_id.in_(ids))
     frame = read_frame(engine, stmt)
+    if ids is not None:  # the trace of a row at the top of the scope quotes its parent's amount: not the viewer's to see
+        frame.loc[~frame["parent_id"].isin(frame["person_id"]), "rule"] = ABOVE
     frame["amount"] = frame["cents"] / 100
     frame["kind"] = frame["role"].where(frame["role"] == "rep", "team")
     return frame
