@@ -181,3 +181,10 @@ def test_a_team_manager_approves_their_part_from_the_page(monkeypatch, own_url):
         teamlead = UserStore(users_path(own_url)).get("teamlead").person_id
         table = approvals(engine, 2, Scope.everyone()).set_index("manager_id")
     assert table.loc[teamlead, "status"] == "approved" and table.loc[teamlead, "approved_by"] == "teamlead"
+
+
+def test_an_empty_warehouse_says_why_no_plan_can_be_built(monkeypatch, empty_url):
+    at = run_page(monkeypatch, empty_url, page="planning", user="leader")
+    assert not at.exception and "No plan yet." in [i.value for i in at.info]
+    at.button(key="plan_create").click().run()
+    assert "No leader in the warehouse" in at.error[0].value
