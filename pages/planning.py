@@ -1,4 +1,4 @@
-"""Quota planning: leaders and admins build scenarios (target, method per level, ramp), override with a
+"""Quota planning: leaders, planners and admins build scenarios (target, method per level, ramp), override with a
 reason, compare, check capacity and publish; managers see their subtree, submit their numbers and approve;
 reps see their own quota. Every number and every rule is spm_core.planning's; this page reads inputs,
 calls it and draws. Writes go through ui.planning_view.write (a short read-write engine)."""
@@ -36,7 +36,7 @@ from ui.text import md
 LEVELS = 4  # rule rows offered; the last applies to every deeper level
 ctx = context()
 role = ctx.user.role if ctx.user is not None else "rep"
-leads = role in ("admin", "leader")
+leads = role in ("admin", "leader", "planner")
 engine, as_of, scope, by = ctx.wh.engine, ctx.wh.as_of, ctx.scope, ctx.user.username if ctx.user else "?"
 
 st.title("Quota planning")

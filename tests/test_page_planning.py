@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from apptest_support import AS_OF, run_page, users_path
+from apptest_support import AS_OF, OWN_PASSWORDS, run_page, users_path
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core import metrics
@@ -188,3 +188,15 @@ def test_an_empty_warehouse_says_why_no_plan_can_be_built(monkeypatch, empty_url
     assert not at.exception and "No plan yet." in [i.value for i in at.info]
     at.button(key="plan_create").click().run()
     assert "No leader in the warehouse" in at.error[0].value
+
+
+def test_a_planner_sees_and_builds_everything(monkeypatch, own_url, tmp_path):
+    store = UserStore(tmp_path / "users.yaml")
+    store.add("pat", "Pat Planner", "pat@example.com", "planner-password", "planner", None)
+    with opened(own_url) as engine:
+        assert viewer_scope(engine, store.get("pat")) == Scope.everyone()
+        everyone = set(sc.allocation(engine, 2, Scope.everyone())["name"])
+    monkeypatch.setitem(OWN_PASSWORDS, "pat", "planner-password")
+    at = run_page(monkeypatch, own_url, page="planning", user="pat")
+    assert not at.exception and set(at.dataframe[0].value["name"]) == everyone
+    assert {"plan_create", "plan_publish", "plan_override"} <= {b.key for b in at.button}
