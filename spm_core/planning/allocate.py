@@ -16,7 +16,7 @@ from fractions import Fraction
 import pandas as pd
 
 from .cents import Share, split_cents
-from .model import EVEN, WEIGHTED, LevelRule, PlanError, PlanRules
+from .model import EVEN, WEIGHTED, LevelRule, Override, PlanError, PlanRules
 
 COLUMNS = ["person_id", "parent_id", "depth", "cents", "method", "weight", "weight_sum", "locked", "reason", "rule"]
 
@@ -96,7 +96,17 @@ def allocate(tree: Tree, rules: PlanRules, measures: Mapping[str, Mapping[int, i
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _split(tree, parent, kids, total, rule, overrides, measures, depth) -> list[dict]:
+def _split(
+    tree: Tree,
+    parent: int,
+    kids: tuple[int, ...],
+    total: int,
+    rule: LevelRule,
+    overrides: Mapping[int, Override],
+    measures: Mapping[str, Mapping[int, int]],
+    depth: int,
+) -> list[dict]:
+    """The rows of one parent's children: overrides as they are, the rest of `total` split by the rule."""
     locked = [k for k in kids if k in overrides]
     free = tuple(k for k in kids if k not in overrides)
     held = sum(overrides[k].cents for k in locked)
