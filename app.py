@@ -31,6 +31,7 @@ DASHBOARDS = [
     st.Page("pages/leaderboard.py", title="Leaderboards", icon=":material/leaderboard:"),
     st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
 ]
+PLANNING = [st.Page("pages/planning.py", title="Quota planning", icon=":material/edit_calendar:")]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
@@ -57,7 +58,7 @@ if signed_in is None:  # the users file cannot be read: current_user said why
     st.stop()
 user, cookie = signed_in
 
-pages = {"Dashboards": DASHBOARDS}
+pages = {"Dashboards": DASHBOARDS, "Planning": PLANNING}  # every role: a rep sees their own quota only
 if user.role == "admin":
     pages["Admin"] = ADMIN
 page = st.navigation(pages)
