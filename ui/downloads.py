@@ -11,3 +11,9 @@ from spm_core.exports import to_csv_bytes
 def csv_download(label: str, frame: pd.DataFrame, file_name: str, key: str) -> None:
     """A button that downloads `frame` as CSV, its text cells neutralised against formula injection."""
     st.download_button(label, to_csv_bytes(frame), file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
+
+
+def file_download(label: str, data: bytes, file_name: str, mime: str, key: str) -> None:
+    """A button that downloads a file built by spm_core.reports (whose writers pass every cell through
+    spm_core.exports.safe_frame)."""
+    st.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=":material/download:")
