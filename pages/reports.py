@@ -1,11 +1,11 @@
 """Period review: what went right and wrong in a month or quarter, within the viewer's scope, as tables on
-screen and as XLSX (and CSV per table) downloads. Sections come from spm_core.reports.review."""
+screen and as XLSX, PDF and (per table) CSV downloads. Sections come from spm_core.reports.review."""
 
 import pandas as pd
 import streamlit as st
 
 from spm_core.formatting import by_unit
-from spm_core.reports.files import XLSX_MIME, file_stem
+from spm_core.reports.files import PDF_MIME, XLSX_MIME, file_stem
 from spm_core.reports.periods import is_quarter, period_label
 from spm_core.reports.review import FAILURE, OUTLOOK, SUCCESS, SUMMARY, Section
 from ui import reports_data as data
@@ -30,9 +30,13 @@ period = right.selectbox("Period", choices, format_func=period_label, key="revie
 filters = ctx.filters.with_period(period)
 review = data.review(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
 stem = file_stem(review)
-file_download(
-    "Download XLSX", data.xlsx(wh.engine, wh.version, filters, ctx.scope, wh.as_of), f"{stem}.xlsx", XLSX_MIME, "review_xlsx"
-)
+xlsx_col, pdf_col = st.columns(2)
+with xlsx_col:
+    xlsx = data.xlsx(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
+    file_download("Download XLSX", xlsx, f"{stem}.xlsx", XLSX_MIME, "review_xlsx")
+with pdf_col:
+    pdf = data.pdf(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
+    file_download("Download PDF", pdf, f"{stem}.pdf", PDF_MIME, "review_pdf")
 kind = "quarter" if is_quarter(period) else "month"
 st.caption(f"Computed on {wh.as_of:%d %b %Y}; next {kind}: {period_label(review.next_period)}.")
 

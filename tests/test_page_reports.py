@@ -7,6 +7,7 @@ import io
 
 import openpyxl
 import pandas as pd
+import pypdf
 import pytest
 import sqlalchemy as sa
 from apptest_support import AS_OF, run_page, users_path
@@ -70,6 +71,11 @@ def test_each_role_downloads_the_review_of_its_own_scope(monkeypatch, demo_url, 
         rows = list(book[sheet].values)
         owners = {r[rows[0].index("owner")] for r in rows[1:]} if "owner" in rows[0] else set()
         assert owners <= allowed, sheet
+    pdf = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(downloads["period-review-2026-Q3.pdf"])).pages)
+    pdf = " ".join(pdf.split())
+    outside = _names_in_scope(engine, Scope.everyone()) - allowed
+    assert not [name for name in outside if name in pdf]
+    assert all(name in pdf for name in review.section("biggest_wins").frame["owner"])
     for key in ("biggest_wins", "largest_losses"):
         csv = pd.read_csv(io.BytesIO(downloads[f"period-review-2026-Q3-{key}.csv"]))
         assert set(csv["owner"]) <= allowed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import openpyxl
+import pypdf
 import pytest
 
 from spm_core.cli import main
@@ -50,8 +51,12 @@ def test_report_for_a_users_scope_holds_only_what_they_may_see(warehouse, tmp_pa
     url, users = warehouse
     out = tmp_path / "mia.xlsx"
     args = ["report", "--url", url, "--period", "2026-Q3", "--scope", "user:mia", "--users-file", str(users)]
-    assert main([*args, "--xlsx", str(out), "--as-of", "2026-11-23"]) == 0
-    assert f"Wrote {out}" in capsys.readouterr().out
+    pdf = tmp_path / "mia.pdf"
+    assert main([*args, "--xlsx", str(out), "--pdf", str(pdf), "--as-of", "2026-11-23"]) == 0
+    printed = capsys.readouterr().out
+    assert f"Wrote {out}" in printed and f"Wrote {pdf}" in printed
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert "Rita Rep" in text and "Olaf Outsider" not in text
     assert _owners(out) == {"Rita Rep"}
     cover = dict(list(openpyxl.load_workbook(out)["Cover"].values)[1:])
     assert cover["Scope"] == "Mia Manager and everyone below them in the manager tree"

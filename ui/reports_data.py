@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core.filters import Filters, Period, Scope
-from spm_core.reports.files import review_xlsx
+from spm_core.reports.files import review_pdf, review_xlsx
 from spm_core.reports.review import Review, build_review
 
 
@@ -21,6 +21,11 @@ def review(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of:
 @st.cache_data(show_spinner=False, max_entries=32)
 def xlsx(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> bytes:
     return review_xlsx(_engine, review(_engine, version, filters, scope, as_of))
+
+
+@st.cache_data(show_spinner="Drawing the PDF…", max_entries=32)
+def pdf(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> bytes:
+    return review_pdf(_engine, review(_engine, version, filters, scope, as_of))
 
 
 def recent_periods(as_of: date, quarters: bool, count: int) -> list[Period]:

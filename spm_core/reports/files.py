@@ -6,11 +6,13 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from .cover import cover_frame
+from .pdf import write_pdf
 from .periods import period_label
 from .review import Review
 from .xlsx import write_xlsx
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_MIME = "application/pdf"
 
 
 def file_stem(review: Review) -> str:
@@ -19,3 +21,7 @@ def file_stem(review: Review) -> str:
 
 def review_xlsx(engine: Engine, review: Review) -> bytes:
     return write_xlsx(review, cover_frame(engine, review))
+
+
+def review_pdf(engine: Engine, review: Review) -> bytes:
+    return write_pdf(review, cover_frame(engine, review))
