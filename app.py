@@ -30,6 +30,7 @@ DASHBOARDS = [
     st.Page("pages/leaderboard.py", title="Leaderboards", icon=":material/leaderboard:"),
     st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
     st.Page("pages/reports.py", title="Period review", icon=":material/summarize:"),
+    st.Page("pages/pulse.py", title="Employee pulse", icon=":material/favorite:"),
 ]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),

@@ -11,6 +11,7 @@ from spm_core.reports.review import FAILURE, OUTLOOK, SUCCESS, SUMMARY, Section
 from ui import reports_data as data
 from ui.context import context
 from ui.downloads import csv_download, file_download
+from ui.period_picker import period_picker
 from ui.text import md
 
 COLUMN_FORMATS = {"currency": "dollar", "percent": "percent", "count": "localized", "ratio": "%.2fx", "days": "%.1f"}
@@ -23,10 +24,7 @@ st.caption(
     "Successes and failures of a month or quarter, within what you may see. The filter bar's period does not "
     "apply here (choose the review's below); its team, segment, region, product and people filters do."
 )
-left, right = st.columns([1, 2])
-quarters = left.segmented_control("Review a", ["Quarter", "Month"], default="Quarter", key="review_kind") != "Month"
-choices = data.recent_periods(wh.as_of, quarters, 8 if quarters else 12)
-period = right.selectbox("Period", choices, format_func=period_label, key="review_period")
+period = period_picker(wh.as_of, "review")
 filters = ctx.filters.with_period(period)
 review = data.review(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
 stem = file_stem(review)

@@ -8,7 +8,7 @@ from datetime import date
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from spm_core.filters import Filters, Period, Scope
+from spm_core.filters import Filters, Scope
 from spm_core.reports.files import review_pdf, review_xlsx
 from spm_core.reports.review import Review, build_review
 
@@ -27,11 +27,3 @@ def xlsx(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: d
 def pdf(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> bytes:
     return review_pdf(_engine, review(_engine, version, filters, scope, as_of))
 
-
-def recent_periods(as_of: date, quarters: bool, count: int) -> list[Period]:
-    """The month or quarter holding as_of and the `count - 1` before it, latest first."""
-    current = Period.quarter(as_of) if quarters else Period.month(as_of)
-    periods = [current]
-    while len(periods) < count:
-        periods.append(periods[-1].previous())
-    return periods
