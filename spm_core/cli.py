@@ -24,6 +24,7 @@ from .importing import KINDS, ImportRejected, RowError, apply_import, preview
 from .kpis import CATALOGUE
 from .metrics import query
 from .model import DIMENSIONS
+from .pulse import command as pulse
 from .reports import command as reports
 from .schema import metadata
 from .users import ROLES, UserError, UserStore, create_demo_users
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_import.add_argument("--folder", type=Path, help="scratch folder (default: the system's temp folder)")
 
     reports.add_parser(sub)
+    pulse.add_parser(sub)
 
     bench = sub.add_parser("bench", help="time every KPI query through the metrics layer and as raw DuckDB SQL")
     bench.add_argument(
@@ -331,6 +333,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return reports.run(args, open_engine(args.url, read_only=True), UserStore(args.users_file, url))
 
 
+def cmd_pulse_import(args: argparse.Namespace) -> int:
+    return pulse.run(args, open_engine(args.url))
+
+
 COMMANDS = {
     "bench-import": cmd_bench_import,
     "import": cmd_import,
@@ -341,6 +347,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "users": cmd_users,
     "report": cmd_report,
+    "pulse-import": cmd_pulse_import,
 }
 
 

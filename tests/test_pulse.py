@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from spm_core.cli import main
 from spm_core.db import read_frame
 from spm_core.filters import Period, Scope
 from spm_core.pulse import enps, loader
@@ -152,3 +153,17 @@ def test_a_warehouse_from_before_the_pulse_gets_the_table_on_first_import(pulse_
 def test_a_file_without_a_required_column_is_refused(pulse_engine):
     with pytest.raises(loader.PulseFileError, match=r"Missing column\(s\): score"):
         loader.check(pulse_engine, _csv("email,date", "r10@x.com,2026-11-05"), as_of=date(2026, 11, 23))
+
+
+def test_the_command_line_import_checks_then_writes(pulse_engine, tmp_path, capsys):
+    url = str(pulse_engine.url)
+    pulse_engine.dispose()
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_bytes(_csv("email,date,score", "r10@x.com,2026-11-05,eleven"))
+    good.write_bytes(_csv("email,date,score", "r10@x.com,2026-11-05,9"))
+    assert main(["pulse-import", str(bad), "--url", url]) == 2
+    assert "line 2, score = 'eleven': not a whole number from 0 to 10" in capsys.readouterr().err
+    assert main(["pulse-import", str(good), "--url", url, "--dry-run"]) == 0
+    assert "1 responses would be imported" in capsys.readouterr().out
+    assert main(["pulse-import", str(good), "--url", url]) == 0
+    assert "Imported 1 responses." in capsys.readouterr().out
