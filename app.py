@@ -13,6 +13,7 @@ from ui import warehouse
 from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
 from ui.filters import filter_bar
+from ui.saved_views import saved_views
 from ui.text import md
 
 st.set_page_config(page_title="SPM dashboard", page_icon="📈", layout="wide")
@@ -65,6 +66,7 @@ with st.sidebar:
     st.caption(f"Signed in as **{md(user.name)}** ({user.role})")
     if st.button("Sign out", key="spm_logout", help="Signs this account out in every browser."):
         sign_out(wh, user, cookie)
+    saved_views(wh, user, page, [p for group in pages.values() for p in group])
 
 scope = viewer_scope(wh.engine, user)
 set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
