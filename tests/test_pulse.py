@@ -167,3 +167,14 @@ def test_the_command_line_import_checks_then_writes(pulse_engine, tmp_path, caps
     assert "1 responses would be imported" in capsys.readouterr().out
     assert main(["pulse-import", str(good), "--url", url]) == 0
     assert "Imported 1 responses." in capsys.readouterr().out
+
+
+def test_demo_scores_lean_on_selling(demo_engine, demo_frames):
+    """Reps who book more answer higher on average (the demo draws scores from the same skill as win rates)."""
+    rows = read_frame(demo_engine, sa.select(survey_response))
+    opps, people = demo_frames["opportunity"], demo_frames["person"]
+    reps = people.loc[people["role"] == "rep", "id"]
+    booked = opps[opps["is_won"].astype(bool)].groupby("owner_id")["amount"].sum()
+    scores = rows[rows["person_id"].isin(reps)].groupby("person_id")["score"].mean()
+    both = scores.to_frame("score").join(booked.rename("booked")).fillna(0)
+    assert len(both) >= 10 and both.corr(method="spearman").loc["score", "booked"] > 0.2
