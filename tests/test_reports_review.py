@@ -223,3 +223,13 @@ def test_a_reps_review_holds_only_their_own_deals(no_history):
     assert set(review.section("largest_losses").frame["owner"]) == {"Sam Seller"}
     assert list(review.section("top_performers").frame["rep"]) == ["Sam Seller"]
     assert list(review.section("teams_behind").frame["attainment"]) == [0.25]
+
+
+def test_flagged_reps_are_those_under_half_their_quota(q3_review, demo_frames):
+    won = _won(demo_frames["opportunity"], Q3).groupby("owner_id")["amount"].sum()
+    quota = _quota(demo_frames, Q3).groupby("person_id")["amount"].sum()
+    attainment = won.reindex(quota.index, fill_value=0) / quota
+    names = demo_frames["person"].set_index("id")["name"]
+    flagged = q3_review.section("flagged_reps").frame
+    assert set(flagged["rep"]) == {names[i] for i in attainment[(quota > 0) & (attainment < 0.5)].index}
+    assert list(flagged["attainment"]) == sorted(flagged["attainment"])  # a finished period: pace = attainment

@@ -171,6 +171,20 @@ def teams_by_pace(engine: Engine, filters: Filters, scope: Scope, as_of: date) -
     )
 
 
+FLAG_BELOW = 0.5
+
+
+def flagged_reps(engine: Engine, filters: Filters, scope: Scope, as_of: date) -> Section:
+    """Reps with a quota on pace for less than half of it: the ones a manager should talk to first."""
+    names = ["bookings", "quota", "attainment", "pacing_attainment", "deals_won", "open_pipeline"]
+    reps = metrics.query(engine, names, filters, scope, by=["team", "rep"], as_of=as_of)
+    reps = reps[reps["rep_id"].notna() & (reps["quota"] > 0) & (reps["pacing_attainment"] < FLAG_BELOW)]
+    frame = reps.sort_values(["pacing_attainment", "rep"]).drop(columns=["team_id", "rep_id"])[["rep", "team", *names]]
+    units = TEAM_UNITS | {"deals_won": "count", "open_pipeline": "currency"}
+    note = f"Reps with a quota whose pace (as for teams) is below {FLAG_BELOW:.0%} of it, lowest first."
+    return Section("flagged_reps", "Flagged reps", FAILURE, frame.reset_index(drop=True), note, units)
+
+
 def _earlier_periods(period: Period, count: int) -> list[Period]:
     periods = [period]
     while len(periods) < count:
@@ -267,6 +281,7 @@ def build_review(engine: Engine, filters: Filters, scope: Scope, as_of: date) ->
         largest_losses(engine, filters, scope),
         slipped(engine, filters, scope),
         behind,
+        flagged_reps(engine, filters, scope, as_of),
         waterfall(engine, filters, scope, as_of),
         next_coverage(engine, filters, scope, as_of),
     )
