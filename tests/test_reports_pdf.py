@@ -13,6 +13,7 @@ import pytest
 
 from spm_core.filters import Filters, Scope
 from spm_core.formatting import exact_by_unit
+from spm_core.reports import pdf
 from spm_core.reports.files import review_pdf
 from spm_core.reports.periods import parse_period
 from spm_core.reports.review import build_review
@@ -92,3 +93,13 @@ def test_a_page_renders_to_png(q3, demo_engine, tmp_path):
     (tmp_path / "review.pdf").write_bytes(review_pdf(demo_engine, review))
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", "review.pdf", "page"], cwd=tmp_path, check=True)
     assert list(tmp_path.glob("page*.png"))
+
+
+def test_without_a_unicode_font_the_core_font_still_writes_every_section(monkeypatch, q3, demo_engine):
+    monkeypatch.setattr(pdf, "UNICODE_FONTS", ())
+    review, _, _ = q3
+    text = " ".join(
+        " ".join(p.extract_text().split()) for p in pypdf.PdfReader(io.BytesIO(review_pdf(demo_engine, review))).pages
+    )
+    assert "01 Jul 2026 - 30 Sep 2026" in text  # the en dash written as "-" in Latin-1
+    assert all(f"{s.group}: {s.title}" in text for s in review.sections)
