@@ -283,3 +283,15 @@ warehouse_info = Table(
     Column("key", String, primary_key=True),
     Column("value", String),
 )
+
+# Employee pulse survey (spm_core.pulse): one row per answer. Read only through spm_core.pulse, which never
+# shows who answered: groups of fewer than 5 responses are merged, comments carry no person.
+survey_response = Table(
+    "survey_response",
+    metadata,
+    Column("id", BigInteger, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("response_date", Date, nullable=False),
+    Column("score", Integer, nullable=False),  # 0-10: "How likely are you to recommend working here?"
+    Column("comment", String),
+)
