@@ -1,0 +1,161 @@
+"""Saving and loading plan versions, with the checks that need the warehouse.
+
+A saved version is never edited (results cite it): a change is a new version with its own dates. A
+person has one plan at a time, across all plans, so assignments are checked against every stored one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ..filters import Scope
+from ..people import people_in_view
+from ..schema import person
+from .lines import FAR
+from .plans import Assignment, Band, Component, Plan, PlanError, Qualifier, span_text, validate
+from .schema import comp_assignment, comp_component, comp_plan, comp_plan_version, comp_rate_band, ensure_schema
+
+
+def _next_id(conn: sa.Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()) + 1
+
+
+def _stored_problems(conn: sa.Connection, plan: Plan) -> list[str]:
+    problems = []
+    ids = {a.person_id for a in plan.assignments}
+    known = set(conn.execute(sa.select(person.c.id).where(person.c.id.in_(sorted(ids)))).scalars()) if ids else set()
+    problems += [f"assignment: person {pid} does not exist" for pid in sorted(ids - known)]
+    v, p = comp_plan_version, comp_plan
+    versions = conn.execute(
+        sa.select(v.c.version, v.c.effective_from, v.c.effective_to).join(p, p.c.id == v.c.plan_id).where(p.c.name == plan.name)
+    ).all()
+    for number, start, end in versions:
+        if number == plan.version:
+            problems.append(f"{plan.name!r} version {number} is already saved; a change is a new version")
+        elif start <= (plan.effective_to or FAR) and plan.effective_from <= (end or FAR):
+            problems.append(
+                f"{plan.name!r} version {number} ({span_text(start, end)}) overlaps this version "
+                f"({span_text(plan.effective_from, plan.effective_to)}); end it first"
+            )
+    a = comp_assignment
+    for new in plan.assignments:
+        clash = conn.execute(
+            sa.select(a.c.effective_from, a.c.effective_to, p.c.name, v.c.version)
+            .join(v, v.c.id == a.c.plan_version_id)
+            .join(p, p.c.id == v.c.plan_id)
+            .where(
+                a.c.person_id == new.person_id,
+                a.c.effective_from <= (new.end or FAR),
+                sa.func.coalesce(a.c.effective_to, FAR) >= new.start,
+            )
+        ).first()
+        if clash:
+            problems.append(
+                f"person {new.person_id} already has {clash.name!r} v{clash.version} "
+                f"{span_text(clash.effective_from, clash.effective_to)}, overlapping {span_text(new.start, new.end)}"
+            )
+    return problems
+
+
+def save_plan(engine: Engine, plan: Plan) -> int:
+    """Check and store one plan version with its components, bands and assignments; its id."""
+    problems = validate(plan)
+    if problems:
+        raise PlanError(problems)
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        problems = _stored_problems(conn, plan)
+        if problems:
+            raise PlanError(problems)
+        plan_id = conn.execute(sa.select(comp_plan.c.id).where(comp_plan.c.name == plan.name)).scalar()
+        if plan_id is None:
+            plan_id = _next_id(conn, comp_plan)
+            conn.execute(comp_plan.insert(), {"id": plan_id, "name": plan.name})
+        version_id = _next_id(conn, comp_plan_version)
+        conn.execute(
+            comp_plan_version.insert(),
+            {"id": version_id, "plan_id": plan_id, "version": plan.version, "effective_from": plan.effective_from,
+             "effective_to": plan.effective_to, "description": plan.description, "saved_at": datetime.now()},
+        )
+        component_id = _next_id(conn, comp_component)
+        for position, c in enumerate(plan.components, 1):
+            conn.execute(comp_component.insert(), _component_row(component_id, version_id, position, c))
+            if c.bands:
+                conn.execute(
+                    comp_rate_band.insert(),
+                    [{"component_id": component_id, "position": i, "lower": b.lower, "upper": b.upper, "rate": b.rate}
+                     for i, b in enumerate(sorted(c.bands, key=lambda b: b.lower), 1)],
+                )
+            component_id += 1
+        if plan.assignments:
+            first = _next_id(conn, comp_assignment)
+            conn.execute(
+                comp_assignment.insert(),
+                [{"id": first + i, "person_id": a.person_id, "plan_version_id": version_id, "effective_from": a.start,
+                  "effective_to": a.end} for i, a in enumerate(plan.assignments)],
+            )
+    return version_id
+
+
+def _component_row(component_id: int, version_id: int, position: int, c: Component) -> dict:
+    return {
+        "id": component_id, "plan_version_id": version_id, "position": position, "name": c.name, "kind": c.kind,
+        "measure": c.measure, "mode": c.mode, "gate": c.gate,
+        "qualifier_kpi": c.qualifier.kpi if c.qualifier else None, "qualifier_min": c.qualifier.at_least if c.qualifier else None,
+        "cap_deal": c.cap_deal, "cap_period": c.cap_period, "cap_year": c.cap_year, "bonus_at": c.bonus_at,
+        "bonus_amount": c.bonus_amount, "override_rate": c.override_rate,
+    }
+
+
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(value).normalize()
+
+
+def load_plans(engine: Engine, name: str | None = None) -> list[Plan]:
+    """Stored plan versions (all, or one plan's), ordered by name and version, as saved."""
+    v, p, c, b, a = comp_plan_version, comp_plan, comp_component, comp_rate_band, comp_assignment
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(v.name):
+            return []
+        stmt = sa.select(v, p.c.name).join(p, p.c.id == v.c.plan_id).order_by(p.c.name, v.c.version)
+        versions = conn.execute(stmt.where(p.c.name == name) if name else stmt).all()
+        plans = []
+        for ver in versions:
+            comps = conn.execute(sa.select(c).where(c.c.plan_version_id == ver.id).order_by(c.c.position)).all()
+            components = []
+            for row in comps:
+                bands = conn.execute(sa.select(b).where(b.c.component_id == row.id).order_by(b.c.position)).all()
+                components.append(Component(
+                    name=row.name, kind=row.kind, measure=row.measure, mode=row.mode,
+                    bands=tuple(Band(_dec(x.lower), _dec(x.upper), _dec(x.rate)) for x in bands),
+                    gate=_dec(row.gate),
+                    qualifier=Qualifier(row.qualifier_kpi, _dec(row.qualifier_min)) if row.qualifier_kpi else None,
+                    cap_deal=_dec(row.cap_deal), cap_period=_dec(row.cap_period), cap_year=_dec(row.cap_year),
+                    bonus_at=_dec(row.bonus_at), bonus_amount=_dec(row.bonus_amount), override_rate=_dec(row.override_rate),
+                ))
+            assigned = conn.execute(sa.select(a).where(a.c.plan_version_id == ver.id).order_by(a.c.id)).all()
+            plans.append(Plan(
+                name=ver.name, version=ver.version, effective_from=ver.effective_from, effective_to=ver.effective_to,
+                description=ver.description or "", components=tuple(components),
+                assignments=tuple(Assignment(x.person_id, x.effective_from, x.effective_to) for x in assigned),
+            ))
+    return plans
+
+
+def assignments(engine: Engine, scope: Scope, on: date) -> list[tuple[int, str, int]]:
+    """(person id, plan name, version) in force on a day for the people the viewer may see."""
+    v, p, a = comp_plan_version, comp_plan, comp_assignment
+    stmt = (
+        sa.select(a.c.person_id, p.c.name, v.c.version)
+        .join(v, v.c.id == a.c.plan_version_id)
+        .join(p, p.c.id == v.c.plan_id)
+        .where(a.c.effective_from <= on, sa.func.coalesce(a.c.effective_to, FAR) >= on)
+        .order_by(a.c.person_id)
+    )
+    ids = people_in_view(None, scope)
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(stmt if ids is None else stmt.where(a.c.person_id.in_(ids)))]
