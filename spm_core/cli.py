@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .comp import cli as comp_cli
 from .config import warehouse_url
 from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
 from .filters import PERIOD_NAMES, Filters, Period
@@ -146,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--activities", type=_positive, default=50_000_000)
     bench.add_argument("--repeat", type=_positive, default=5)
     bench.add_argument("--reuse", action="store_true", help="reuse the file at --path if it exists")
+
+    comp_cli.add_parser(sub)
     return parser
 
 
@@ -323,7 +326,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_comp(args: argparse.Namespace) -> int:
+    return comp_cli.run(args, open_engine)
+
+
 COMMANDS = {
+    "comp": cmd_comp,
     "bench-import": cmd_bench_import,
     "import": cmd_import,
     "init": cmd_init,

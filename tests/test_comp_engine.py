@@ -6,14 +6,17 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
+from spm_core import schema
 from spm_core.comp.engine import calculate
 from spm_core.comp.periods import parse_period
 from spm_core.comp.plans import plan_from_yaml
 from spm_core.comp.store import save_plan
 from spm_core.comp.trace import lines, totals
+from spm_core.db import insert_frame
 from spm_core.filters import Scope
 
 Q3 = parse_period("2026-Q3")
@@ -242,3 +245,40 @@ def test_one_person_can_be_recalculated_alone(rep_warehouse):
     assert totals(engine, Q3, Scope.everyone())["total"].tolist() == [D("20.00"), D("20.00")]
     with pytest.raises(ValueError, match="No person with id 99"):
         calculate(engine, Q3, person_id=99)
+
+
+def test_splits_share_the_credit_and_the_owner_keeps_100_percent_without_them(rep_warehouse):
+    # Deal 1 (10,000.01, owner Ann) split 60/40 with Bob: 6,000.006 -> 6,000.01 and 4,000.004 -> 4,000.00.
+    # Deal 2 (5,000, owner Ann) has no split: Ann 100 %.
+    people = [_person(1, "Ann"), _person(2, "Bob")]
+    deals = [_deal(1, 1, 10_000.01, date(2026, 7, 1)), _deal(2, 1, 5_000, date(2026, 7, 2))]
+    engine = rep_warehouse(deals, _plan(_commission(), people=(1, 2)), people=people, quota=_quota(1, 10_000) + _quota(2, 10_000, 10))
+    with engine.begin() as conn:
+        insert_frame(conn, schema.opportunity_split, pd.DataFrame({"opportunity_id": [1, 1], "person_id": [1, 2], "percent": [60.0, 40.0]}))
+    calculate(engine, Q3)
+    frame = lines(engine, Q3, Scope.everyone())
+    assert list(zip(frame["person_id"], frame["opportunity_id"], frame["credited"], strict=True)) == [
+        (1, 1, D("6000.01")), (1, 2, D("5000.00")), (2, 1, D("4000.00"))
+    ]
+
+
+def test_a_deal_is_paid_by_the_plan_in_force_on_its_close_date(rep_warehouse):
+    # Ann moves from plan A (2 % flat) to plan B (10 % flat) on 2026-08-01: the July deal pays 2 %, the August deal 10 %.
+    flat = "  - name: Commission\n    kind: commission\n    bands:\n      - {{from: 0, rate: {rate}}}\n"
+    a = _plan(flat.format(rate=2), name="A").replace("{person: 1, from: 2026-01-01}", "{person: 1, from: 2026-01-01, to: 2026-07-31}")
+    b = _plan(flat.format(rate=10), name="B", start="2026-08-01")
+    engine = rep_warehouse([_deal(1, 1, 1_000, date(2026, 7, 31)), _deal(2, 1, 1_000, date(2026, 8, 1))], a, b)
+    calculate(engine, Q3)
+    assert _amounts(engine) == [D("20.00"), D("100.00")]
+
+
+def test_a_qualifier_below_its_level_withholds_the_commission(rep_warehouse):
+    # Win rate 1 won / (1 won + 4 lost) = 20 % < 25 %: the 20.00 earned is withheld. At 20 % it would be paid.
+    deals = [_deal(1, 1, 1_000, date(2026, 7, 1))] + [_deal(i, 1, 100, date(2026, 7, 2), won=False) for i in (2, 3, 4, 5)]
+    engine = rep_warehouse(deals, _plan(_commission("    qualifier: {kpi: win_rate, at_least: 25}\n")))
+    calculate(engine, Q3)
+    assert _amounts(engine) == [D("20.00"), D("-20.00")]
+    assert lines(engine, Q3, Scope.everyone())["formula"].iloc[1] == "qualifier 20.00 % < 25 %: $20.00 withheld = −$20.00"
+    met = rep_warehouse(deals, _plan(_commission("    qualifier: {kpi: win_rate, at_least: 20}\n")))
+    calculate(met, Q3)
+    assert _amounts(met) == [D("20.00")]

@@ -15,10 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import schema
+from ..comp.engine import calculate
 from ..db import create_schema, drop_schema, insert_frame, set_info
+from ..filters import Period
 from ..stages import DEFAULT_STAGES, stage_rows
 from .activities import ACTIVITY_TYPES, OUTCOMES, build_activities
 from .calendar import day_number, month_index
+from .comp import build_splits, save_demo_plans
 from .deals import LEAD_SOURCES, TYPES, build_deals
 from .org import build_org
 from .plans import build_forecast_submissions, build_quotas
@@ -59,6 +62,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
     last_month = int(month_index(np.array([today]))[0]) // 12 * 12 + 11  # quotas planned to year end
     quotas = build_quotas(rng, org, deals, start, today, last_month)
     submissions = build_forecast_submissions(rng, org, deals, start, today)
+    splits = build_splits(rng, org, deals)
 
     drop_schema(engine)
     create_schema(engine)
@@ -79,6 +83,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
         _insert_named_opportunities(conn, _opportunity_table(org, deals, acts["last_activity_day"]))
         insert_frame(conn, schema.opportunity_history, _history_table(deals))
         insert_frame(conn, schema.activity, _activity_table(acts))
+        insert_frame(conn, schema.opportunity_split, splits)
         set_info(
             conn,
             {
@@ -92,6 +97,10 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
                 "activities": spec.activity_count,
             },
         )
+    save_demo_plans(engine, org.people, spec.start)
+    this_quarter = Period.quarter(spec.as_of)
+    for period in (this_quarter.previous(), this_quarter):  # the last whole quarter and this one so far
+        calculate(engine, period, run_by="demo")
     return {
         "people": len(org.people),
         "accounts": len(org.accounts),
@@ -100,6 +109,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
         "activities": len(acts["opp"]),
         "quotas": len(quotas),
         "forecast_submissions": len(submissions),
+        "opportunity_splits": len(splits),
     }
 
 
