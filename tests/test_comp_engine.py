@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 import pytest
+from comp_postgres import new_database, postgres_server  # noqa: F401 (a fixture)
 from sqlalchemy.engine import Engine
 
 from spm_core import schema
@@ -16,7 +17,7 @@ from spm_core.comp.periods import parse_period
 from spm_core.comp.plans import plan_from_yaml
 from spm_core.comp.store import save_plan
 from spm_core.comp.trace import lines, totals
-from spm_core.db import insert_frame
+from spm_core.db import create_schema, insert_frame
 from spm_core.filters import Scope
 
 Q3 = parse_period("2026-Q3")
@@ -54,21 +55,35 @@ def _commission(extra: str = "", mode: str = "marginal") -> str:
     return f"  - name: Commission\n    kind: commission\n    mode: {mode}\n{BANDS}{extra}"
 
 
-@pytest.fixture
-def rep_warehouse(tiny_engine) -> Callable[..., Engine]:
-    """One rep (id 1, manager 9) with a $30,000 quarter quota ($10,000 a month) and the given deals and plans."""
+@pytest.fixture(params=["duckdb", "postgresql"])
+def rep_warehouse(request, tiny_engine) -> Iterator[Callable[..., Engine]]:
+    """One rep (id 1, manager 9) with a $30,000 quarter quota ($10,000 a month) and the given deals and
+    plans, on DuckDB and on PostgreSQL: every hand-worked case must come out the same on both."""
+    engines: list[Engine] = []
 
     def make(deals: list[dict], *plans: str, people: list[dict] | None = None, quota: list[dict] | None = None) -> Engine:
-        engine = tiny_engine(
-            person=people or [_person(1, "Ann", manager=9), _person(9, "Max", "manager")],
-            quota=quota if quota is not None else _quota(1, 10_000),
-            opportunity=deals,
-        )
+        rows = {
+            "person": people or [_person(1, "Ann", manager=9), _person(9, "Max", "manager")],
+            "quota": quota if quota is not None else _quota(1, 10_000),
+            "opportunity": deals,
+        }
+        if request.param == "duckdb":
+            engine = tiny_engine(**rows)
+        else:
+            engine = new_database(request.getfixturevalue("postgres_server"))
+            engines.append(engine)
+            create_schema(engine)
+            with engine.begin() as conn:
+                for name, table_rows in rows.items():
+                    if table_rows:
+                        conn.execute(schema.metadata.tables[name].insert(), table_rows)
         for text in plans:
             save_plan(engine, plan_from_yaml(text))
         return engine
 
-    return make
+    yield make
+    for engine in engines:
+        engine.dispose()
 
 
 def _amounts(engine: Engine, rule: str | None = None, person: int = 1) -> list[Decimal]:

@@ -46,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     trace = actions.add_parser("trace", help="print a person's lines for a period with the arithmetic of each")
     trace.add_argument("--period", type=_period, required=True)
     trace.add_argument("--person", type=int, required=True)
+    bench = actions.add_parser("bench", help="time a quarter's run for every rep vs hand-written DuckDB SQL of the same bands")
+    bench.add_argument("--path", type=Path, default=Path("/tmp/spm_comp_bench.duckdb"), help="warehouse file to build")
+    bench.add_argument("--opportunities", type=int, default=1_000_000)
+    bench.add_argument("--repeat", type=int, default=3)
+    bench.add_argument("--reuse", action="store_true", help="reuse the file at --path if it exists")
     for leaf in (imp, exp, listing, calc, trace):
         leaf.add_argument("--url", help="warehouse URL (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
 
@@ -53,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, open_engine: OpenEngine) -> int:
     if args.comp_command == "plans":
         return {"import": _import, "export": _export, "list": _list}[args.plans_command](args, open_engine)
-    return {"calc": _calc, "trace": _trace}[args.comp_command](args, open_engine)
+    return {"calc": _calc, "trace": _trace, "bench": _bench}[args.comp_command](args, open_engine)
 
 
 def _import(args: argparse.Namespace, open_engine: OpenEngine) -> int:
@@ -110,4 +115,11 @@ def _trace(args: argparse.Namespace, open_engine: OpenEngine) -> int:
         for row in group.itertuples(index=False):
             print(f"    {row.rule:<12} {row.amount:>14,.2f}  {row.formula}")
     print(f"  {'Total':<12} {sum(frame['amount']):>16,.2f}  (the sum of the {len(frame)} lines)")
+    return 0
+
+
+def _bench(args: argparse.Namespace, open_engine: OpenEngine) -> int:
+    from .bench import run_comp_bench
+
+    run_comp_bench(args.path, args.opportunities, args.repeat, args.reuse)
     return 0
