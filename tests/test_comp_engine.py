@@ -297,3 +297,99 @@ def test_a_qualifier_below_its_level_withholds_the_commission(rep_warehouse):
     met = rep_warehouse(deals, _plan(_commission("    qualifier: {kpi: win_rate, at_least: 20}\n")))
     calculate(met, Q3)
     assert _amounts(met) == [D("20.00")]
+
+
+FLAT = "  - name: Commission\n    kind: commission\n    bands:\n      - {{from: 0, rate: 10}}\n{extra}"
+JUL, AUG, SEP = parse_period("2026-07"), parse_period("2026-08"), parse_period("2026-09")
+
+
+def _month_lines(engine: Engine, period, person: int = 1) -> list[tuple[str, Decimal]]:
+    frame = lines(engine, period, Scope.everyone(), person)
+    return list(zip(frame["rule"], frame["amount"], strict=True))
+
+
+def test_a_recoverable_draw_is_recovered_over_the_following_months(rep_warehouse):
+    # Draw 1,000 a month, commission 10 %. July earns 500: top-up 500 (owed 500). August earns 1,300: 300 above the
+    # draw is recovered (owed 200), payout stays 1,000. September earns 2,000: the last 200 is recovered, payout 1,800.
+    draw = "  - {name: New-hire draw, kind: draw, monthly: 1000, recoverable: true}\n"
+    deals = [_deal(1, 1, 5_000, date(2026, 7, 10)), _deal(2, 1, 13_000, date(2026, 8, 10)), _deal(3, 1, 20_000, date(2026, 9, 10))]
+    engine = rep_warehouse(deals, _plan(FLAT.format(extra="") + draw))
+    for month in (JUL, AUG, SEP):
+        calculate(engine, month)
+    assert _month_lines(engine, JUL) == [("marginal", D("500.00")), ("draw", D("500.00"))]
+    assert _month_lines(engine, AUG) == [("marginal", D("1300.00")), ("draw_recovery", D("-300.00"))]
+    assert _month_lines(engine, SEP) == [("marginal", D("2000.00")), ("draw_recovery", D("-200.00"))]
+    assert lines(engine, AUG, Scope.everyone())["formula"].iloc[-1] == (
+        "balance owed $500.00; earnings $1,300.00 above draw $1,000.00: recovered −$300.00 (balance → $200.00)"
+    )
+    assert lines(engine, JUL, Scope.everyone())["formula"].iloc[-1] == (
+        "earnings $500.00 < draw $1,000.00: top-up $1,000.00 − $500.00 = $500.00; owed back, balance $0.00 → $500.00"
+    )
+
+
+def test_a_draw_balance_left_after_the_draw_ends_is_recovered_without_going_below_zero(rep_warehouse):
+    # Plan A (with the draw) ends 31 July: July tops 500 up to 1,000. From August plan B has no draw: August earns 300,
+    # all of it recovered (payout 0, owed 200); September earns 2,000: the last 200.
+    draw = "  - {name: Draw, kind: draw, monthly: 1000}\n"
+    a = _plan(FLAT.format(extra="") + draw, name="A").replace("{person: 1, from: 2026-01-01}", "{person: 1, from: 2026-01-01, to: 2026-07-31}")
+    b = _plan(FLAT.format(extra=""), name="B", start="2026-08-01")
+    deals = [_deal(1, 1, 5_000, date(2026, 7, 10)), _deal(2, 1, 3_000, date(2026, 8, 10)), _deal(3, 1, 20_000, date(2026, 9, 10))]
+    engine = rep_warehouse(deals, a, b)
+    for month in (JUL, AUG, SEP):
+        calculate(engine, month)
+    assert _month_lines(engine, AUG) == [("marginal", D("300.00")), ("draw_recovery", D("-300.00"))]
+    assert _month_lines(engine, SEP) == [("marginal", D("2000.00")), ("draw_recovery", D("-200.00"))]
+
+
+def test_a_guarantee_tops_up_and_is_never_recovered(rep_warehouse):
+    draw = "  - {name: Guarantee, kind: draw, monthly: 1000, recoverable: false}\n"
+    deals = [_deal(1, 1, 5_000, date(2026, 7, 10)), _deal(2, 1, 13_000, date(2026, 8, 10))]
+    engine = rep_warehouse(deals, _plan(FLAT.format(extra="") + draw))
+    calculate(engine, JUL)
+    calculate(engine, AUG)
+    assert _month_lines(engine, JUL) == [("marginal", D("500.00")), ("guarantee", D("500.00"))]
+    assert _month_lines(engine, AUG) == [("marginal", D("1300.00"))]
+
+
+def _revert(engine: Engine, opportunity_id: int, day: date) -> None:
+    """The deal is lost after being won: the current row changes and history records the day."""
+    o = schema.opportunity
+    with engine.begin() as conn:
+        conn.execute(o.update().where(o.c.id == opportunity_id).values(stage="Closed Lost", is_won=False, probability=0))
+        conn.execute(schema.opportunity_history.insert(), [{
+            "id": 1, "opportunity_id": opportunity_id, "changed_at": day, "valid_to": None, "stage": "Closed Lost", "amount": 5_000,
+            "close_date": date(2026, 7, 10), "probability": 0, "forecast_category": "Omitted", "is_closed": True, "is_won": False,
+        }])
+
+
+def test_a_paid_deal_reverted_within_the_window_is_clawed_back_once_in_the_next_period(rep_warehouse):
+    # July pays 10 % of 5,000 = 500. The deal is lost on 20 August (41 days after closing, window 90): August takes
+    # back 500; September finds nothing left to take.
+    engine = rep_warehouse([_deal(1, 1, 5_000, date(2026, 7, 10))], _plan(FLAT.format(extra="    clawback_days: 90\n")))
+    calculate(engine, JUL)
+    _revert(engine, 1, date(2026, 8, 20))
+    calculate(engine, AUG)
+    calculate(engine, SEP)
+    assert _month_lines(engine, JUL) == [("marginal", D("500.00"))]
+    assert _month_lines(engine, AUG) == [("clawback", D("-500.00"))]
+    assert _month_lines(engine, SEP) == []
+    assert lines(engine, AUG, Scope.everyone())["formula"].iloc[0] == (
+        "deal 1 (closed 2026-07-10) no longer won, reverted 41 days after closing (window 90): its $500.00 is taken back = −$500.00"
+    )
+
+
+def test_a_reversal_outside_the_window_or_not_yet_happened_is_not_clawed_back(rep_warehouse):
+    engine = rep_warehouse([_deal(1, 1, 5_000, date(2026, 7, 10))], _plan(FLAT.format(extra="    clawback_days: 30\n")))
+    calculate(engine, JUL)
+    _revert(engine, 1, date(2026, 9, 20))
+    calculate(engine, AUG)  # the reversal (20 September) has not happened by the end of August
+    calculate(engine, SEP)  # 72 days > 30
+    assert _month_lines(engine, AUG) == [] and _month_lines(engine, SEP) == []
+
+
+def test_a_period_that_is_not_whole_months_is_refused(rep_warehouse):
+    from spm_core.filters import Period
+
+    engine = rep_warehouse([], _plan(FLAT.format(extra="")))
+    with pytest.raises(ValueError, match="Calculate whole months"):
+        calculate(engine, Period(date(2026, 7, 1), date(2026, 7, 15)))

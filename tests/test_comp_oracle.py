@@ -1,5 +1,5 @@
 """The engine against a plain-Python oracle over the demo warehouse: every rep's marginal lines, deal
-caps and bonus, and every manager's override lines, for one quarter, compared line by line.
+caps, bonus and new-hire draw, and every manager's override lines, for one quarter, compared line by line.
 
 The oracle reads the raw tables with bare selects and the plan from the demo's YAML, and walks each
 person's deals in close-date order with Decimal arithmetic; it shares no code with the engine.
@@ -8,7 +8,7 @@ person's deals in close-date order with Decimal arithmetic; it shares no code wi
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -57,6 +57,8 @@ def expected(demo_engine) -> dict[tuple, Decimal]:
 
     ae, manager, leader = _plan(demo_comp.AE_PLAN), _plan(demo_comp.MANAGER_PLAN), _plan(demo_comp.LEADER_PLAN)
     commission, bonus = ae.components
+    draw = _plan(demo_comp.NEW_HIRE_PLAN).components[-1]
+    new_hires = {pid for pid, p in people.items() if p.role == "rep" and p.hire_date >= date(2026, 11, 23) - timedelta(days=180)}
     out: dict[tuple, Decimal] = {}
     for pid, deals in credits.items():
         p = people[pid]
@@ -77,6 +79,10 @@ def expected(demo_engine) -> dict[tuple, Decimal]:
                 out[(pid, "cap_deal", oid, None)] = commission.cap_deal - earned
         if cum >= quota[pid] * bonus.bonus_at / 100:
             out[(pid, "bonus", None, None)] = bonus.bonus_amount
+    for pid in new_hires:  # the draw tops each new hire's quarter up to 3 months × the monthly draw
+        earned = sum(amount for key, amount in out.items() if key[0] == pid)
+        if people[pid].hire_date <= PERIOD.end and earned < 3 * draw.draw_monthly:
+            out[(pid, "draw", None, None)] = 3 * draw.draw_monthly - earned
     booked = {pid: sum(c for _, _, c in deals) for pid, deals in credits.items()}
     for mid, m in people.items():
         if m.role != "manager":
@@ -99,7 +105,7 @@ def test_the_engine_matches_the_oracle_line_by_line(demo_engine, expected):
         lower = None if row.band_lower is None else Decimal(row.band_lower).normalize()
         got[(int(row.person_id), row.rule, other, lower)] = Decimal(row.amount)
     rules = {k[1] for k in expected}
-    assert len(expected) > 100 and rules == {"marginal", "bonus", "override"} | ({"cap_deal"} & rules), rules
+    assert len(expected) > 100 and rules == {"marginal", "bonus", "override", "draw"} | ({"cap_deal"} & rules), rules
     assert got == expected
 
 

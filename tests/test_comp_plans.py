@@ -28,7 +28,9 @@ components:
   gate: 25
   qualifier: {kpi: win_rate, at_least: 20}
   caps: {deal: 5000, period: 40000, year: 120000}
+  clawback_days: 90
 - {name: Club, kind: bonus, measure: won_amount, at: 100, amount: 2500}
+- {name: Draw, kind: draw, measure: won_amount, monthly: 3000, recoverable: false}
 assignments:
 - {person: 1, from: 2026-01-01, to: 2026-06-30}
 - {person: 2, from: 2026-01-01, to: 2026-12-31}
@@ -79,6 +81,11 @@ def test_a_saved_plan_loads_back_equal(tiny_engine):
         ("{person: 2, from: 2026-01-01, to: 2026-12-31}", "{person: 1, from: 2026-06-01, to: 2026-12-31}", "person 1 is assigned twice at once"),
         ("caps: {deal", "caps: {dael", "unknown key 'dael'"),
         ("effective_to: 2026-12-31", "effective_to: 2025-12-31", "effective_to 2025-12-31 is before effective_from"),
+        ("monthly: 3000, ", "", "a draw needs 'monthly'"),
+        ("recoverable: false", "recoverable: maybe", "'maybe' is not true or false"),
+        ("amount: 2500}", "amount: 2500, clawback_days: 30}", "clawback_days belong to commission components, not bonus"),
+        ("clawback_days: 90", "clawback_days: 90.5", "90.5 is not a whole number"),
+        ("- {name: Draw,", "- {name: Draw 2, kind: draw, monthly: 1}\n- {name: Draw,", "at most one draw per plan"),
     ],
 )
 def test_a_bad_plan_is_refused_with_a_clear_message(old, new, message):

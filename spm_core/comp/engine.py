@@ -13,13 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..filters import Period
 from ..schema import person
+from .clawbacks import clawback_lines
 from .crediting import credits
+from .draws import recovery_lines, top_up_lines
 from .extras import bonus_lines, override_lines
 from .lines import Run, insert
 from .rates import marginal_lines, no_quota_lines, retroactive_lines
@@ -42,11 +45,14 @@ def _stages(conn: sa.Connection) -> list[Callable[[Run], sa.Select]]:
     kpis = conn.execute(sa.select(comp_component.c.qualifier_kpi).where(comp_component.c.qualifier_kpi.is_not(None)).distinct())
     qualifiers = [lambda run, name=name: qualifier_lines(run, name) for name in sorted(kpis.scalars())]
     return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, cap_period_lines, cap_year_lines,
-            bonus_lines, override_lines]
+            bonus_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
+            recovery_lines, clawback_lines]
 
 
 def calculate(engine: Engine, period: Period, person_id: int | None = None, run_by: str | None = None) -> RunSummary:
     """Write the period's payout lines (everyone's, or one person's) and return a summary."""
+    if not period.is_whole_months:
+        raise ValueError(f"Calculate whole months (a month, quarter or year), not {period.start}..{period.end}: quotas and draws are monthly.")
     started = time.perf_counter()
     ensure_schema(engine)
     with engine.begin() as conn:

@@ -15,13 +15,13 @@ from .lines import FAR, Run, line, ratio
 from .schema import comp_assignment, comp_component
 
 
-def _in_force(run: Run, kind: str) -> sa.Subquery:
+def in_force(run: Run, kind: str) -> sa.Subquery:
     """(person_id, plan_version_id, component) of the given kind in force on the period's last day."""
     a, k = comp_assignment.c, comp_component.c
     day = run.period.end
     stmt = (
         sa.select(a.person_id, a.plan_version_id, k.id.label("component_id"), k.name.label("component"),
-                  k.bonus_at, k.bonus_amount, k.override_rate)
+                  k.bonus_at, k.bonus_amount, k.override_rate, k.draw_monthly, k.recoverable)
         .join_from(comp_assignment, comp_component, k.plan_version_id == a.plan_version_id)
         .where(k.kind == kind, a.effective_from <= day, sa.func.coalesce(a.effective_to, FAR) >= day)
     )
@@ -34,7 +34,7 @@ def _booked(run: Run) -> sa.Subquery:
 
 
 def bonus_lines(run: Run) -> sa.Select:
-    b, t, q = _in_force(run, "bonus"), _booked(run), quotas(run.period).subquery("person_quota")
+    b, t, q = in_force(run, "bonus"), _booked(run), quotas(run.period).subquery("person_quota")
     return (
         sa.select(*line(
             run, "bonus",
@@ -62,7 +62,7 @@ def _below(managers: sa.Subquery) -> sa.CTE:
 
 
 def override_lines(run: Run) -> sa.Select:
-    o, t = _in_force(run, "override"), _booked(run)
+    o, t = in_force(run, "override"), _booked(run)
     below = _below(o)
     return (
         sa.select(*line(

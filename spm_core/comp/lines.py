@@ -17,7 +17,7 @@ from .schema import comp_line
 FAR = date(9999, 12, 31)
 
 # SPEC's order: rate table, gates/thresholds and qualifiers, caps (deal, period, plan year), bonuses,
-# manager overrides. A rule acts on the net of the steps before it.
+# manager overrides, draws, clawbacks. A rule acts on the net of the steps before it.
 STEPS = {
     "marginal": 1,
     "retroactive": 1,
@@ -29,6 +29,10 @@ STEPS = {
     "cap_year": 6,
     "bonus": 7,
     "override": 8,
+    "draw": 9,
+    "guarantee": 9,
+    "draw_recovery": 9,
+    "clawback": 10,
 }
 RATE_RULES = ("marginal", "retroactive")
 FIELDS = (

@@ -17,7 +17,7 @@ import yaml
 from ..kpis import CATALOGUE
 from ..model import MEASURES
 
-KINDS = ("commission", "bonus", "override")
+KINDS = ("commission", "bonus", "override", "draw")
 MODES = ("marginal", "retroactive")
 # What the engine pays on today: credited bookings by close date. Other SPEC measures are known by name
 # but refused with a message, never silently paid as bookings.
@@ -65,6 +65,9 @@ class Component:
     bonus_at: Decimal | None = None  # bonus: paid when attainment reaches this (percent)
     bonus_amount: Decimal | None = None
     override_rate: Decimal | None = None  # override: percent of the subtree's credited bookings
+    clawback_days: int | None = None  # commission: a paid deal reverted within this many days of its close is taken back
+    draw_monthly: Decimal | None = None  # draw: the monthly amount earnings are topped up to
+    recoverable: bool = True  # draw: the top-up is owed back from later earnings (False: a guarantee)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,12 @@ class _Reader:
             self.problems.append(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
             return None
 
+    def boolean(self, value: object, where: str) -> bool:
+        if not isinstance(value, bool):
+            self.problems.append(f"{where}: {value!r} is not true or false")
+            return True
+        return value
+
     def integer(self, value: object, where: str) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.problems.append(f"{where}: {value!r} is not a whole number")
@@ -138,7 +147,10 @@ class _Reader:
         return value
 
 
-_COMPONENT_KEYS = {"name", "kind", "measure", "mode", "bands", "gate", "qualifier", "caps", "at", "amount", "rate"}
+_COMPONENT_KEYS = {
+    "name", "kind", "measure", "mode", "bands", "gate", "qualifier", "caps", "at", "amount", "rate", "clawback_days", "monthly",
+    "recoverable",
+}
 
 
 def _component(r: _Reader, raw: object, where: str) -> Component | None:
@@ -174,6 +186,9 @@ def _component(r: _Reader, raw: object, where: str) -> Component | None:
         bonus_at=r.decimal(c.get("at"), f"{where}, at"),
         bonus_amount=r.decimal(c.get("amount"), f"{where}, amount"),
         override_rate=r.decimal(c.get("rate"), f"{where}, rate"),
+        clawback_days=None if c.get("clawback_days") is None else r.integer(c["clawback_days"], f"{where}, clawback_days"),
+        draw_monthly=r.decimal(c.get("monthly"), f"{where}, monthly"),
+        recoverable=r.boolean(c.get("recoverable", True), f"{where}, recoverable"),
     )
 
 
@@ -271,21 +286,26 @@ def _component_problems(c: Component) -> list[str]:
         problems.append(f"{where}: the engine pays only on {', '.join(PAYABLE_MEASURES)} (bookings by close date) so far, not {c.measure!r}")
     for label, value in (("gate", c.gate), ("cap per deal", c.cap_deal), ("cap per period", c.cap_period),
                          ("cap per year", c.cap_year), ("bonus level", c.bonus_at), ("bonus amount", c.bonus_amount),
-                         ("override rate", c.override_rate)):
+                         ("override rate", c.override_rate), ("monthly draw", c.draw_monthly),
+                         ("clawback window", c.clawback_days)):
         if value is not None and value < 0:
-            problems.append(f"{where}: the {label} {value.normalize():f} is negative")
+            problems.append(f"{where}: the {label} {Decimal(value).normalize():f} is negative")
     if c.kind == "commission":
         if c.mode not in MODES:
             problems.append(f"{where}: unknown mode {c.mode!r}; expected one of {', '.join(MODES)}")
         problems += _band_problems(c)
         if c.qualifier is not None and c.qualifier.kpi not in QUALIFIER_KPIS:
             problems.append(f"{where}: the qualifier KPI must be a percentage KPI ({', '.join(QUALIFIER_KPIS)}), not {c.qualifier.kpi!r}")
-    elif c.bands or c.gate is not None or c.qualifier or any(x is not None for x in (c.cap_deal, c.cap_period, c.cap_year)):
-        problems.append(f"{where}: bands, gate, qualifier and caps belong to commission components, not {c.kind}")
+    elif c.bands or c.gate is not None or c.qualifier or c.clawback_days is not None or any(
+        x is not None for x in (c.cap_deal, c.cap_period, c.cap_year)
+    ):
+        problems.append(f"{where}: bands, gate, qualifier, caps and clawback_days belong to commission components, not {c.kind}")
     if c.kind == "bonus" and (c.bonus_at is None or c.bonus_amount is None):
         problems.append(f"{where}: a bonus needs 'at' (attainment percent) and 'amount'")
     if c.kind == "override" and c.override_rate is None:
         problems.append(f"{where}: an override needs 'rate' (percent of the subtree's bookings)")
+    if c.kind == "draw" and c.draw_monthly is None:
+        problems.append(f"{where}: a draw needs 'monthly' (the amount per month earnings are topped up to)")
     return problems
 
 
@@ -309,6 +329,8 @@ def validate(plan: Plan) -> list[str]:
         problems.append(f"plan: effective_to {plan.effective_to} is before effective_from {plan.effective_from}")
     if not plan.components:
         problems.append("plan: at least one component is required")
+    if sum(c.kind == "draw" for c in plan.components) > 1:
+        problems.append("plan: at most one draw per plan (a person's earnings are topped up once)")
     names = [c.name for c in plan.components]
     problems += [f"component {n!r} appears more than once" for n in sorted({n for n in names if names.count(n) > 1})]
     for c in plan.components:
@@ -349,10 +371,14 @@ def _component_dict(c: Component) -> dict:
         caps = {k: _number(v) for k, v in (("deal", c.cap_deal), ("period", c.cap_period), ("year", c.cap_year)) if v is not None}
         if caps:
             out["caps"] = caps
+        if c.clawback_days is not None:
+            out["clawback_days"] = c.clawback_days
     if c.kind == "bonus":
         out |= {"at": _number(c.bonus_at), "amount": _number(c.bonus_amount)}
     if c.kind == "override":
         out["rate"] = _number(c.override_rate)
+    if c.kind == "draw":
+        out |= {"monthly": _number(c.draw_monthly), "recoverable": c.recoverable}
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -49,7 +50,8 @@ comp_plan_version = Table(
     Column("saved_at", DateTime, nullable=False),
 )
 
-# kind: commission (rate table, gate, qualifier, caps) | bonus (amount at an attainment) | override.
+# kind: commission (rate table, gate, qualifier, caps, clawback window) | bonus (amount at an attainment) |
+# override (rate on the subtree's bookings) | draw (monthly top-up, recoverable or guaranteed).
 comp_component = Table(
     "comp_component",
     metadata,
@@ -69,6 +71,9 @@ comp_component = Table(
     Column("bonus_at", Percent),
     Column("bonus_amount", Cents),
     Column("override_rate", Percent),
+    Column("clawback_days", Integer),
+    Column("draw_monthly", Cents),
+    Column("recoverable", Boolean),
 )
 
 # [lower, upper) in percent of quota; upper NULL for the open top band; rate in percent.

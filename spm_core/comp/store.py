@@ -107,7 +107,8 @@ def _component_row(component_id: int, version_id: int, position: int, c: Compone
         "measure": c.measure, "mode": c.mode, "gate": c.gate,
         "qualifier_kpi": c.qualifier.kpi if c.qualifier else None, "qualifier_min": c.qualifier.at_least if c.qualifier else None,
         "cap_deal": c.cap_deal, "cap_period": c.cap_period, "cap_year": c.cap_year, "bonus_at": c.bonus_at,
-        "bonus_amount": c.bonus_amount, "override_rate": c.override_rate,
+        "bonus_amount": c.bonus_amount, "override_rate": c.override_rate, "clawback_days": c.clawback_days,
+        "draw_monthly": c.draw_monthly, "recoverable": c.recoverable if c.kind == "draw" else None,
     }
 
 
@@ -136,6 +137,8 @@ def load_plans(engine: Engine, name: str | None = None) -> list[Plan]:
                     qualifier=Qualifier(row.qualifier_kpi, _dec(row.qualifier_min)) if row.qualifier_kpi else None,
                     cap_deal=_dec(row.cap_deal), cap_period=_dec(row.cap_period), cap_year=_dec(row.cap_year),
                     bonus_at=_dec(row.bonus_at), bonus_amount=_dec(row.bonus_amount), override_rate=_dec(row.override_rate),
+                    clawback_days=row.clawback_days, draw_monthly=_dec(row.draw_monthly),
+                    recoverable=True if row.recoverable is None else row.recoverable,
                 ))
             assigned = conn.execute(sa.select(a).where(a.c.plan_version_id == ver.id).order_by(a.c.id)).all()
             plans.append(Plan(

@@ -18,7 +18,7 @@ from ..schema import person
 from .plans import band_text
 from .schema import comp_line
 
-LINE_ORDER = ("person_id", "component_id", "step", "close_date", "opportunity_id", "band_lower", "from_person_id")
+LINE_ORDER = ("person_id", "step", "component_id", "close_date", "opportunity_id", "band_lower", "from_person_id")
 
 
 def _money(value: object) -> str:
@@ -71,6 +71,15 @@ def formula(row: pd.Series) -> str:
         return f"attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
     if rule == "override":
         return f"{_money(row.base)} credited to person {row.from_person_id} below × {_pct(row.rate)} = {amount}"
+    if rule in ("draw", "guarantee"):
+        owed = f"; owed back, balance {_money(row.earlier)} → {_money(row.earlier + row.amount)}" if rule == "draw" else "; not recovered"
+        return f"earnings {_money(row.base)} < draw {_money(row.limit_amount)}: top-up {_money(row.limit_amount)} − {_money(row.base)} = {amount}{owed}"
+    if rule == "draw_recovery":
+        return (f"balance owed {_money(row.earlier)}; earnings {_money(row.base)} above draw {_money(row.limit_amount)}: "
+                f"recovered {amount} (balance → {_money(row.earlier + row.amount)})")
+    if rule == "clawback":
+        return (f"deal {row.opportunity_id} (closed {row.close_date}) no longer won, reverted {row.measured:.0f} days after closing "
+                f"(window {row.threshold:.0f}): its {_money(row.base)} is taken back = {amount}")
     raise ValueError(f"unknown rule {rule!r}")
 
 

@@ -97,7 +97,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
                 "activities": spec.activity_count,
             },
         )
-    save_demo_plans(engine, org.people, spec.start)
+    save_demo_plans(engine, org.people, spec.start, spec.as_of)
     this_quarter = Period.quarter(spec.as_of)
     for period in (this_quarter.previous(), this_quarter):  # the last whole quarter and this one so far
         calculate(engine, period, run_by="demo")

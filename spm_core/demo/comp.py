@@ -1,4 +1,5 @@
-"""Compensation in the demo: an AE plan for reps, override plans for managers, and split deals.
+"""Compensation in the demo: an AE plan for reps (with a draw for new hires), override plans for managers,
+and split deals.
 
 The plans are YAML, as an admin would write them; every rep and manager is assigned from the later
 of the demo's start and their hire date, open-ended. About 4 % of won deals are split 60/40 with a
@@ -8,7 +9,7 @@ teammate. Drawn after everything else, so the rest of the demo stays the same fo
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,10 @@ components:
 - {{name: Quota club, kind: bonus, at: 100, amount: 2000}}
 """
 
+NEW_HIRE_PLAN = AE_PLAN.replace("name: Account Executive", "name: Account Executive (new hire)").replace(
+    "with a club bonus.", "with a club bonus, and a recoverable draw while the new hire ramps."
+) + "- {{name: Ramp draw, kind: draw, monthly: 4000, recoverable: true}}\n"
+
 MANAGER_PLAN = """name: Sales Manager
 version: 1
 effective_from: {start}
@@ -57,12 +62,15 @@ def _assigned(people: pd.DataFrame, start: date) -> tuple[Assignment, ...]:
     return tuple(Assignment(int(pid), max(start, hired)) for pid, hired in zip(people["id"], people["hire_date"], strict=True))
 
 
-def save_demo_plans(engine: Engine, people: pd.DataFrame, start: date) -> None:
-    """Save the three plans with their assignments (people as in the person table: id, role, team_id, hire_date)."""
-    reps = people[people["role"] == "rep"]
+def save_demo_plans(engine: Engine, people: pd.DataFrame, start: date, today: date) -> None:
+    """Save the plans with their assignments (people as in the person table: id, role, team_id, hire_date):
+    reps hired in the last 180 days are on the new-hire plan with a draw, other reps on the AE plan."""
+    is_rep = people["role"] == "rep"
+    new = is_rep & (people["hire_date"] >= today - timedelta(days=180))
+    reps, new_hires = people[is_rep & ~new], people[new]
     managers = people[(people["role"] == "manager") & people["team_id"].notna()]
     leaders = people[(people["role"] == "manager") & people["team_id"].isna()]
-    for text, assigned in ((AE_PLAN, reps), (MANAGER_PLAN, managers), (LEADER_PLAN, leaders)):
+    for text, assigned in ((AE_PLAN, reps), (NEW_HIRE_PLAN, new_hires), (MANAGER_PLAN, managers), (LEADER_PLAN, leaders)):
         plan = plan_from_yaml(text.format(start=start.isoformat()))
         save_plan(engine, replace(plan, assignments=_assigned(assigned, start)))
 
