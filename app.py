@@ -32,6 +32,7 @@ DASHBOARDS = [
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
+    st.Page("pages/comp_plans.py", title="Compensation plans", icon=":material/payments:"),
 ]
 
 

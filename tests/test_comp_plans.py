@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from spm_core.comp.plans import PlanError, plan_from_yaml, plan_to_yaml
+from spm_core.comp.plans import Assignment, PlanError, plan_from_yaml, plan_to_yaml
 from spm_core.comp.store import load_plans, save_plan
 
 AE = """name: AE 2026
@@ -106,10 +106,11 @@ def test_saving_checks_people_versions_and_other_plans(tiny_engine):
     save_plan(engine, plan_from_yaml(AE))
     with pytest.raises(PlanError, match="version 1 is already saved"):
         save_plan(engine, plan_from_yaml(AE))
-    overlapping = _with("version: 1", "version: 2").replace("2026-01-01\neffective_to", "2026-06-01\neffective_to")
+    same_start = _with("version: 1", "version: 2")
     with pytest.raises(PlanError) as caught:
-        save_plan(engine, plan_from_yaml(overlapping[: overlapping.index("assignments:")]))
-    assert any("version 1 (2026-01-01–2026-12-31) overlaps" in p for p in caught.value.problems)
+        save_plan(engine, plan_from_yaml(same_start[: same_start.index("assignments:")]))
+    assert any("version 1 (2026-01-01–2026-12-31) overlaps this version (2026-01-01–2026-12-31); start it after 2026-01-01" in p
+               for p in caught.value.problems)
     other = _with("name: AE 2026", "name: SE 2026").replace("{person: 1, from: 2026-01-01, to: 2026-06-30}", "{person: 3, from: 2026-03-01, to: 2026-12-31}")
     with pytest.raises(PlanError) as caught:
         save_plan(engine, plan_from_yaml(other))
@@ -126,3 +127,27 @@ def test_a_new_version_after_the_old_one_ends_is_saved(tiny_engine):
                     "{person: 1, from: 2027-01-01, to: 2027-12-31}")
     save_plan(engine, plan_from_yaml(v2))
     assert [(p.version, p.effective_from) for p in load_plans(engine, "AE 2026")] == [(1, date(2026, 1, 1)), (2, date(2027, 1, 1))]
+
+
+def test_a_new_version_starting_inside_the_latest_supersedes_it_and_keeps_its_people(tiny_engine):
+    # v1 runs all 2026 (person 1 to 30 June, person 2 to 31 December). v2 from 1 October, with no assignments of its
+    # own: v1 and person 2's assignment end on 30 September, and person 2 carries over to v2 until 31 December.
+    engine = tiny_engine(person=PEOPLE)
+    save_plan(engine, plan_from_yaml(AE))
+    v2 = _with("version: 1", "version: 2").replace("effective_from: 2026-01-01", "effective_from: 2026-10-01")
+    save_plan(engine, plan_from_yaml(v2[: v2.index("assignments:")]))
+    v1_saved, v2_saved = load_plans(engine, "AE 2026")
+    assert (v1_saved.effective_from, v1_saved.effective_to) == (date(2026, 1, 1), date(2026, 9, 30))
+    assert v1_saved.assignments == (Assignment(1, date(2026, 1, 1), date(2026, 6, 30)), Assignment(2, date(2026, 1, 1), date(2026, 9, 30)))
+    assert v2_saved.assignments == (Assignment(2, date(2026, 10, 1), date(2026, 12, 31)),)
+
+
+def test_a_refused_save_changes_nothing(tiny_engine):
+    engine = tiny_engine(person=PEOPLE)
+    save_plan(engine, plan_from_yaml(AE))
+    v2 = _with("version: 1", "version: 2").replace("effective_from: 2026-01-01", "effective_from: 2026-10-01")
+    v2 = v2.replace("{person: 1, from: 2026-01-01, to: 2026-06-30}", "{person: 3, from: 2026-10-01, to: 2026-12-31}")
+    v2 = v2.replace("{person: 2, from: 2026-01-01, to: 2026-12-31}", "{person: 1, from: 2026-10-01, to: 2026-12-31}")
+    with pytest.raises(PlanError, match="person 3 does not exist"):
+        save_plan(engine, plan_from_yaml(v2))
+    assert load_plans(engine) == [plan_from_yaml(AE)]

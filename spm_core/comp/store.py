@@ -1,12 +1,15 @@
 """Saving and loading plan versions, with the checks that need the warehouse.
 
-A saved version is never edited (results cite it): a change is a new version with its own dates. A
-person has one plan at a time, across all plans, so assignments are checked against every stored one.
+A saved version's rules are never edited (results cite it): a change is a new version with its own
+dates. A higher version starting inside the latest one supersedes it: the old version and its running
+assignments end the day before, and, when the new version names no assignments, its people carry over.
+A person has one plan at a time, across all plans, so assignments are checked against every stored one.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -24,24 +27,48 @@ def _next_id(conn: sa.Connection, table: sa.Table) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()) + 1
 
 
-def _stored_problems(conn: sa.Connection, plan: Plan) -> list[str]:
-    problems = []
+def _version_problems(conn: sa.Connection, plan: Plan) -> tuple[list[str], list[int]]:
+    """Problems with the plan's other versions, and the ids of the versions the new one supersedes: a
+    higher version starting inside the latest one ends it the day before (effective dating)."""
+    v, p = comp_plan_version.c, comp_plan.c
+    versions = conn.execute(
+        sa.select(v.id, v.version, v.effective_from, v.effective_to).join_from(comp_plan_version, comp_plan, p.id == v.plan_id)
+        .where(p.name == plan.name).order_by(v.version)
+    ).all()
+    problems, superseded = [], []
+    for row in versions:
+        if row.version == plan.version:
+            problems.append(f"{plan.name!r} version {row.version} is already saved; a change is a new version")
+        elif row.effective_from <= (plan.effective_to or FAR) and plan.effective_from <= (row.effective_to or FAR):
+            if row is versions[-1] and plan.version > row.version and plan.effective_from > row.effective_from:
+                superseded.append(row.id)
+            else:
+                problems.append(
+                    f"{plan.name!r} version {row.version} ({span_text(row.effective_from, row.effective_to)}) overlaps this "
+                    f"version ({span_text(plan.effective_from, plan.effective_to)}); start it after {row.effective_from}"
+                )
+    return problems, superseded
+
+
+def _supersede(conn: sa.Connection, version_id: int, start: date) -> tuple[Assignment, ...]:
+    """End the version and its assignments the day before `start`; the people it carried, from `start`."""
+    day_before = start - timedelta(days=1)
+    a = comp_assignment.c
+    running = conn.execute(
+        sa.select(a.id, a.person_id, a.effective_to)
+        .where(a.plan_version_id == version_id, sa.func.coalesce(a.effective_to, FAR) >= start, a.effective_from < start)
+    ).all()
+    conn.execute(comp_plan_version.update().where(comp_plan_version.c.id == version_id).values(effective_to=day_before))
+    if running:
+        conn.execute(comp_assignment.update().where(a.id.in_([r.id for r in running])).values(effective_to=day_before))
+    return tuple(Assignment(r.person_id, start, r.effective_to) for r in running)
+
+
+def _assignment_problems(conn: sa.Connection, plan: Plan) -> list[str]:
     ids = {a.person_id for a in plan.assignments}
     known = set(conn.execute(sa.select(person.c.id).where(person.c.id.in_(sorted(ids)))).scalars()) if ids else set()
-    problems += [f"assignment: person {pid} does not exist" for pid in sorted(ids - known)]
-    v, p = comp_plan_version, comp_plan
-    versions = conn.execute(
-        sa.select(v.c.version, v.c.effective_from, v.c.effective_to).join(p, p.c.id == v.c.plan_id).where(p.c.name == plan.name)
-    ).all()
-    for number, start, end in versions:
-        if number == plan.version:
-            problems.append(f"{plan.name!r} version {number} is already saved; a change is a new version")
-        elif start <= (plan.effective_to or FAR) and plan.effective_from <= (end or FAR):
-            problems.append(
-                f"{plan.name!r} version {number} ({span_text(start, end)}) overlaps this version "
-                f"({span_text(plan.effective_from, plan.effective_to)}); end it first"
-            )
-    a = comp_assignment
+    problems = [f"assignment: person {pid} does not exist" for pid in sorted(ids - known)]
+    a, v, p = comp_assignment, comp_plan_version, comp_plan
     for new in plan.assignments:
         clash = conn.execute(
             sa.select(a.c.effective_from, a.c.effective_to, p.c.name, v.c.version)
@@ -68,36 +95,52 @@ def save_plan(engine: Engine, plan: Plan) -> int:
         raise PlanError(problems)
     ensure_schema(engine)
     with engine.begin() as conn:
-        problems = _stored_problems(conn, plan)
-        if problems:
-            raise PlanError(problems)
-        plan_id = conn.execute(sa.select(comp_plan.c.id).where(comp_plan.c.name == plan.name)).scalar()
-        if plan_id is None:
-            plan_id = _next_id(conn, comp_plan)
-            conn.execute(comp_plan.insert(), {"id": plan_id, "name": plan.name})
-        version_id = _next_id(conn, comp_plan_version)
-        conn.execute(
-            comp_plan_version.insert(),
-            {"id": version_id, "plan_id": plan_id, "version": plan.version, "effective_from": plan.effective_from,
-             "effective_to": plan.effective_to, "description": plan.description, "saved_at": datetime.now()},
-        )
-        component_id = _next_id(conn, comp_component)
-        for position, c in enumerate(plan.components, 1):
-            conn.execute(comp_component.insert(), _component_row(component_id, version_id, position, c))
-            if c.bands:
-                conn.execute(
-                    comp_rate_band.insert(),
-                    [{"component_id": component_id, "position": i, "lower": b.lower, "upper": b.upper, "rate": b.rate}
-                     for i, b in enumerate(sorted(c.bands, key=lambda b: b.lower), 1)],
-                )
-            component_id += 1
-        if plan.assignments:
-            first = _next_id(conn, comp_assignment)
+        return save_plan_in(conn, plan)
+
+
+def save_plan_in(conn: sa.Connection, plan: Plan) -> int:
+    """save_plan() inside the caller's transaction, after validate(plan) passed. Raising leaves the
+    transaction to be rolled back by the caller (save_plan's engine.begin() does)."""
+    problems, superseded = _version_problems(conn, plan)
+    carried: tuple[Assignment, ...] = ()
+    for version_id in [] if problems else superseded:
+        carried += _supersede(conn, version_id, plan.effective_from)
+    if carried and not plan.assignments:
+        end = plan.effective_to
+        plan = replace(plan, assignments=tuple(
+            Assignment(a.person_id, a.start, a.end if end is None or (a.end is not None and a.end < end) else end)
+            for a in carried if end is None or a.start <= end
+        ))
+    problems += _assignment_problems(conn, plan)
+    if problems:
+        raise PlanError(problems)
+    plan_id = conn.execute(sa.select(comp_plan.c.id).where(comp_plan.c.name == plan.name)).scalar()
+    if plan_id is None:
+        plan_id = _next_id(conn, comp_plan)
+        conn.execute(comp_plan.insert(), {"id": plan_id, "name": plan.name})
+    version_id = _next_id(conn, comp_plan_version)
+    conn.execute(
+        comp_plan_version.insert(),
+        {"id": version_id, "plan_id": plan_id, "version": plan.version, "effective_from": plan.effective_from,
+         "effective_to": plan.effective_to, "description": plan.description, "saved_at": datetime.now()},
+    )
+    component_id = _next_id(conn, comp_component)
+    for position, c in enumerate(plan.components, 1):
+        conn.execute(comp_component.insert(), _component_row(component_id, version_id, position, c))
+        if c.bands:
             conn.execute(
-                comp_assignment.insert(),
-                [{"id": first + i, "person_id": a.person_id, "plan_version_id": version_id, "effective_from": a.start,
-                  "effective_to": a.end} for i, a in enumerate(plan.assignments)],
+                comp_rate_band.insert(),
+                [{"component_id": component_id, "position": i, "lower": b.lower, "upper": b.upper, "rate": b.rate}
+                 for i, b in enumerate(sorted(c.bands, key=lambda b: b.lower), 1)],
             )
+        component_id += 1
+    if plan.assignments:
+        first = _next_id(conn, comp_assignment)
+        conn.execute(
+            comp_assignment.insert(),
+            [{"id": first + i, "person_id": a.person_id, "plan_version_id": version_id, "effective_from": a.start,
+              "effective_to": a.end} for i, a in enumerate(plan.assignments)],
+        )
     return version_id
 
 
