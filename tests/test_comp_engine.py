@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from spm_core import schema
 from spm_core.comp.engine import calculate
 from spm_core.comp.periods import parse_period
-from spm_core.comp.plans import plan_from_yaml
+from spm_core.comp.plans import PlanError, plan_from_yaml
 from spm_core.comp.store import save_plan
 from spm_core.comp.trace import lines, totals
 from spm_core.db import create_schema, insert_frame
@@ -61,8 +61,9 @@ def rep_warehouse(request, tiny_engine) -> Iterator[Callable[..., Engine]]:
     plans, on DuckDB and on PostgreSQL: every hand-worked case must come out the same on both."""
     engines: list[Engine] = []
 
-    def make(deals: list[dict], *plans: str, people: list[dict] | None = None, quota: list[dict] | None = None) -> Engine:
+    def make(deals: list[dict], *plans: str, people: list[dict] | None = None, quota: list[dict] | None = None, **more: list[dict]) -> Engine:
         rows = {
+            **more,
             "person": people or [_person(1, "Ann", manager=9), _person(9, "Max", "manager")],
             "quota": quota if quota is not None else _quota(1, 10_000),
             "opportunity": deals,
@@ -393,3 +394,64 @@ def test_a_period_that_is_not_whole_months_is_refused(rep_warehouse):
     engine = rep_warehouse([], _plan(FLAT.format(extra="")))
     with pytest.raises(ValueError, match="Calculate whole months"):
         calculate(engine, Period(date(2026, 7, 1), date(2026, 7, 15)))
+
+
+SPIFF = """  - name: Platform push
+    kind: spiff
+    from: 2026-08-01
+    to: 2026-08-31
+    deals: {{product: Platform, segment: Enterprise, type: New Business, min_amount: 50000}}
+    {pay}
+"""
+
+
+def _catalogue() -> dict[str, list[dict]]:
+    return {
+        "product": [{"id": 1, "name": "Platform"}, {"id": 2, "name": "Add-on"}],
+        "segment": [{"id": 1, "name": "SMB"}, {"id": 2, "name": "Enterprise"}],
+        "account": [{"id": 1, "name": "Big Co", "segment_id": 2}, {"id": 2, "name": "Small Co", "segment_id": 1}],
+    }
+
+
+def _spiff_deal(oid: int, amount: float, day: date, product: int = 1, account: int = 1, kind: str = "New Business") -> dict:
+    return {**_deal(oid, 1, amount, day), "product_id": product, "account_id": account, "type": kind}
+
+
+def test_a_spiff_pays_each_matching_deal_in_its_window_by_credit_share(rep_warehouse):
+    # Deal 1 matches (Platform, Enterprise, New Business, 60,000 >= 50,000, 10 August): 500 × 100 % = 500.
+    # Deal 2 (split 60/40 with Bob) matches: Ann 300, Bob 200. Deals 3-7 each miss one criterion; deal 7 is outside the window.
+    people = [_person(1, "Ann"), _person(2, "Bob")]
+    deals = [
+        _spiff_deal(1, 60_000, date(2026, 8, 10)),
+        _spiff_deal(2, 80_000, date(2026, 8, 11)),
+        _spiff_deal(3, 60_000, date(2026, 8, 12), product=2),
+        _spiff_deal(4, 60_000, date(2026, 8, 13), account=2),
+        _spiff_deal(5, 60_000, date(2026, 8, 14), kind="Renewal"),
+        _spiff_deal(6, 49_999.99, date(2026, 8, 15)),
+        _spiff_deal(7, 60_000, date(2026, 9, 1)),
+    ]
+    flat = FLAT.format(extra="")
+    engine = rep_warehouse(deals, _plan(flat + SPIFF.format(pay="amount: 500"), people=(1, 2)), people=people,
+                           quota=_quota(1, 10_000) + _quota(2, 10_000, 10), **_catalogue())
+    with engine.begin() as conn:
+        insert_frame(conn, schema.opportunity_split, pd.DataFrame({"opportunity_id": [2, 2], "person_id": [1, 2], "percent": [60.0, 40.0]}))
+    calculate(engine, Q3)
+    frame = lines(engine, Q3, Scope.everyone())
+    spiffs = frame[frame["rule"] == "spiff"]
+    assert list(zip(spiffs["person_id"], spiffs["opportunity_id"], spiffs["amount"], strict=True)) == [
+        (1, 1, D("500.00")), (1, 2, D("300.00")), (2, 2, D("200.00"))
+    ]
+    assert spiffs["formula"].iloc[1] == "deal 2 closed 2026-08-11 matches the SPIFF: $500.00 per deal × 60 % credit = $300.00"
+
+
+def test_a_spiff_at_a_rate_pays_a_percent_of_the_credit(rep_warehouse):
+    engine = rep_warehouse([_spiff_deal(1, 60_000, date(2026, 8, 10))], _plan(FLAT.format(extra="") + SPIFF.format(pay="rate: 1.5")),
+                           **_catalogue())
+    calculate(engine, Q3)
+    assert _amounts(engine, "spiff") == [D("900.00")]
+
+
+def test_a_spiff_naming_an_unknown_product_is_refused(rep_warehouse):
+    bad = _plan(FLAT.format(extra="") + SPIFF.format(pay="amount: 500").replace("product: Platform", "product: Platfrom"))
+    with pytest.raises(PlanError, match="no product named 'Platfrom'; known: Add-on, Platform"):
+        rep_warehouse([], bad, **_catalogue())

@@ -31,6 +31,13 @@ components:
   clawback_days: 90
 - {name: Club, kind: bonus, measure: won_amount, at: 100, amount: 2500}
 - {name: Draw, kind: draw, measure: won_amount, monthly: 3000, recoverable: false}
+- name: Platform push
+  kind: spiff
+  measure: won_amount
+  from: 2026-10-01
+  to: 2026-12-31
+  deals: {product: Platform, type: New Business, min_amount: 50000}
+  amount: 500
 assignments:
 - {person: 1, from: 2026-01-01, to: 2026-06-30}
 - {person: 2, from: 2026-01-01, to: 2026-12-31}
@@ -58,7 +65,7 @@ def test_yaml_reads_to_decimals_and_writes_back_the_same_text():
 
 
 def test_a_saved_plan_loads_back_equal(tiny_engine):
-    engine = tiny_engine(person=PEOPLE)
+    engine = tiny_engine(person=PEOPLE, product=[{"id": 1, "name": "Platform"}])
     plan = plan_from_yaml(AE)
     save_plan(engine, plan)
     assert load_plans(engine) == [plan]
@@ -86,6 +93,11 @@ def test_a_saved_plan_loads_back_equal(tiny_engine):
         ("amount: 2500}", "amount: 2500, clawback_days: 30}", "clawback_days belong to commission components, not bonus"),
         ("clawback_days: 90", "clawback_days: 90.5", "90.5 is not a whole number"),
         ("- {name: Draw,", "- {name: Draw 2, kind: draw, monthly: 1}\n- {name: Draw,", "at most one draw per plan"),
+        ("  amount: 500\n", "  amount: 500\n  rate: 2\n", "either 'amount' (per deal) or 'rate'"),
+        ("  to: 2026-12-31\n  deals", "  to: 2026-09-30\n  deals", "the SPIFF ends (2026-09-30) before it starts (2026-10-01)"),
+        ("  from: 2026-10-01\n", "", "a SPIFF needs 'from' and 'to'"),
+        ("type: New Business, min", "kind: New Business, min", "unknown key 'kind'"),
+        ("amount: 2500}", "amount: 2500, from: 2026-01-01}", "from, to and deals belong to SPIFF components, not bonus"),
     ],
 )
 def test_a_bad_plan_is_refused_with_a_clear_message(old, new, message):
@@ -102,7 +114,7 @@ def test_every_problem_is_listed_at_once():
 
 
 def test_saving_checks_people_versions_and_other_plans(tiny_engine):
-    engine = tiny_engine(person=PEOPLE)
+    engine = tiny_engine(person=PEOPLE, product=[{"id": 1, "name": "Platform"}])
     save_plan(engine, plan_from_yaml(AE))
     with pytest.raises(PlanError, match="version 1 is already saved"):
         save_plan(engine, plan_from_yaml(AE))
@@ -120,7 +132,7 @@ def test_saving_checks_people_versions_and_other_plans(tiny_engine):
 
 
 def test_a_new_version_after_the_old_one_ends_is_saved(tiny_engine):
-    engine = tiny_engine(person=PEOPLE)
+    engine = tiny_engine(person=PEOPLE, product=[{"id": 1, "name": "Platform"}])
     save_plan(engine, plan_from_yaml(AE))
     v2 = _with("version: 1", "version: 2").replace("2026-01-01\neffective_to: 2026-12-31", "2027-01-01\neffective_to: 2027-12-31")
     v2 = v2.replace("{person: 1, from: 2026-01-01, to: 2026-06-30}\n- {person: 2, from: 2026-01-01, to: 2026-12-31}",
@@ -132,7 +144,7 @@ def test_a_new_version_after_the_old_one_ends_is_saved(tiny_engine):
 def test_a_new_version_starting_inside_the_latest_supersedes_it_and_keeps_its_people(tiny_engine):
     # v1 runs all 2026 (person 1 to 30 June, person 2 to 31 December). v2 from 1 October, with no assignments of its
     # own: v1 and person 2's assignment end on 30 September, and person 2 carries over to v2 until 31 December.
-    engine = tiny_engine(person=PEOPLE)
+    engine = tiny_engine(person=PEOPLE, product=[{"id": 1, "name": "Platform"}])
     save_plan(engine, plan_from_yaml(AE))
     v2 = _with("version: 1", "version: 2").replace("effective_from: 2026-01-01", "effective_from: 2026-10-01")
     save_plan(engine, plan_from_yaml(v2[: v2.index("assignments:")]))
@@ -143,7 +155,7 @@ def test_a_new_version_starting_inside_the_latest_supersedes_it_and_keeps_its_pe
 
 
 def test_a_refused_save_changes_nothing(tiny_engine):
-    engine = tiny_engine(person=PEOPLE)
+    engine = tiny_engine(person=PEOPLE, product=[{"id": 1, "name": "Platform"}])
     save_plan(engine, plan_from_yaml(AE))
     v2 = _with("version: 1", "version: 2").replace("effective_from: 2026-01-01", "effective_from: 2026-10-01")
     v2 = v2.replace("{person: 1, from: 2026-01-01, to: 2026-06-30}", "{person: 3, from: 2026-10-01, to: 2026-12-31}")

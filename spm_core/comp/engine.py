@@ -28,6 +28,7 @@ from .lines import Run, insert
 from .rates import marginal_lines, no_quota_lines, retroactive_lines
 from .rules import cap_deal_lines, cap_period_lines, cap_year_lines, gate_lines, qualifier_lines
 from .schema import comp_component, comp_line, comp_run, ensure_schema
+from .spiffs import spiff_lines
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def _stages(conn: sa.Connection) -> list[Callable[[Run], sa.Select]]:
     kpis = conn.execute(sa.select(comp_component.c.qualifier_kpi).where(comp_component.c.qualifier_kpi.is_not(None)).distinct())
     qualifiers = [lambda run, name=name: qualifier_lines(run, name) for name in sorted(kpis.scalars())]
     return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, cap_period_lines, cap_year_lines,
-            bonus_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
+            bonus_lines, spiff_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
             recovery_lines, clawback_lines]
 
 

@@ -21,7 +21,7 @@ def in_force(run: Run, kind: str) -> sa.Subquery:
     day = run.period.end
     stmt = (
         sa.select(a.person_id, a.plan_version_id, k.id.label("component_id"), k.name.label("component"),
-                  k.bonus_at, k.bonus_amount, k.override_rate, k.draw_monthly, k.recoverable)
+                  k.bonus_at, k.amount, k.rate, k.draw_monthly, k.recoverable)
         .join_from(comp_assignment, comp_component, k.plan_version_id == a.plan_version_id)
         .where(k.kind == kind, a.effective_from <= day, sa.func.coalesce(a.effective_to, FAR) >= day)
     )
@@ -40,7 +40,7 @@ def bonus_lines(run: Run) -> sa.Select:
             run, "bonus",
             person_id=b.c.person_id, plan_version_id=b.c.plan_version_id, component_id=b.c.component_id,
             component=b.c.component, credited=t.c.total, quota=q.c.quota, attainment_after=ratio(t.c.total, q.c.quota),
-            threshold=b.c.bonus_at, amount=b.c.bonus_amount,
+            threshold=b.c.bonus_at, amount=b.c.amount,
         ))
         .select_from(b)
         .join(t, t.c.person_id == b.c.person_id)
@@ -69,7 +69,7 @@ def override_lines(run: Run) -> sa.Select:
             run, "override",
             person_id=o.c.person_id, plan_version_id=o.c.plan_version_id, component_id=o.c.component_id,
             component=o.c.component, from_person_id=below.c.member_id, credited=t.c.total, base=t.c.total,
-            rate=o.c.override_rate, amount=cents(percent_of(t.c.total, o.c.override_rate)),
+            rate=o.c.rate, amount=cents(percent_of(t.c.total, o.c.rate)),
         ))
         .select_from(o)
         .join(below, below.c.manager_id == o.c.person_id)

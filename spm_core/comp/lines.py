@@ -28,6 +28,7 @@ STEPS = {
     "cap_period": 5,
     "cap_year": 6,
     "bonus": 7,
+    "spiff": 7,
     "override": 8,
     "draw": 9,
     "guarantee": 9,

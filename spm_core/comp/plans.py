@@ -17,7 +17,7 @@ import yaml
 from ..kpis import CATALOGUE
 from ..model import MEASURES
 
-KINDS = ("commission", "bonus", "override", "draw")
+KINDS = ("commission", "bonus", "spiff", "override", "draw")
 MODES = ("marginal", "retroactive")
 # What the engine pays on today: credited bookings by close date. Other SPEC measures are known by name
 # but refused with a message, never silently paid as bookings.
@@ -51,6 +51,16 @@ class Qualifier:
 
 
 @dataclass(frozen=True)
+class DealCriteria:
+    """Which deals a SPIFF pays on; a criterion left out matches every deal."""
+
+    product: str | None = None  # the product's name
+    segment: str | None = None  # the account's segment name
+    type: str | None = None  # the opportunity type (New Business, Expansion, Renewal)
+    min_amount: Decimal | None = None  # the deal's amount at least this
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     kind: str
@@ -63,11 +73,14 @@ class Component:
     cap_period: Decimal | None = None
     cap_year: Decimal | None = None
     bonus_at: Decimal | None = None  # bonus: paid when attainment reaches this (percent)
-    bonus_amount: Decimal | None = None
-    override_rate: Decimal | None = None  # override: percent of the subtree's credited bookings
+    amount: Decimal | None = None  # bonus: paid at its level; spiff: paid per matching deal (× the person's credit share)
+    rate: Decimal | None = None  # override: percent of the subtree's credited bookings; spiff: percent of the credit
     clawback_days: int | None = None  # commission: a paid deal reverted within this many days of its close is taken back
     draw_monthly: Decimal | None = None  # draw: the monthly amount earnings are topped up to
     recoverable: bool = True  # draw: the top-up is owed back from later earnings (False: a guarantee)
+    window_from: date | None = None  # spiff: deals closed in [window_from, window_to] count
+    window_to: date | None = None
+    deals: DealCriteria | None = None  # spiff
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,7 @@ class _Reader:
 
 _COMPONENT_KEYS = {
     "name", "kind", "measure", "mode", "bands", "gate", "qualifier", "caps", "at", "amount", "rate", "clawback_days", "monthly",
-    "recoverable",
+    "recoverable", "from", "to", "deals",
 }
 
 
@@ -172,6 +185,13 @@ def _component(r: _Reader, raw: object, where: str) -> Component | None:
         if q:
             qualifier = Qualifier(str(q.get("kpi")), r.decimal(q.get("at_least"), f"{where}, qualifier, at_least"))
     caps = r.mapping(c.get("caps") or {}, f"{where}, caps", {"deal", "period", "year"})
+    deals = None
+    if c.get("deals") is not None:
+        d = r.mapping(c["deals"], f"{where}, deals", {"product", "segment", "type", "min_amount"})
+        deals = DealCriteria(
+            *(None if d.get(k) is None else str(d[k]) for k in ("product", "segment", "type")),
+            r.decimal(d.get("min_amount"), f"{where}, deals, min_amount"),
+        )
     return Component(
         name=str(c.get("name", "")),
         kind=str(c.get("kind", "")),
@@ -184,11 +204,14 @@ def _component(r: _Reader, raw: object, where: str) -> Component | None:
         cap_period=r.decimal(caps.get("period"), f"{where}, caps, period"),
         cap_year=r.decimal(caps.get("year"), f"{where}, caps, year"),
         bonus_at=r.decimal(c.get("at"), f"{where}, at"),
-        bonus_amount=r.decimal(c.get("amount"), f"{where}, amount"),
-        override_rate=r.decimal(c.get("rate"), f"{where}, rate"),
+        amount=r.decimal(c.get("amount"), f"{where}, amount"),
+        rate=r.decimal(c.get("rate"), f"{where}, rate"),
         clawback_days=None if c.get("clawback_days") is None else r.integer(c["clawback_days"], f"{where}, clawback_days"),
         draw_monthly=r.decimal(c.get("monthly"), f"{where}, monthly"),
         recoverable=r.boolean(c.get("recoverable", True), f"{where}, recoverable"),
+        window_from=r.day(c.get("from"), f"{where}, from"),
+        window_to=r.day(c.get("to"), f"{where}, to"),
+        deals=deals,
     )
 
 
@@ -285,8 +308,8 @@ def _component_problems(c: Component) -> list[str]:
     elif c.measure not in PAYABLE_MEASURES:
         problems.append(f"{where}: the engine pays only on {', '.join(PAYABLE_MEASURES)} (bookings by close date) so far, not {c.measure!r}")
     for label, value in (("gate", c.gate), ("cap per deal", c.cap_deal), ("cap per period", c.cap_period),
-                         ("cap per year", c.cap_year), ("bonus level", c.bonus_at), ("bonus amount", c.bonus_amount),
-                         ("override rate", c.override_rate), ("monthly draw", c.draw_monthly),
+                         ("cap per year", c.cap_year), ("bonus level", c.bonus_at), ("bonus amount", c.amount),
+                         ("override rate", c.rate), ("monthly draw", c.draw_monthly),
                          ("clawback window", c.clawback_days)):
         if value is not None and value < 0:
             problems.append(f"{where}: the {label} {Decimal(value).normalize():f} is negative")
@@ -300,12 +323,29 @@ def _component_problems(c: Component) -> list[str]:
         x is not None for x in (c.cap_deal, c.cap_period, c.cap_year)
     ):
         problems.append(f"{where}: bands, gate, qualifier, caps and clawback_days belong to commission components, not {c.kind}")
-    if c.kind == "bonus" and (c.bonus_at is None or c.bonus_amount is None):
+    if c.kind == "bonus" and (c.bonus_at is None or c.amount is None):
         problems.append(f"{where}: a bonus needs 'at' (attainment percent) and 'amount'")
-    if c.kind == "override" and c.override_rate is None:
+    if c.kind == "override" and c.rate is None:
         problems.append(f"{where}: an override needs 'rate' (percent of the subtree's bookings)")
+    if c.kind == "spiff":
+        problems += _spiff_problems(c, where)
+    elif c.window_from or c.window_to or c.deals:
+        problems.append(f"{where}: from, to and deals belong to SPIFF components, not {c.kind}")
     if c.kind == "draw" and c.draw_monthly is None:
         problems.append(f"{where}: a draw needs 'monthly' (the amount per month earnings are topped up to)")
+    return problems
+
+
+def _spiff_problems(c: Component, where: str) -> list[str]:
+    problems = []
+    if c.window_from is None or c.window_to is None:
+        problems.append(f"{where}: a SPIFF needs 'from' and 'to' (the days its deals must close between)")
+    elif c.window_to < c.window_from:
+        problems.append(f"{where}: the SPIFF ends ({c.window_to}) before it starts ({c.window_from})")
+    if (c.amount is None) == (c.rate is None):
+        problems.append(f"{where}: a SPIFF pays either 'amount' (per deal) or 'rate' (percent of the credit), one of them")
+    if c.deals is not None and c.deals.min_amount is not None and c.deals.min_amount < 0:
+        problems.append(f"{where}: deals, min_amount {c.deals.min_amount.normalize():f} is negative")
     return problems
 
 
@@ -374,9 +414,17 @@ def _component_dict(c: Component) -> dict:
         if c.clawback_days is not None:
             out["clawback_days"] = c.clawback_days
     if c.kind == "bonus":
-        out |= {"at": _number(c.bonus_at), "amount": _number(c.bonus_amount)}
+        out |= {"at": _number(c.bonus_at), "amount": _number(c.amount)}
+    if c.kind == "spiff":
+        out |= {"from": c.window_from, "to": c.window_to}
+        if c.deals is not None:
+            d = c.deals
+            out["deals"] = {k: v for k, v in (("product", d.product), ("segment", d.segment), ("type", d.type)) if v is not None}
+            if d.min_amount is not None:
+                out["deals"]["min_amount"] = _number(d.min_amount)
+        out |= {"amount": _number(c.amount)} if c.amount is not None else {"rate": _number(c.rate)}
     if c.kind == "override":
-        out["rate"] = _number(c.override_rate)
+        out["rate"] = _number(c.rate)
     if c.kind == "draw":
         out |= {"monthly": _number(c.draw_monthly), "recoverable": c.recoverable}
     return out

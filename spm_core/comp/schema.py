@@ -51,7 +51,7 @@ comp_plan_version = Table(
 )
 
 # kind: commission (rate table, gate, qualifier, caps, clawback window) | bonus (amount at an attainment) |
-# override (rate on the subtree's bookings) | draw (monthly top-up, recoverable or guaranteed).
+# spiff (per matching deal in a window) | override (rate on the subtree's bookings) | draw (monthly top-up).
 comp_component = Table(
     "comp_component",
     metadata,
@@ -69,11 +69,17 @@ comp_component = Table(
     Column("cap_period", Cents),
     Column("cap_year", Cents),
     Column("bonus_at", Percent),
-    Column("bonus_amount", Cents),
-    Column("override_rate", Percent),
+    Column("amount", Cents),
+    Column("rate", Percent),
     Column("clawback_days", Integer),
     Column("draw_monthly", Cents),
     Column("recoverable", Boolean),
+    Column("window_from", Date),  # spiff
+    Column("window_to", Date),
+    Column("deal_product", String),
+    Column("deal_segment", String),
+    Column("deal_type", String),
+    Column("deal_min_amount", Cents),
 )
 
 # [lower, upper) in percent of quota; upper NULL for the open top band; rate in percent.

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 
 from ..filters import Scope
 from ..people import people_in_view
-from ..schema import person
+from ..schema import person, product, segment
 from .lines import FAR
-from .plans import Assignment, Band, Component, Plan, PlanError, Qualifier, span_text, validate
+from .plans import Assignment, Band, Component, DealCriteria, Plan, PlanError, Qualifier, span_text, validate
 from .schema import comp_assignment, comp_component, comp_plan, comp_plan_version, comp_rate_band, ensure_schema
 
 
@@ -62,6 +62,17 @@ def _supersede(conn: sa.Connection, version_id: int, start: date) -> tuple[Assig
     if running:
         conn.execute(comp_assignment.update().where(a.id.in_([r.id for r in running])).values(effective_to=day_before))
     return tuple(Assignment(r.person_id, start, r.effective_to) for r in running)
+
+
+def _reference_problems(conn: sa.Connection, plan: Plan) -> list[str]:
+    """A SPIFF's product and segment must name ones the warehouse has (a typo would match no deal)."""
+    problems = []
+    for c in plan.components:
+        for label, table, value in (("product", product, c.deals and c.deals.product), ("segment", segment, c.deals and c.deals.segment)):
+            if value and conn.execute(sa.select(table.c.id).where(table.c.name == value)).first() is None:
+                known = conn.execute(sa.select(table.c.name).order_by(table.c.name)).scalars().all()
+                problems.append(f"component {c.name!r}: no {label} named {value!r}; known: {', '.join(known) or 'none'}")
+    return problems
 
 
 def _assignment_problems(conn: sa.Connection, plan: Plan) -> list[str]:
@@ -111,7 +122,7 @@ def save_plan_in(conn: sa.Connection, plan: Plan) -> int:
             Assignment(a.person_id, a.start, a.end if end is None or (a.end is not None and a.end < end) else end)
             for a in carried if end is None or a.start <= end
         ))
-    problems += _assignment_problems(conn, plan)
+    problems += _assignment_problems(conn, plan) + _reference_problems(conn, plan)
     if problems:
         raise PlanError(problems)
     plan_id = conn.execute(sa.select(comp_plan.c.id).where(comp_plan.c.name == plan.name)).scalar()
@@ -150,8 +161,11 @@ def _component_row(component_id: int, version_id: int, position: int, c: Compone
         "measure": c.measure, "mode": c.mode, "gate": c.gate,
         "qualifier_kpi": c.qualifier.kpi if c.qualifier else None, "qualifier_min": c.qualifier.at_least if c.qualifier else None,
         "cap_deal": c.cap_deal, "cap_period": c.cap_period, "cap_year": c.cap_year, "bonus_at": c.bonus_at,
-        "bonus_amount": c.bonus_amount, "override_rate": c.override_rate, "clawback_days": c.clawback_days,
+        "amount": c.amount, "rate": c.rate, "clawback_days": c.clawback_days,
         "draw_monthly": c.draw_monthly, "recoverable": c.recoverable if c.kind == "draw" else None,
+        "window_from": c.window_from, "window_to": c.window_to,
+        "deal_product": c.deals.product if c.deals else None, "deal_segment": c.deals.segment if c.deals else None,
+        "deal_type": c.deals.type if c.deals else None, "deal_min_amount": c.deals.min_amount if c.deals else None,
     }
 
 
@@ -179,9 +193,13 @@ def load_plans(engine: Engine, name: str | None = None) -> list[Plan]:
                     gate=_dec(row.gate),
                     qualifier=Qualifier(row.qualifier_kpi, _dec(row.qualifier_min)) if row.qualifier_kpi else None,
                     cap_deal=_dec(row.cap_deal), cap_period=_dec(row.cap_period), cap_year=_dec(row.cap_year),
-                    bonus_at=_dec(row.bonus_at), bonus_amount=_dec(row.bonus_amount), override_rate=_dec(row.override_rate),
+                    bonus_at=_dec(row.bonus_at), amount=_dec(row.amount), rate=_dec(row.rate),
                     clawback_days=row.clawback_days, draw_monthly=_dec(row.draw_monthly),
                     recoverable=True if row.recoverable is None else row.recoverable,
+                    window_from=row.window_from, window_to=row.window_to,
+                    deals=DealCriteria(row.deal_product, row.deal_segment, row.deal_type, _dec(row.deal_min_amount))
+                    if row.kind == "spiff" and any(x is not None for x in (row.deal_product, row.deal_segment, row.deal_type,
+                                                                           row.deal_min_amount)) else None,
                 ))
             assigned = conn.execute(sa.select(a).where(a.c.plan_version_id == ver.id).order_by(a.c.id)).all()
             plans.append(Plan(

@@ -69,6 +69,11 @@ def formula(row: pd.Series) -> str:
                 f"{_money(row.limit_amount)} = {amount}")
     if rule == "bonus":
         return f"attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
+    if rule == "spiff":
+        matched = f"deal {row.opportunity_id} closed {row.close_date} matches the SPIFF"
+        if row.rate is not None and not pd.isna(row.rate):
+            return f"{matched}: {_money(row.base)} credited × {_pct(row.rate)} = {amount}"
+        return f"{matched}: {_money(row.limit_amount)} per deal × {_pct(row.measured)} credit = {amount}"
     if rule == "override":
         return f"{_money(row.base)} credited to person {row.from_person_id} below × {_pct(row.rate)} = {amount}"
     if rule in ("draw", "guarantee"):

@@ -1,5 +1,5 @@
-"""Compensation in the demo: an AE plan for reps (with a draw for new hires), override plans for managers,
-and split deals.
+"""Compensation in the demo: an AE plan for reps (with a draw for new hires, and a SPIFF this quarter),
+override plans for managers, and split deals.
 
 The plans are YAML, as an admin would write them; every rep and manager is assigned from the later
 of the demo's start and their hire date, open-ended. About 4 % of won deals are split 60/40 with a
@@ -17,13 +17,14 @@ from sqlalchemy.engine import Engine
 
 from ..comp.plans import Assignment, plan_from_yaml
 from ..comp.store import save_plan
+from ..filters import Period
 from .deals import WON, Deals
 from .org import Org
 
 AE_PLAN = """name: Account Executive
 version: 1
 effective_from: {start}
-description: Marginal commission on credited bookings against the quarter's quota, with a club bonus.
+description: Marginal commission on credited bookings against the quarter's quota, a club bonus, and this quarter's SPIFF.
 components:
 - name: Commission
   kind: commission
@@ -35,6 +36,12 @@ components:
   - {{from: 150, rate: 12}}
   caps: {{deal: 25000}}
 - {{name: Quota club, kind: bonus, at: 100, amount: 2000}}
+- name: New-logo push
+  kind: spiff
+  from: {spiff_from}
+  to: {spiff_to}
+  deals: {{type: New Business, min_amount: 50000}}
+  amount: 750
 """
 
 NEW_HIRE_PLAN = AE_PLAN.replace("name: Account Executive", "name: Account Executive (new hire)").replace(
@@ -71,7 +78,8 @@ def save_demo_plans(engine: Engine, people: pd.DataFrame, start: date, today: da
     managers = people[(people["role"] == "manager") & people["team_id"].notna()]
     leaders = people[(people["role"] == "manager") & people["team_id"].isna()]
     for text, assigned in ((AE_PLAN, reps), (NEW_HIRE_PLAN, new_hires), (MANAGER_PLAN, managers), (LEADER_PLAN, leaders)):
-        plan = plan_from_yaml(text.format(start=start.isoformat()))
+        quarter = Period.quarter(today)  # the SPIFF runs this quarter
+        plan = plan_from_yaml(text.format(start=start.isoformat(), spiff_from=quarter.start, spiff_to=quarter.end))
         save_plan(engine, replace(plan, assignments=_assigned(assigned, start)))
 
 
