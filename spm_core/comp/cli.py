@@ -11,12 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..filters import Scope
 from .engine import calculate
 from .periods import parse_period, period_label
 from .plans import PlanError, plan_from_yaml, plan_to_yaml
+from .schema import comp_line
 from .store import load_plans, save_plan
 from .trace import lines
 
@@ -105,7 +107,10 @@ def _calc(args: argparse.Namespace, open_engine: OpenEngine) -> int:
 
 
 def _trace(args: argparse.Namespace, open_engine: OpenEngine) -> int:
-    frame = lines(open_engine(args.url, read_only=True), args.period, Scope.everyone(), args.person)
+    engine = open_engine(args.url, read_only=True)
+    if not sa.inspect(engine).has_table(comp_line.name):
+        raise ValueError("No compensation results in this warehouse yet: import a plan, then `comp calc --period ...`.")
+    frame = lines(engine, args.period, Scope.everyone(), args.person)
     if frame.empty:
         print(f"No lines for person {args.person} in {period_label(args.period)}: run `comp calc --period {period_label(args.period)}`.")
         return 0

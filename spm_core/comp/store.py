@@ -15,8 +15,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ..filters import Scope
-from ..people import people_in_view
 from ..schema import person, product, segment
 from .lines import FAR
 from .plans import Assignment, Band, Component, DealCriteria, Plan, PlanError, Qualifier, span_text, validate
@@ -208,18 +206,3 @@ def load_plans(engine: Engine, name: str | None = None) -> list[Plan]:
                 assignments=tuple(Assignment(x.person_id, x.effective_from, x.effective_to) for x in assigned),
             ))
     return plans
-
-
-def assignments(engine: Engine, scope: Scope, on: date) -> list[tuple[int, str, int]]:
-    """(person id, plan name, version) in force on a day for the people the viewer may see."""
-    v, p, a = comp_plan_version, comp_plan, comp_assignment
-    stmt = (
-        sa.select(a.c.person_id, p.c.name, v.c.version)
-        .join(v, v.c.id == a.c.plan_version_id)
-        .join(p, p.c.id == v.c.plan_id)
-        .where(a.c.effective_from <= on, sa.func.coalesce(a.c.effective_to, FAR) >= on)
-        .order_by(a.c.person_id)
-    )
-    ids = people_in_view(None, scope)
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(stmt if ids is None else stmt.where(a.c.person_id.in_(ids)))]
