@@ -455,3 +455,17 @@ def test_a_spiff_naming_an_unknown_product_is_refused(rep_warehouse):
     bad = _plan(FLAT.format(extra="") + SPIFF.format(pay="amount: 500").replace("product: Platform", "product: Platfrom"))
     with pytest.raises(PlanError, match="no product named 'Platfrom'; known: Add-on, Platform"):
         rep_warehouse([], bad, **_catalogue())
+
+
+def test_a_mid_period_plan_change_splits_the_quota_and_restarts_the_bands(rep_warehouse):
+    # Plan A to 15 August, plan B from 16 August; quota 10,000 a month. A's quota: July 10,000 + 15/31 of August
+    # 4,838.71 = 14,838.71; B's: 16/31 of August 5,161.29 + September 10,000 = 15,161.29 (together the 30,000).
+    # A's deal 10,000 (0 -> 67.39 %): 7,419.355 × 2 % = 148.39 + 2,580.645 × 5 % = 129.03. B's deal 10,000 starts at 0 again:
+    # 7,580.645 × 2 % = 151.61 + 2,419.355 × 5 % = 120.97.
+    a = _plan(_commission(), name="A").replace("{person: 1, from: 2026-01-01}", "{person: 1, from: 2026-01-01, to: 2026-08-15}")
+    b = _plan(_commission(), name="B", start="2026-08-16")
+    engine = rep_warehouse([_deal(1, 1, 10_000, date(2026, 7, 20)), _deal(2, 1, 10_000, date(2026, 9, 20))], a, b)
+    calculate(engine, Q3)
+    frame = lines(engine, Q3, Scope.everyone())
+    assert frame["quota"].tolist() == [D("14838.71")] * 2 + [D("15161.29")] * 2
+    assert frame["amount"].tolist() == [D("148.39"), D("129.03"), D("151.61"), D("120.97")]

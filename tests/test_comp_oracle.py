@@ -7,6 +7,7 @@ person's deals in close-date order with Decimal arithmetic; it shares no code wi
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -54,10 +55,12 @@ def _oracle(demo_engine, period: Period, owed: dict[int, Decimal]) -> dict[tuple
             for pid, pct in splits.get(o.id, [(o.owner_id, Decimal(100))]):
                 credits[pid].append((o.close_date, o.id, _cents(amount * pct / 100)))
                 shares[(pid, o.id)] = pct
-    quota = defaultdict(Decimal)
+    quota = defaultdict(Decimal)  # a rep's plan starts on the hire date: a hire month counts by its days from then
     for q in _rows(demo_engine, schema.quota):
         if period.start <= q.month <= period.end:
-            quota[q.person_id] += Decimal(str(q.amount)).quantize(Decimal("0.01"))
+            amount, days = Decimal(str(q.amount)).quantize(Decimal("0.01")), monthrange(q.month.year, q.month.month)[1]
+            covered = days - max(0, (people[q.person_id].hire_date - q.month).days)
+            quota[q.person_id] += amount if covered >= days else _cents(amount * max(covered, 0) / days)
 
     ae, manager, leader = _plan(demo_comp.AE_PLAN), _plan(demo_comp.MANAGER_PLAN), _plan(demo_comp.LEADER_PLAN)
     commission, bonus, spiff = ae.components

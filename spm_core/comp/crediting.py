@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from ..filters import Period
 from ..schema import opportunity, opportunity_split, quota
-from .schema import Cents, Percent
+from .lines import FAR
+from .schema import Cents, Percent, comp_assignment
 
 Wide = sa.Numeric(38, 8)  # products are computed wide, so DECIMAL(18, x) never overflows mid-formula
 HUNDREDTH = sa.cast(sa.literal(Decimal("0.01")), sa.Numeric(3, 2))
@@ -64,4 +65,25 @@ def quotas(period: Period) -> sa.Select:
         sa.select(q.person_id, sa.cast(sa.func.sum(q.amount), Cents).label("quota"))
         .where(q.month.between(period.start, period.end))
         .group_by(q.person_id)
+    )
+
+
+def assignment_quotas(period: Period) -> sa.Select:
+    """assignment_id, quota: each assignment's share of its person's quota in the period. A month the
+    assignment covers whole counts whole (exactly); a month it covers in part counts by its days, rounded
+    to cents, so a mid-period plan change splits the quota between the two plans (SPEC)."""
+    q, a = quota.c, comp_assignment.c
+    month_end = sa.cast(q.month + sa.literal_column("INTERVAL '1 month'"), sa.Date) - 1
+    start = sa.func.greatest(q.month, a.effective_from, sa.literal(period.start))
+    end = sa.func.least(month_end, sa.func.coalesce(a.effective_to, FAR), sa.literal(period.end))
+    days, month_days = end - start + 1, month_end - q.month + 1
+    share = sa.case(
+        (days == month_days, sa.cast(q.amount, Cents)),
+        else_=sa.cast(sa.func.round(sa.cast(q.amount, Wide) * days / month_days, 2), Cents),
+    )
+    return (
+        sa.select(a.id.label("assignment_id"), sa.cast(sa.func.sum(share), Cents).label("quota"))
+        .join_from(comp_assignment, quota, q.person_id == a.person_id)
+        .where(q.month.between(period.start, period.end), end >= start)
+        .group_by(a.id)
     )

@@ -12,26 +12,27 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .crediting import Wide, cents, credits, edge, percent_of, quotas
+from .crediting import Wide, assignment_quotas, cents, credits, edge, percent_of
 from .lines import FAR, Run, line, ratio
 from .schema import comp_assignment, comp_component, comp_rate_band
 
 
 def credited(run: Run) -> sa.Select:
-    """Each credit matched to the commission components of the plan in force on its close date."""
+    """Each credit matched to the commission components of the plan in force on its close date, with
+    that assignment's quota for the period (attainment runs per assignment: a plan change splits it)."""
     c = credits(run.period).subquery("credit")
-    q = quotas(run.period).subquery("person_quota")
+    q = assignment_quotas(run.period).subquery("assignment_quota")
     a, k = comp_assignment.c, comp_component.c
     stmt = (
         sa.select(
-            c.c.opportunity_id, c.c.person_id, c.c.close_date, c.c.credited, a.plan_version_id,
+            c.c.opportunity_id, c.c.person_id, c.c.close_date, c.c.credited, a.id.label("assignment_id"), a.plan_version_id,
             k.id.label("component_id"), k.name.label("component"), k.mode, q.c.quota,
         )
         .select_from(c)
         .join(comp_assignment, sa.and_(a.person_id == c.c.person_id, a.effective_from <= c.c.close_date,
                                        sa.func.coalesce(a.effective_to, FAR) >= c.c.close_date))
         .join(comp_component, sa.and_(k.plan_version_id == a.plan_version_id, k.kind == "commission"))
-        .outerjoin(q, q.c.person_id == c.c.person_id)
+        .outerjoin(q, q.c.assignment_id == a.id)
     )
     return stmt if run.person_id is None else stmt.where(c.c.person_id == run.person_id)
 
@@ -39,14 +40,14 @@ def credited(run: Run) -> sa.Select:
 def totals(run: Run, name: str = "totals") -> sa.Subquery:
     """Per person and commission component: quota and the period's credited total."""
     d = credited(run).subquery("credited")
-    keys = (d.c.person_id, d.c.plan_version_id, d.c.component_id, d.c.component, d.c.quota)
+    keys = (d.c.person_id, d.c.assignment_id, d.c.plan_version_id, d.c.component_id, d.c.component, d.c.quota)
     return sa.select(*keys, sa.func.sum(d.c.credited).label("total")).group_by(*keys).subquery(name)
 
 
 def _running(run: Run, mode: str) -> sa.Subquery:
     """The components in this mode, each credit with the running total after it and the period total."""
     d = credited(run).where(comp_component.c.mode == mode).subquery("credited")
-    partition = (d.c.person_id, d.c.component_id)
+    partition = (d.c.person_id, d.c.assignment_id, d.c.component_id)
     cum_after = sa.func.sum(sa.cast(d.c.credited, Wide)).over(partition_by=partition, order_by=(d.c.close_date, d.c.opportunity_id), rows=(None, 0))
     return sa.select(
         *d.c, cum_after.label("cum_after"), sa.func.sum(sa.cast(d.c.credited, Wide)).over(partition_by=partition).label("total")
