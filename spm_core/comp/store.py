@@ -74,21 +74,24 @@ def _reference_problems(conn: sa.Connection, plan: Plan) -> list[str]:
 
 
 def _assignment_problems(conn: sa.Connection, plan: Plan) -> list[str]:
-    ids = {a.person_id for a in plan.assignments}
-    known = set(conn.execute(sa.select(person.c.id).where(person.c.id.in_(sorted(ids)))).scalars()) if ids else set()
-    problems = [f"assignment: person {pid} does not exist" for pid in sorted(ids - known)]
-    a, v, p = comp_assignment, comp_plan_version, comp_plan
+    """Unknown people, and people already on a plan for part of an assignment's dates (one query each)."""
+    ids = sorted({a.person_id for a in plan.assignments})
+    if not ids:
+        return []
+    known = set(conn.execute(sa.select(person.c.id).where(person.c.id.in_(ids))).scalars())
+    problems = [f"assignment: person {pid} does not exist" for pid in ids if pid not in known]
+    a, v, p = comp_assignment.c, comp_plan_version.c, comp_plan.c
+    stored: dict[int, list] = {}
+    for row in conn.execute(
+        sa.select(a.person_id, a.effective_from, a.effective_to, p.name, v.version)
+        .join_from(comp_assignment, comp_plan_version, v.id == a.plan_version_id)
+        .join(comp_plan, p.id == v.plan_id)
+        .where(a.person_id.in_(ids))
+        .order_by(a.person_id, a.effective_from)
+    ):
+        stored.setdefault(row.person_id, []).append(row)
     for new in plan.assignments:
-        clash = conn.execute(
-            sa.select(a.c.effective_from, a.c.effective_to, p.c.name, v.c.version)
-            .join(v, v.c.id == a.c.plan_version_id)
-            .join(p, p.c.id == v.c.plan_id)
-            .where(
-                a.c.person_id == new.person_id,
-                a.c.effective_from <= (new.end or FAR),
-                sa.func.coalesce(a.c.effective_to, FAR) >= new.start,
-            )
-        ).first()
+        clash = next((r for r in stored.get(new.person_id, []) if r.effective_from <= (new.end or FAR) and (r.effective_to or FAR) >= new.start), None)
         if clash:
             problems.append(
                 f"person {new.person_id} already has {clash.name!r} v{clash.version} "
