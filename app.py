@@ -39,6 +39,7 @@ ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
     st.Page("pages/admin_settings.py", title="Settings", icon=":material/settings:"),
+    st.Page("pages/comp_plans.py", title="Compensation plans", icon=":material/payments:"),
 ]
 
 

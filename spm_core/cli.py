@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .comp import cli as comp_cli
 from .config import warehouse_url
 from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
 from .files import private_umask
@@ -152,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--activities", type=_positive, default=50_000_000)
     bench.add_argument("--repeat", type=_positive, default=5)
     bench.add_argument("--reuse", action="store_true", help="reuse the file at --path if it exists")
+
+    comp_cli.add_parser(sub)
     return parser
 
 
@@ -338,7 +341,12 @@ def cmd_pulse_import(args: argparse.Namespace) -> int:
     return pulse.run(args, open_engine(args.url))
 
 
+def cmd_comp(args: argparse.Namespace) -> int:
+    return comp_cli.run(args, open_engine)
+
+
 COMMANDS = {
+    "comp": cmd_comp,
     "bench-import": cmd_bench_import,
     "import": cmd_import,
     "init": cmd_init,

@@ -275,6 +275,16 @@ plan_approval = Table(
     Column("fingerprint", String, nullable=False),  # of the subtree's values approved: a later change makes it stale
 )
 
+# Opportunity splits (crediting): when an opportunity has rows here they share its credit instead of the
+# owner's default 100 %; percent is of the deal's amount. Importers and the demo fill it.
+opportunity_split = Table(
+    "opportunity_split",
+    metadata,
+    Column("opportunity_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("person_id", Integer, primary_key=True, autoincrement=False),
+    Column("percent", Numeric(7, 4), nullable=False),
+)
+
 # Facts about the warehouse itself: where its data came from, the "today" a demo was generated for,
 # and whether opportunity history and quotas exist (views that need them say so instead of zeros).
 warehouse_info = Table(

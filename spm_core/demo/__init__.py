@@ -15,11 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import schema
+from ..comp.engine import calculate
 from ..db import create_schema, drop_schema, insert_frame, set_info
+from ..filters import Period
 from ..pulse.demo import build_responses
 from ..stages import DEFAULT_STAGES, stage_rows
 from .activities import ACTIVITY_TYPES, OUTCOMES, build_activities
 from .calendar import day_number, month_index
+from .comp import build_splits, save_demo_plans
 from .deals import LEAD_SOURCES, TYPES, build_deals
 from .org import build_org
 from .plans import build_forecast_submissions, build_quotas
@@ -60,6 +63,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
     last_month = int(month_index(np.array([today]))[0]) // 12 * 12 + 11  # quotas planned to year end
     quotas = build_quotas(rng, org, deals, start, today, last_month)
     submissions = build_forecast_submissions(rng, org, deals, start, today)
+    splits = build_splits(rng, org, deals)
 
     drop_schema(engine)
     create_schema(engine)
@@ -82,6 +86,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
         insert_frame(conn, schema.activity, _activity_table(acts))
         responses = build_responses(spec.seed, org.people, org.rep_ids, org.rep_skill, spec.as_of)
         insert_frame(conn, schema.survey_response, responses)
+        insert_frame(conn, schema.opportunity_split, splits)
         set_info(
             conn,
             {
@@ -95,6 +100,10 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
                 "activities": spec.activity_count,
             },
         )
+    save_demo_plans(engine, org.people, spec.start, spec.as_of)
+    this_quarter = Period.quarter(spec.as_of)
+    for period in (this_quarter.previous(), this_quarter):  # the last whole quarter and this one so far
+        calculate(engine, period, run_by="demo")
     return {
         "people": len(org.people),
         "accounts": len(org.accounts),
@@ -104,6 +113,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
         "quotas": len(quotas),
         "forecast_submissions": len(submissions),
         "survey_responses": len(responses),
+        "opportunity_splits": len(splits),
     }
 
 

@@ -1,0 +1,16 @@
+"""Incentive compensation: plans as data, crediting, and a commission engine whose every payout line
+carries its trace (SPEC.md, "Compensation").
+
+    plans.py      the plan model, YAML in/out, checks       store.py     saving/loading plan versions
+    periods.py    2026-Q3 / 2026-07 / 2026                   crediting.py who is credited with what
+    lines.py      a line's shape and SPEC's order of rules   engine.py    a period's run, stage by stage
+    rates.py      step 1: marginal/retroactive bands         rules.py     gates, qualifiers, caps
+    extras.py     bonuses, manager overrides                 spiffs.py    SPIFFs
+    draws.py      draws and guarantees                       clawbacks.py reverted deals taken back
+    trace.py      reading lines (scoped) with their arithmetic
+    preview.py    a draft plan's payout, rolled back         cli.py, bench.py  the command line
+
+Importing this package registers its tables on the warehouse schema (schema.py).
+"""
+
+from . import schema as schema

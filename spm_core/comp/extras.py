@@ -1,0 +1,78 @@
+"""Steps 7-8: bonuses and manager overrides, from the plan in force on the period's last day.
+
+Both are added after the caps and are not subject to them (SPEC). A bonus pays a fixed amount when
+the person's attainment (all their credited bookings over their quota) reaches its level; an override
+pays the manager a rate on the credited bookings of each person below them, one line per person.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..schema import person
+from .crediting import cents, credits, edge, percent_of, quotas
+from .lines import FAR, Run, line, ratio
+from .schema import comp_assignment, comp_component
+
+
+def in_force(run: Run, kind: str) -> sa.Subquery:
+    """(person_id, plan_version_id, component) of the given kind in force on the period's last day."""
+    a, k = comp_assignment.c, comp_component.c
+    day = run.period.end
+    stmt = (
+        sa.select(a.person_id, a.plan_version_id, k.id.label("component_id"), k.name.label("component"),
+                  k.bonus_at, k.amount, k.rate, k.draw_monthly, k.recoverable)
+        .join_from(comp_assignment, comp_component, k.plan_version_id == a.plan_version_id)
+        .where(k.kind == kind, a.effective_from <= day, sa.func.coalesce(a.effective_to, FAR) >= day)
+    )
+    return (stmt if run.person_id is None else stmt.where(a.person_id == run.person_id)).subquery(kind)
+
+
+def _booked(run: Run) -> sa.Subquery:
+    c = credits(run.period).subquery("credit")
+    return sa.select(c.c.person_id, sa.func.sum(c.c.credited).label("total")).group_by(c.c.person_id).subquery("booked")
+
+
+def bonus_lines(run: Run) -> sa.Select:
+    b, t, q = in_force(run, "bonus"), _booked(run), quotas(run.period).subquery("person_quota")
+    return (
+        sa.select(*line(
+            run, "bonus",
+            person_id=b.c.person_id, plan_version_id=b.c.plan_version_id, component_id=b.c.component_id,
+            component=b.c.component, credited=t.c.total, quota=q.c.quota, attainment_after=ratio(t.c.total, q.c.quota),
+            threshold=b.c.bonus_at, amount=b.c.amount,
+        ))
+        .select_from(b)
+        .join(t, t.c.person_id == b.c.person_id)
+        .join(q, q.c.person_id == b.c.person_id)
+        .where(q.c.quota > 0, t.c.total >= edge(q.c.quota, b.c.bonus_at))
+    )
+
+
+def _below(managers: sa.Subquery) -> sa.CTE:
+    """(manager, person) for every person anywhere below each manager; UNION stops a loop in bad data."""
+    child = person.alias("child")
+    tree = (
+        sa.select(managers.c.person_id.label("manager_id"), child.c.id.label("member_id"))
+        .join_from(managers, child, child.c.manager_id == managers.c.person_id)
+        .cte("below", recursive=True)
+    )
+    deeper = person.alias("deeper")
+    return tree.union(sa.select(tree.c.manager_id, deeper.c.id).join_from(tree, deeper, deeper.c.manager_id == tree.c.member_id))
+
+
+def override_lines(run: Run) -> sa.Select:
+    o, t = in_force(run, "override"), _booked(run)
+    below = _below(o)
+    return (
+        sa.select(*line(
+            run, "override",
+            person_id=o.c.person_id, plan_version_id=o.c.plan_version_id, component_id=o.c.component_id,
+            component=o.c.component, from_person_id=below.c.member_id, credited=t.c.total, base=t.c.total,
+            rate=o.c.rate, amount=cents(percent_of(t.c.total, o.c.rate)),
+        ))
+        .select_from(o)
+        .join(below, below.c.manager_id == o.c.person_id)
+        .join(t, t.c.person_id == below.c.member_id)
+        .where(below.c.member_id != o.c.person_id)
+    )

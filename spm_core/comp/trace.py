@@ -1,0 +1,128 @@
+"""Reading payout lines, always through the viewer's scope, with the arithmetic of each as text.
+
+The text is derived from the stored inputs of the line (never stored apart from them), so a reader
+can redo every line by hand: "$4,000.00 of deal 17 in band 50–100 % (96.00 %→100.00 %) × 5 % = $200.00".
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ..filters import Period, Scope
+from ..people import people_in_view
+from ..schema import person
+from .plans import band_text
+from .schema import comp_line
+
+LINE_ORDER = ("person_id", "step", "component_id", "close_date", "opportunity_id", "band_lower", "from_person_id")
+
+
+def _money(value: object) -> str:
+    """$1,234.50; a value with more than cents (a band edge inside a cent) keeps its digits."""
+    d = Decimal(str(value))
+    sign = "−" if d < 0 else ""
+    d = abs(d)
+    exact = d.quantize(Decimal("0.01")) == d
+    digits = f"{d:,.2f}" if exact else f"{d.normalize():,f}"
+    return f"{sign}${digits}"
+
+
+def _pct(value: object) -> str:
+    return "∞" if value is None or pd.isna(value) else f"{Decimal(str(value)).normalize():f} %"
+
+
+def _att(value: object) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{float(value) * 100:.2f} %"
+
+
+def _band(row: pd.Series) -> str:
+    return band_text(row.band_lower, None if pd.isna(row.band_upper) else row.band_upper)
+
+
+def formula(row: pd.Series) -> str:
+    """The arithmetic of one line, with its numbers."""
+    amount = _money(row.amount)
+    rule = row.rule
+    if rule == "marginal":
+        return (f"{_money(row.base)} of deal {row.opportunity_id} in band {_band(row)} "
+                f"({_att(row.attainment_before)}→{_att(row.attainment_after)}) × {_pct(row.rate)} = {amount}")
+    if rule == "retroactive":
+        return (f"{_money(row.base)} (deal {row.opportunity_id}, {_att(row.attainment_before)}→{_att(row.attainment_after)}) "
+                f"× {_pct(row.rate)}, the rate of band {_band(row)} the period reached = {amount}")
+    if rule == "no_quota":
+        return f"{_money(row.credited)} credited but no quota for the period: no attainment, no commission = {amount}"
+    if rule == "gate":
+        return f"attainment {_att(row.attainment_after)} < gate {_pct(row.threshold)}: commission {_money(row.base)} withheld = {amount}"
+    if rule == "qualifier":
+        measured = "none" if pd.isna(row.measured) else f"{row.measured:.2f} %"
+        return f"qualifier {measured} < {_pct(row.threshold)}: {_money(row.base)} withheld = {amount}"
+    if rule == "cap_deal":
+        return f"deal {row.opportunity_id} earned {_money(row.base)} > cap per deal {_money(row.limit_amount)} = {amount}"
+    if rule == "cap_period":
+        return f"period commission {_money(row.base)} > cap per period {_money(row.limit_amount)} = {amount}"
+    if rule == "cap_year":
+        return (f"earlier this plan year {_money(row.earlier)} + this period {_money(row.base)} > cap per year "
+                f"{_money(row.limit_amount)} = {amount}")
+    if rule == "bonus":
+        return f"attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
+    if rule == "spiff":
+        matched = f"deal {row.opportunity_id} closed {row.close_date} matches the SPIFF"
+        if row.rate is not None and not pd.isna(row.rate):
+            return f"{matched}: {_money(row.base)} credited × {_pct(row.rate)} = {amount}"
+        return f"{matched}: {_money(row.limit_amount)} per deal × {_pct(row.measured)} credit = {amount}"
+    if rule == "override":
+        return f"{_money(row.base)} credited to person {row.from_person_id} below × {_pct(row.rate)} = {amount}"
+    if rule in ("draw", "guarantee"):
+        owed = f"; owed back, balance {_money(row.earlier)} → {_money(row.earlier + row.amount)}" if rule == "draw" else "; not recovered"
+        return f"earnings {_money(row.base)} < draw {_money(row.limit_amount)}: top-up {_money(row.limit_amount)} − {_money(row.base)} = {amount}{owed}"
+    if rule == "draw_recovery":
+        return (f"balance owed {_money(row.earlier)}; earnings {_money(row.base)} above draw {_money(row.limit_amount)}: "
+                f"recovered {amount} (balance → {_money(row.earlier + row.amount)})")
+    if rule == "clawback":
+        return (f"deal {row.opportunity_id} (closed {row.close_date}) no longer won, reverted {row.measured:.0f} days after closing "
+                f"(window {row.threshold:.0f}): its {_money(row.base)} is taken back = {amount}")
+    raise ValueError(f"unknown rule {rule!r}")
+
+
+def _read(engine: Engine, stmt: sa.Select) -> pd.DataFrame:
+    """Rows with money as Decimal (a DataFrame from the driver would turn DECIMAL into float)."""
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+
+
+def lines(engine: Engine, period: Period, scope: Scope, person_id: int | None = None) -> pd.DataFrame:
+    """The period's lines the viewer may see (one person's with person_id), each with its formula."""
+    c = comp_line.c
+    stmt = (
+        sa.select(comp_line, person.c.name.label("person"))
+        .join_from(comp_line, person, person.c.id == c.person_id, isouter=True)
+        .where(c.period_start == period.start, c.period_end == period.end)
+        .order_by(*(c[name] for name in LINE_ORDER))
+    )
+    ids = people_in_view(None, scope)
+    if ids is not None:
+        stmt = stmt.where(c.person_id.in_(ids))
+    if person_id is not None:
+        stmt = stmt.where(c.person_id == person_id)
+    frame = _read(engine, stmt)
+    frame["formula"] = [formula(row) for row in frame.itertuples(index=False)] if len(frame) else pd.Series(dtype=str)
+    return frame
+
+
+def totals(engine: Engine, period: Period, scope: Scope) -> pd.DataFrame:
+    """Per person in view: the sum of their lines (the statement total) and the number of lines."""
+    c = comp_line.c
+    stmt = (
+        sa.select(c.person_id, person.c.name.label("person"), sa.func.sum(c.amount).label("total"), sa.func.count().label("lines"))
+        .join_from(comp_line, person, person.c.id == c.person_id, isouter=True)
+        .where(c.period_start == period.start, c.period_end == period.end)
+        .group_by(c.person_id, person.c.name)
+        .order_by(c.person_id)
+    )
+    ids = people_in_view(None, scope)
+    return _read(engine, stmt if ids is None else stmt.where(c.person_id.in_(ids)))

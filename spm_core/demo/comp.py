@@ -1,0 +1,102 @@
+"""Compensation in the demo: an AE plan for reps (with a draw for new hires, and a SPIFF this quarter),
+override plans for managers, and split deals.
+
+The plans are YAML, as an admin would write them; every rep and manager is assigned from the later
+of the demo's start and their hire date, open-ended. About 4 % of won deals are split 60/40 with a
+teammate. Drawn after everything else, so the rest of the demo stays the same for a seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from ..comp.plans import Assignment, plan_from_yaml
+from ..comp.store import save_plan
+from ..filters import Period
+from .deals import WON, Deals
+from .org import Org
+
+AE_PLAN = """name: Account Executive
+version: 1
+effective_from: {start}
+description: Marginal commission on credited bookings against the quarter's quota, a club bonus, and this quarter's SPIFF.
+components:
+- name: Commission
+  kind: commission
+  mode: marginal
+  bands:
+  - {{from: 0, to: 50, rate: 2}}
+  - {{from: 50, to: 100, rate: 5}}
+  - {{from: 100, to: 150, rate: 8}}
+  - {{from: 150, rate: 12}}
+  caps: {{deal: 25000}}
+- {{name: Quota club, kind: bonus, at: 100, amount: 2000}}
+- name: New-logo push
+  kind: spiff
+  from: {spiff_from}
+  to: {spiff_to}
+  deals: {{type: New Business, min_amount: 50000}}
+  amount: 750
+"""
+
+NEW_HIRE_PLAN = AE_PLAN.replace("name: Account Executive", "name: Account Executive (new hire)").replace(
+    "with a club bonus.", "with a club bonus, and a recoverable draw while the new hire ramps."
+) + "- {{name: Ramp draw, kind: draw, monthly: 4000, recoverable: true}}\n"
+
+MANAGER_PLAN = """name: Sales Manager
+version: 1
+effective_from: {start}
+description: An override on the credited bookings of everyone in the manager's team.
+components:
+- {{name: Team override, kind: override, rate: 0.5}}
+"""
+
+LEADER_PLAN = """name: Sales Leadership
+version: 1
+effective_from: {start}
+description: Directors and VPs earn an override on their whole organisation.
+components:
+- {{name: Organisation override, kind: override, rate: 0.15}}
+"""
+
+
+def _assigned(people: pd.DataFrame, start: date) -> tuple[Assignment, ...]:
+    return tuple(Assignment(int(pid), max(start, hired)) for pid, hired in zip(people["id"], people["hire_date"], strict=True))
+
+
+def save_demo_plans(engine: Engine, people: pd.DataFrame, start: date, today: date) -> None:
+    """Save the plans with their assignments (people as in the person table: id, role, team_id, hire_date):
+    reps hired in the last 180 days are on the new-hire plan with a draw, other reps on the AE plan."""
+    is_rep = people["role"] == "rep"
+    new = is_rep & (people["hire_date"] >= today - timedelta(days=180))
+    reps, new_hires = people[is_rep & ~new], people[new]
+    managers = people[(people["role"] == "manager") & people["team_id"].notna()]
+    leaders = people[(people["role"] == "manager") & people["team_id"].isna()]
+    for text, assigned in ((AE_PLAN, reps), (NEW_HIRE_PLAN, new_hires), (MANAGER_PLAN, managers), (LEADER_PLAN, leaders)):
+        quarter = Period.quarter(today)  # the SPIFF runs this quarter
+        plan = plan_from_yaml(text.format(start=start.isoformat(), spiff_from=quarter.start, spiff_to=quarter.end))
+        save_plan(engine, replace(plan, assignments=_assigned(assigned, start)))
+
+
+def build_splits(rng: np.random.Generator, org: Org, deals: Deals) -> pd.DataFrame:
+    """opportunity_id, person_id, percent: 60 % to the owner, 40 % to the next rep of the same team."""
+    won = np.flatnonzero(deals.stage_code == WON)
+    chosen = won[rng.random(len(won)) < 0.04]
+    owner = deals.owner_rep[chosen]
+    team = org.people.set_index("id")["team_id"].reindex(org.rep_ids).to_numpy()
+    mate = np.where((owner + 1 < len(org.rep_ids)) & (team[np.minimum(owner + 1, len(team) - 1)] == team[owner]), owner + 1, owner - 1)
+    keep = (mate >= 0) & (team[np.maximum(mate, 0)] == team[owner])
+    chosen, owner, mate = chosen[keep], owner[keep], mate[keep]
+    return pd.DataFrame(
+        {
+            "opportunity_id": np.concatenate([chosen, chosen]) + 1,
+            "person_id": np.concatenate([org.rep_ids[owner], org.rep_ids[mate]]),
+            "percent": np.concatenate([np.full(len(chosen), 60.0), np.full(len(chosen), 40.0)]),
+        }
+    )
+
