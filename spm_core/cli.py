@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--url")
 
     users = sub.add_parser("users", help="list, add, reset passwords, change roles, remove app users")
-    users.add_argument("--file", help="users file (default: $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file)")
+    users.add_argument("--file", help="users file (default: $SPM_USERS_FILE, else NAME.users.yaml beside a DuckDB warehouse file NAME.duckdb)")
     users.add_argument("--url", help="warehouse URL whose users to manage (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
     users_sub = users.add_subparsers(dest="action", required=True)
     users_sub.add_parser("list", help="list users")

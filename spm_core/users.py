@@ -15,6 +15,8 @@ leaves half a file.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import tempfile
@@ -36,10 +38,14 @@ from .schema import person
 
 ROLES = ("admin", "leader", "planner", "manager", "rep")  # planner: leader's view, builds quota plans
 USERS_ENV_VAR = "SPM_USERS_FILE"
-DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"
+DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"  # for warehouses that are not DuckDB files
+SHARED_USERS_NAME = "users.yaml"  # before each DuckDB file had its own, one per folder
+SHARED_KEY_NAME = ".cookie_key"
+SHARED_FILES_OWNER = "spm.duckdb"  # the embedded warehouse, the only one that inherits the shared files
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further (bcrypt 5 refuses longer input)
+log = logging.getLogger(__name__)
 
 
 class UserError(ValueError):
@@ -56,15 +62,40 @@ class User:
 
 
 def users_file(explicit: str | Path | None = None, warehouse: str | None = None) -> Path:
-    """The given path, else $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file (so each
-    warehouse has its own users: demo accounts of one never land in another), else data/users.yaml."""
+    """The given path, else $SPM_USERS_FILE, else `<name>.users.yaml` beside a DuckDB warehouse file
+    `<name>.duckdb` (so each warehouse has its own users: the demo's public passwords never open
+    another warehouse in the same folder), else data/users.yaml."""
     if explicit or os.environ.get(USERS_ENV_VAR):
         return Path(explicit or os.environ[USERS_ENV_VAR])
     if warehouse:
         url = sa.engine.make_url(warehouse)
         if url.drivername.startswith("duckdb") and url.database not in (None, "", ":memory:"):
-            return Path(url.database).with_name("users.yaml")
+            database = Path(url.database)
+            path = database.with_name(f"{database.stem}.users.yaml")
+            if database.name == SHARED_FILES_OWNER:
+                _adopt_shared_files(path)
+            return path
     return DEFAULT_USERS_FILE
+
+
+def cookie_key_file(users_path: Path) -> Path:
+    """Where the app keeps a generated cookie-signing key: one per users file, so a cookie issued for
+    one warehouse is not accepted by another whose users happen to share a name and session version."""
+    return users_path.with_name(f".{users_path.stem}.cookie_key")
+
+
+def _adopt_shared_files(path: Path) -> None:
+    """Migration: the folder's shared users.yaml and .cookie_key (from before each warehouse had its
+    own) become spm.duckdb's, renamed on first use, so the embedded warehouse keeps its users and
+    sign-ins and no other warehouse in the folder inherits them. Linked then unlinked, so a file
+    already there is never overwritten and two processes migrating at once agree."""
+    for old, new in ((path.with_name(SHARED_USERS_NAME), path), (path.with_name(SHARED_KEY_NAME), cookie_key_file(path))):
+        if new.exists() or not old.exists():
+            continue
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.link(old, new)
+            log.warning("Renamed %s to %s: each warehouse file now has its own.", old, new)
+        old.unlink(missing_ok=True)
 
 
 def hash_password(password: str) -> str:

@@ -60,8 +60,9 @@ def maven_url(tmp_path_factory) -> str:
 
 
 def users_path(url: str) -> Path:
-    """Each test warehouse has its own users file beside it."""
-    return Path(url.removeprefix("duckdb:///")).with_name("users.yaml")
+    """Each test warehouse has its own users file beside it (spm_core.users.users_file)."""
+    database = Path(url.removeprefix("duckdb:///"))
+    return database.with_name(f"{database.stem}.users.yaml")
 
 
 # Warehouses that are not the demo refuse the public demo passwords: their users have their own.

@@ -13,14 +13,15 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 def test_first_start_creates_the_demo_warehouse_and_demo_users(tmp_path, monkeypatch, capfd):
     target = tmp_path / "data" / "spm.duckdb"
-    users = tmp_path / "data" / "users.yaml"
+    users = tmp_path / "data" / "spm.users.yaml"  # the warehouse's own users file, named after it
     monkeypatch.setenv("SPM_WAREHOUSE_URL", f"duckdb:///{target}")
-    monkeypatch.setenv("SPM_USERS_FILE", str(users))
+    monkeypatch.delenv("SPM_USERS_FILE", raising=False)
     monkeypatch.setenv("SPM_COOKIE_KEY", "first-start-test-cookie-key-32-bytes-long")
     monkeypatch.setattr(wh_module, "FIRST_START_OPPORTUNITIES", 3000)
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     assert target.exists() and not list(target.parent.glob("*.tmp"))  # built aside, then renamed into place
+    assert not (tmp_path / "data" / "users.yaml").exists()  # never shared with other warehouses in data/
     assert {u.role for u in UserStore(users).users()} == {"admin", "leader", "manager", "rep"}
     assert "leader-demo-2026" in capfd.readouterr().out  # the demo passwords are printed on first start
     assert "$2b$" in users.read_text() and "leader-demo-2026" not in users.read_text()  # only bcrypt hashes stored

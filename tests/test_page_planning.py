@@ -62,9 +62,10 @@ def plan_url(tmp_path_factory) -> str:
 def own_url(plan_url, tmp_path) -> str:
     """A copy of the planning warehouse (and its users) for a test that writes."""
     source = plan_url.removeprefix("duckdb:///")
+    url = f"duckdb:///{tmp_path / 'plan.duckdb'}"
     shutil.copy(source, tmp_path / "plan.duckdb")
-    shutil.copy(users_path(plan_url), tmp_path / "users.yaml")
-    return f"duckdb:///{tmp_path / 'plan.duckdb'}"
+    shutil.copy(users_path(plan_url), users_path(url))
+    return url
 
 
 @pytest.fixture
@@ -190,8 +191,8 @@ def test_an_empty_warehouse_says_why_no_plan_can_be_built(monkeypatch, empty_url
     assert "No leader in the warehouse" in at.error[0].value
 
 
-def test_a_planner_sees_and_builds_everything(monkeypatch, own_url, tmp_path):
-    store = UserStore(tmp_path / "users.yaml")
+def test_a_planner_sees_and_builds_everything(monkeypatch, own_url):
+    store = UserStore(users_path(own_url))
     store.add("pat", "Pat Planner", "pat@example.com", "planner-password", "planner", None)
     with opened(own_url) as engine:
         assert viewer_scope(engine, store.get("pat")) == Scope.everyone()

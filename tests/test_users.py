@@ -14,6 +14,7 @@ from spm_core.users import (
     UserError,
     UserStore,
     check_password,
+    cookie_key_file,
     create_demo_users,
     users_file,
     viewer_scope,
@@ -186,8 +187,25 @@ def test_cli_users_round_trip(tmp_path, capsys):
 
 def test_each_duckdb_warehouse_keeps_its_users_beside_it(tmp_path, monkeypatch):
     monkeypatch.delenv("SPM_USERS_FILE", raising=False)
-    assert users_file(warehouse=f"duckdb:///{tmp_path}/a/w.duckdb") == tmp_path / "a" / "users.yaml"
+    assert users_file(warehouse=f"duckdb:///{tmp_path}/a/w.duckdb") == tmp_path / "a" / "w.users.yaml"
+    assert users_file(warehouse=f"duckdb:///{tmp_path}/a/v.duckdb") == tmp_path / "a" / "v.users.yaml"  # same folder
     assert users_file(tmp_path / "x.yaml", f"duckdb:///{tmp_path}/w.duckdb") == tmp_path / "x.yaml"
     assert users_file(warehouse="postgresql://u@h/db") == DEFAULT_USERS_FILE
     monkeypatch.setenv("SPM_USERS_FILE", str(tmp_path / "env.yaml"))
     assert users_file(warehouse=f"duckdb:///{tmp_path}/w.duckdb") == tmp_path / "env.yaml"
+
+
+def test_the_folder_shared_users_file_becomes_the_embedded_warehouses_only(tmp_path, monkeypatch):
+    """Migration: data/users.yaml and data/.cookie_key from before are spm.duckdb's, renamed on first use;
+    another warehouse in the same folder starts with no users instead of inheriting them."""
+    monkeypatch.delenv("SPM_USERS_FILE", raising=False)
+    UserStore(tmp_path / "users.yaml").add("boss", "Boss", "", "long enough", "leader", None)
+    (tmp_path / ".cookie_key").write_text("old-key")
+    assert UserStore(warehouse=f"duckdb:///{tmp_path}/empty.duckdb").users() == []
+    assert (tmp_path / "users.yaml").exists()  # not another warehouse's to take
+    embedded = UserStore(warehouse=f"duckdb:///{tmp_path}/spm.duckdb")
+    assert embedded.path == tmp_path / "spm.users.yaml" and [u.username for u in embedded.users()] == ["boss"]
+    assert cookie_key_file(embedded.path).read_text() == "old-key"  # signed-in browsers stay signed in
+    assert not (tmp_path / "users.yaml").exists() and not (tmp_path / ".cookie_key").exists()
+    (tmp_path / "users.yaml").write_text("credentials: {usernames: {}}\n")  # e.g. written by an old process
+    assert [u.username for u in UserStore(warehouse=f"duckdb:///{tmp_path}/spm.duckdb").users()] == ["boss"]

@@ -23,7 +23,7 @@ from streamlit_authenticator.models import CookieModel
 
 from spm_core.auth import signin, tokens
 from spm_core.auth.throttle import Attempts, attempts_file
-from spm_core.users import DEMO_PASSWORDS, User, UserError, UserStore, person_exists
+from spm_core.users import DEMO_PASSWORDS, User, UserError, UserStore, cookie_key_file, person_exists
 
 from .warehouse import Warehouse
 
@@ -36,12 +36,12 @@ NOTICE_KEY = "spm_auth_notice"  # a message that must outlive the rerun after a 
 
 def cookie_key(store: UserStore) -> str:
     """secrets.toml [auth] cookie_key, else $SPM_COOKIE_KEY, else a random key kept beside the users
-    file (created once with mode 600, never committed: data/ is ignored by git)."""
+    file, one per users file (created once with mode 600, never committed: git ignores it)."""
     try:
         configured = st.secrets.get("auth", {}).get("cookie_key")
     except FileNotFoundError:
         configured = None
-    return configured or os.environ.get(COOKIE_ENV_VAR) or tokens.local_key(Path(store.path).with_name(".cookie_key"))
+    return configured or os.environ.get(COOKIE_ENV_VAR) or tokens.local_key(cookie_key_file(Path(store.path)))
 
 
 class SessionCookie:
