@@ -18,7 +18,17 @@ from sqlalchemy.engine import Engine
 
 from .comp import cli as comp_cli
 from .config import warehouse_url
-from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
+from .db import (
+    WarehouseError,
+    create_schema,
+    drop_schema,
+    get_info,
+    has_schema,
+    location,
+    make_engine,
+    read_frame,
+    relative_path_warning,
+)
 from .files import private_umask
 from .filters import PERIOD_NAMES, Filters, Period, Scope
 from .formatting import exact_by_unit
@@ -170,18 +180,18 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
         started = time.perf_counter()
         rows = build_demo(engine, spec)
-        print(f"Demo warehouse at {warehouse_url(args.url)} in {time.perf_counter() - started:.1f} s:")
+        print(f"Demo warehouse at {location(warehouse_url(args.url))} in {time.perf_counter() - started:.1f} s:")
         for table, count in rows.items():
             print(f"  {table:<22}{count:>14,}")
         created = create_demo_users(engine)
         if created:
-            print(f"Demo sign-ins (demo data only; in {UserStore(warehouse=warehouse_url(args.url)).path}):")
+            print(f"Demo sign-ins (demo data only; in {UserStore(warehouse=warehouse_url(args.url)).path.resolve()}):")
             for username, role, password in created:
                 print(f"  {username:<10} {role:<8} {password}")
     else:
         drop_schema(engine)
         create_schema(engine)
-        print(f"Empty warehouse created at {warehouse_url(args.url)}.")
+        print(f"Empty warehouse created at {location(warehouse_url(args.url))}.")
     return 0
 
 
@@ -196,14 +206,14 @@ def cmd_load_maven(args: argparse.Namespace) -> int:
     if has_schema(engine) and not args.force and _has_rows(engine):
         raise WarehouseError(f"{warehouse_url(args.url)} already holds data; add --force to replace it.")
     report = load_maven(engine, args.directory)
-    print(f"Loaded the Maven CRM dataset into {warehouse_url(args.url)}:")
+    print(f"Loaded the Maven CRM dataset into {location(warehouse_url(args.url))}:")
     print(report)
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     engine = open_engine(args.url, read_only=True)
-    print(f"Warehouse: {warehouse_url(args.url)}")
+    print(f"Warehouse: {location(warehouse_url(args.url))}")
     if not has_schema(engine):
         print("No SPM tables yet: run `python -m spm_core init --demo`.")
         return 0
@@ -362,6 +372,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if "url" in args and (warning := relative_path_warning(warehouse_url(args.url))):
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         with private_umask():  # warehouses (and their .wal) written by any command are 600
             return COMMANDS[args.command](args)

@@ -30,6 +30,28 @@ def duckdb_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def location(url: str) -> str:
+    """Where a warehouse is, for messages: a DuckDB file's absolute path (a relative one is resolved
+    against the working directory, as DuckDB does), else the URL without its password."""
+    path = duckdb_path(url)
+    return str(path.resolve()) if path is not None else sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def relative_path_warning(url: str) -> str | None:
+    """A warning for a DuckDB file given relative to the working directory outside data/: three slashes
+    make `duckdb:///tmp/x.duckdb` the file tmp/x.duckdb here, not /tmp/x.duckdb, which is easy to miss."""
+    try:
+        path = duckdb_path(url)
+    except sa.exc.ArgumentError:  # not a URL at all: make_engine says so
+        return None
+    if path is None or path.is_absolute() or path.parts[:1] == ("data",):
+        return None
+    return (
+        f"{url} is relative to the working directory: the warehouse file is {path.resolve()}. "
+        f"For an absolute path write four slashes (duckdb:////{path.as_posix()})."
+    )
+
+
 def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     """An engine for the warehouse URL; read_only lets several processes read one DuckDB file."""
     url = warehouse_url(url)

@@ -56,6 +56,7 @@ def ensure_demo_warehouse(
         users = tuple(create_demo_users(engine))
     finally:
         engine.dispose()
+    print(f"Demo warehouse built at {path.resolve()}.", flush=True)
     if users:  # printed once, on the console that started the app; the README lists them too
         print("Demo sign-ins (demo data only):\n" + "\n".join(f"  {u:<10} {role:<8} {pw}" for u, role, pw in users), flush=True)
     return FirstStart(True, str(path), rows, users)

@@ -79,3 +79,17 @@ def test_load_maven_then_info(tmp_path, capsys):
 def test_load_maven_from_a_wrong_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["load-maven", str(tmp_path), "--url", f"duckdb:///{tmp_path}/m.duckdb"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_relative_duckdb_path_says_where_the_file_went(tmp_path, monkeypatch, capsys):
+    """Three slashes make duckdb:///tmp/x.duckdb a file under the working directory, not /tmp: say so."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--url", "duckdb:///tmp/x.duckdb"]) == 0
+    out = capsys.readouterr()
+    target = tmp_path / "tmp" / "x.duckdb"
+    assert target.exists() and f"Empty warehouse created at {target}." in out.out
+    assert "relative to the working directory" in out.err and "duckdb:////tmp/x.duckdb" in out.err
+    assert main(["init", "--url", "duckdb:///data/w.duckdb"]) == 0
+    assert main(["info", "--url", "duckdb:///data/w.duckdb"]) == 0  # data/ is where warehouses go: no warning
+    out = capsys.readouterr()
+    assert out.err == "" and f"Warehouse: {tmp_path / 'data' / 'w.duckdb'}" in out.out
