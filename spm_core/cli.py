@@ -7,6 +7,7 @@ Errors are one clear line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from .cli_output import FORMATS, key_values, kpi_frame
 from .comp import cli as comp_cli
 from .config import warehouse_url
 from .db import (
@@ -31,7 +33,6 @@ from .db import (
 )
 from .files import private_umask
 from .filters import PERIOD_NAMES, Filters, Period, Scope
-from .formatting import exact_by_unit
 from .importing import KINDS, ImportRejected, RowError, apply_import, preview
 from .kpis import CATALOGUE
 from .metrics import query
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="where the warehouse is, what it holds")
     info.add_argument("--url")
+    info.add_argument("--format", choices=FORMATS, default="table", help="table (default), or csv / json for scripts")
 
     kpi = sub.add_parser("kpi", help="print KPIs for a period, optionally grouped")
     kpi.add_argument("names", nargs="+", choices=sorted(CATALOGUE), metavar="KPI", help=f"one or more of: {', '.join(CATALOGUE)}")
@@ -105,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kpi.add_argument("--as-of", type=_date, default=None, help="'today' for pacing (default: the demo's as-of date, else today)")
     kpi.add_argument("--url")
+    kpi.add_argument(
+        "--format", choices=FORMATS, default="table", help="table (formatted as in the app), or csv / json with raw numbers"
+    )
 
     users = sub.add_parser("users", help="list, add, reset passwords, change roles, remove app users")
     users.add_argument("--file", help="users file (default: $SPM_USERS_FILE, else NAME.users.yaml beside a DuckDB warehouse file NAME.duckdb)")
@@ -207,21 +212,28 @@ def cmd_load_maven(args: argparse.Namespace) -> int:
         raise WarehouseError(f"{warehouse_url(args.url)} already holds data; add --force to replace it.")
     report = load_maven(engine, args.directory)
     print(f"Loaded the Maven CRM dataset into {location(warehouse_url(args.url))}:")
-    print(report)
+    for field in dataclasses.fields(report):
+        if field.name != "product_variants":
+            print(f"  {field.name:<22}{getattr(report, field.name):>14,}")
+    for source, matched in report.product_variants:
+        print(f"  product {source!r} matched to {matched!r}")
     return 0
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     engine = open_engine(args.url, read_only=True)
-    print(f"Warehouse: {location(warehouse_url(args.url))}")
+    where = location(warehouse_url(args.url))
     if not has_schema(engine):
-        print("No SPM tables yet: run `python -m spm_core init --demo`.")
+        if args.format != "table":
+            print(key_values({"info": {}, "tables": {}}, args.format, where), end="")
+            return 0
+        print(f"Warehouse: {where}\nNo SPM tables yet: run `python -m spm_core init --demo`.")
         return 0
-    for key, value in sorted(get_info(engine).items()):
-        print(f"  {key:<22}{value}")
-    for table in metadata.sorted_tables:
-        count = read_frame(engine, sa.select(sa.func.count()).select_from(table)).iloc[0, 0]
-        print(f"  {table.name:<22}{count:>14,}")
+    counts = {
+        table.name: int(read_frame(engine, sa.select(sa.func.count()).select_from(table)).iloc[0, 0])
+        for table in metadata.sorted_tables
+    }
+    print(key_values({"info": dict(sorted(get_info(engine).items())), "tables": counts}, args.format, where), end="")
     return 0
 
 
@@ -234,9 +246,9 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         raise WarehouseError("--from and --to go together.")
     period = Period(args.start, args.end) if args.start else Period.named(args.period, as_of)
     frame = query(engine, args.names, Filters(period), Scope.everyone(), by=args.by, as_of=as_of)
-    shown = frame.assign(**{n: frame[n].map(lambda v, u=CATALOGUE[n].unit: exact_by_unit(u, v)) for n in args.names})
-    print(f"{period.start} .. {period.end} (as of {as_of})")
-    print(shown.to_string(index=False))
+    units = {n: CATALOGUE[n].unit for n in args.names}
+    header = {"period_start": str(period.start), "period_end": str(period.end), "as_of": str(as_of)}
+    print(kpi_frame(frame, units, args.format, f"{period.start} .. {period.end} (as of {as_of})", header), end="")
     return 0
 
 

@@ -1,13 +1,20 @@
 """`python -m spm_core`: helpful output, clear errors, never a traceback."""
 
+import io
+import json
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from spm_core.cli import main
+from spm_core.db import make_engine
+from spm_core.filters import Filters, Period, Scope
+from spm_core.metrics import query
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm"
@@ -70,7 +77,9 @@ def test_from_without_to_is_an_error(tmp_path, capsys):
 def test_load_maven_then_info(tmp_path, capsys):
     url = f"duckdb:///{tmp_path}/m.duckdb"
     assert main(["load-maven", str(MAVEN), "--url", url]) == 0
-    capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "MavenLoadReport(" not in out and re.search(r"^  opportunities +8,800$", out, re.M)
+    assert "product 'GTXPro' matched to 'GTX Pro'" in out
     assert main(["info", "--url", url]) == 0
     out = capsys.readouterr().out
     assert re.search(r"^  source +maven$", out, re.M) and "8,800" in out
@@ -93,3 +102,32 @@ def test_a_relative_duckdb_path_says_where_the_file_went(tmp_path, monkeypatch, 
     assert main(["info", "--url", "duckdb:///data/w.duckdb"]) == 0  # data/ is where warehouses go: no warning
     out = capsys.readouterr()
     assert out.err == "" and f"Warehouse: {tmp_path / 'data' / 'w.duckdb'}" in out.out
+
+
+def test_kpi_and_info_print_csv_and_json_for_scripts(tmp_path, capsys):
+    """Tables read like the app ($, %, days); --format csv|json keeps the raw numbers for scripts."""
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    main(["init", "--url", url, "--demo", "--opportunities", "3000", "--as-of", "2026-11-23"])
+    capsys.readouterr()
+    names = ["bookings", "attainment", "sales_cycle_days"]
+    engine = make_engine(url, read_only=True)
+    expected = query(
+        engine, names, Filters(Period.quarter(date(2026, 11, 23))), Scope.everyone(), by=["team"], as_of=date(2026, 11, 23)
+    )
+    engine.dispose()
+    assert main(["kpi", *names, "--by", "team", "--url", url]) == 0
+    table = capsys.readouterr().out
+    assert re.search(r"\$[\d,]+ +\d+\.\d% +\d+ days", table) and "0." not in table.split("\n", 2)[2]
+    assert main(["kpi", *names, "--by", "team", "--url", url, "--format", "csv"]) == 0
+    csv = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(csv[names], expected[names], check_dtype=False)
+    assert main(["kpi", *names, "--by", "team", "--url", url, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["period_start"] == "2026-10-01" and data["as_of"] == "2026-11-23"
+    assert [r["bookings"] for r in data["rows"]] == list(expected["bookings"])
+    assert main(["info", "--url", url, "--format", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["info"]["source"] == "demo" and info["tables"]["opportunity"] == 3000
+    assert main(["info", "--url", url, "--format", "csv"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(rows.columns) == ["section", "key", "value"] and "opportunity" in set(rows["key"])
