@@ -1,6 +1,8 @@
 """Forecast page under AppTest: every role, an empty warehouse, data without history; the numbers are
 spm_core.forecast's under the signed-in user's scope."""
 
+import json
+
 import pytest
 from apptest_support import AS_OF, run_page, users_path
 
@@ -97,3 +99,18 @@ def test_warehouses_without_history_say_so(monkeypatch, request, fixture):
     at = run_page(monkeypatch, request.getfixturevalue(fixture), "forecast")
     assert not at.exception, at.exception
     assert "History not available" in texts(at)
+
+
+def test_forecast_by_manager_gives_each_manager_a_readable_bar_largest_call_first(monkeypatch, demo_url):
+    """One band of its own per person (no squeezing into Streamlit's default fit-to-height), sorted by call."""
+    at = run_page(monkeypatch, demo_url, "forecast", user="leader")
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    spec = next(s for s in specs if "Person (with their team)" in json.dumps(s))
+    engine = make_engine(demo_url, read_only=True)
+    tree = forecast.rollup(engine, Filters(Period.quarter(AS_OF)), Scope.everyone(), AS_OF)
+    rows = forecast.children(tree, int(tree.loc[tree["manager_id"].isna(), "person_id"].iloc[0]))
+    assert len(rows) >= 2
+    assert spec["autosize"]["type"] == "fit-x" and spec["height"] >= 30 * len(rows)
+    expected = list(rows.sort_values(["call", "name"], ascending=[False, True])["name"])
+    assert [layer["encoding"]["y"]["sort"] for layer in spec["layer"]] == [expected, expected]

@@ -12,9 +12,16 @@ CATEGORY_COLORS = {"Closed": "#2e7d32", "Commit": "#66bb6a", "Best Case": "#ffb7
 MONEY_AXIS = alt.Axis(format="$,.2s")
 
 
+ROW_HEIGHT = 36  # pixels per person: the bar and its label never crowd the next one
+
+
 def category_bars(rows: pd.DataFrame) -> alt.LayerChart:
     """Per person (a manager's row covers their subtree): the four categories stacked, in forecast
-    order, with a tick at their quota."""
+    order, with a tick at their quota; people sorted by their call, largest first.
+
+    The height is the plot's own, a fixed step per person: Streamlit's default autosize ("fit") would
+    squeeze the plot, legend and axis into the given height, leaving a few pixels for all the bars."""
+    rows = rows.sort_values(["call", "name"], ascending=[False, True])
     long = rows.melt(
         id_vars=["name", "quota", "call", "upside"],
         value_vars=[CATEGORY_COLUMNS[c] for c in CATEGORIES],
@@ -50,14 +57,16 @@ def category_bars(rows: pd.DataFrame) -> alt.LayerChart:
     )
     quota_ticks = (
         alt.Chart(rows[rows["quota"] > 0])
-        .mark_tick(color="#212121", thickness=2, size=22)
+        .mark_tick(color="#212121", thickness=2, size=ROW_HEIGHT - 8)
         .encode(
             y=alt.Y("name:N", sort=names),
             x="quota:Q",
             tooltip=[alt.Tooltip("name:N", title="Person"), alt.Tooltip("quota:Q", title="Quota", format="$,.0f")],
         )
     )
-    return (bars + quota_ticks).properties(height=max(140, 34 * len(rows)))
+    return (bars + quota_ticks).properties(
+        height=ROW_HEIGHT * len(rows), autosize=alt.AutoSizeParams(type="fit-x", contains="padding")
+    )
 
 
 def statistical_chart(sf: StatisticalForecast, quota: float, call: float) -> alt.LayerChart:
