@@ -9,6 +9,53 @@ from ui.drilldown import view_deals
 from ui.tiles import kpi_tiles
 from ui.undated import undated_bucket
 
+TOP_REPS = 15
+
+
+def bookings_by_team(ctx) -> None:
+    """Bookings per team, with reps outside any team as their own bar; by rep (the top ones) when the
+    warehouse has no teams at all, so the chart never says "no bookings" beside a Bookings tile that
+    shows some."""
+    teams = warehouse.kpis(
+        ctx.wh.engine, ctx.wh.version, ("bookings", "attainment"), ctx.filters, ctx.scope, ("team",), ctx.wh.as_of
+    )
+    if teams.empty or teams["bookings"].sum() == 0:
+        st.subheader("Bookings by team")
+        st.info("No bookings in this period for these filters.")
+        return
+    if teams["team"].notna().any():
+        st.subheader("Bookings by team")
+        shown = teams.assign(team=teams["team"].fillna("(no team)"))
+        bar_chart(shown, "team", "Team")
+        return
+    st.subheader("Bookings by rep")
+    reps = warehouse.kpis(
+        ctx.wh.engine, ctx.wh.version, ("bookings", "attainment"), ctx.filters, ctx.scope, ("rep",), ctx.wh.as_of
+    )
+    top = reps[reps["bookings"] > 0].nlargest(TOP_REPS, "bookings")
+    bar_chart(top, "rep", "Rep")
+    more = f", the top {TOP_REPS} of {int((reps['bookings'] > 0).sum())}" if len(top) < (reps["bookings"] > 0).sum() else ""
+    st.caption(f"No teams in this warehouse, so bookings are shown by rep{more}.")
+
+
+def bar_chart(frame, field: str, title: str) -> None:
+    """Horizontal bars, largest first, with bookings and attainment on hover."""
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{field}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X("bookings:Q", title="Bookings", axis=alt.Axis(format="$,.2s")),
+            tooltip=[
+                alt.Tooltip(f"{field}:N", title=title),
+                alt.Tooltip("bookings:Q", format="$,.0f"),
+                alt.Tooltip("attainment:Q", format=".1%"),
+            ],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+
+
 HEADLINE = ("bookings", "quota", "attainment", "forecast_call", "open_pipeline", "coverage", "win_rate", "avg_deal_size")
 
 ctx = context()
@@ -43,22 +90,5 @@ with left:
         st.altair_chart(bars + line, width="stretch")
         st.caption("Bars: bookings; red line: quota.")
 with right:
-    st.subheader("Bookings by team")
-    teams = warehouse.kpis(
-        ctx.wh.engine, ctx.wh.version, ("bookings", "attainment"), ctx.filters, ctx.scope, ("team",), ctx.wh.as_of
-    )
-    teams = teams.dropna(subset=["team"])
-    if teams.empty or teams["bookings"].sum() == 0:
-        st.info("No bookings in this period for these filters.")
-    else:
-        chart = (
-            alt.Chart(teams)
-            .mark_bar()
-            .encode(
-                y=alt.Y("team:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
-                x=alt.X("bookings:Q", title="Bookings", axis=alt.Axis(format="$,.2s")),
-                tooltip=["team", alt.Tooltip("bookings:Q", format="$,.0f"), alt.Tooltip("attainment:Q", format=".1%")],
-            )
-        )
-        st.altair_chart(chart, width="stretch")
+    bookings_by_team(ctx)
 view_deals(ctx, "bookings", key="overview_bookings_deals")

@@ -1,10 +1,15 @@
 """Overview page under AppTest: demo, empty and Maven warehouses, filters from the URL."""
 
-from apptest_support import AS_OF, run_page
+import shutil
+
+import pytest
+import sqlalchemy as sa
+from apptest_support import AS_OF, run_page, users_path
 
 from spm_core.db import make_engine
 from spm_core.filters import Filters, Period, Scope
 from spm_core.metrics import query
+from spm_core.schema import person
 from ui.format import money
 
 
@@ -57,3 +62,32 @@ def test_the_maven_dataset_says_it_has_no_quotas(monkeypatch, maven_url):
     assert not at.exception
     assert any("no quotas" in i.value for i in at.info)
     assert metric(at, "Pipeline coverage") == "no quota"  # not "covered": there is nothing to cover
+
+
+@pytest.fixture(scope="module")
+def no_teams_url(demo_url, tmp_path_factory) -> str:
+    """The demo warehouse with nobody in a team (as an import without a team column leaves it)."""
+    folder = tmp_path_factory.mktemp("no_teams")
+    url = f"duckdb:///{folder}/noteams.duckdb"
+    shutil.copy(demo_url.removeprefix("duckdb:///"), folder / "noteams.duckdb")
+    shutil.copy(users_path(demo_url), users_path(url))
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(person).values(team_id=None))
+    engine.dispose()
+    return url
+
+
+def test_without_teams_the_chart_shows_bookings_by_rep_not_no_bookings(monkeypatch, no_teams_url):
+    at = run_page(monkeypatch, no_teams_url)
+    assert not at.exception
+    assert not any("No bookings" in i.value for i in at.info)  # the Bookings tile shows some
+    assert "Bookings by rep" in [h.value for h in at.subheader]
+    assert any("No teams in this warehouse" in c.value for c in at.caption)
+
+
+def test_a_warehouse_without_quotas_shows_no_quota_and_no_change_on_the_quota_tile(monkeypatch, maven_url):
+    at = run_page(monkeypatch, maven_url)
+    assert not at.exception
+    quota = next(m for m in at.metric if m.label == "Quota")
+    assert quota.value == "no quota" and not quota.delta  # not "$0" with "+$0"

@@ -19,6 +19,8 @@ from .context import PageContext
 def display_value(name: str, row: pd.Series) -> str:
     """The tile text, with SPEC's wording for the empty cases ("no quota", "covered")."""
     value = row[name]
+    if name == "quota" and (fmt.is_missing(value) or float(value) == 0):  # not "$0": nobody set one
+        return "no quota"
     if fmt.is_missing(value):
         if name in ("attainment", "projected_attainment", "pacing_attainment") and row.get("quota", 1) == 0:
             return "no quota"
@@ -61,10 +63,11 @@ def kpi_tiles(
     columns = st.columns(per_row)
     for i, name in enumerate(names):
         k = CATALOGUE[name]
+        shown = display_value(name, now)
         columns[i % per_row].metric(
             k.label,
-            display_value(name, now),
-            delta=delta_text(name, now[name], before.values[name]),
+            shown,
+            delta=None if shown == "no quota" else delta_text(name, now[name], before.values[name]),
             delta_color="normal" if k.higher_is_better else "inverse",
             help=f"{k.help}\n\n{before.notes[name]}",
             border=True,
