@@ -13,7 +13,7 @@ from ui import warehouse
 from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
 from ui.errors import error_boundary
-from ui.filters import filter_bar
+from ui.filters import filter_bar, no_filter_bar
 from ui.saved_views import saved_views
 from ui.text import md
 
@@ -41,6 +41,8 @@ ADMIN = [
     st.Page("pages/admin_settings.py", title="Settings", icon=":material/settings:"),
     st.Page("pages/comp_plans.py", title="Compensation plans", icon=":material/payments:"),
 ]
+# Pages that read no ctx.filters (their own period picker, or nothing to filter): no filter bar there.
+UNFILTERED = {"pulse", "planning", *(p.url_path for p in ADMIN)}
 
 
 def login_page() -> None:
@@ -75,6 +77,7 @@ with st.sidebar:
 
 scope = viewer_scope(wh.engine, user)
 with error_boundary("the filter bar"):
-    set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
+    filters = no_filter_bar(wh) if page.url_path in UNFILTERED else filter_bar(wh, scope)
+    set_context(PageContext(wh=wh, scope=scope, filters=filters, viewer_id=user.person_id, user=user))
     with error_boundary(f"the {page.title} page"):
         page.run()

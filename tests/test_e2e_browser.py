@@ -67,15 +67,10 @@ def server_users(demo_url: str, tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(demo_url: str, server_users: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], wait_s: float = 60) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with these environment variables; its base URL."""
     port = free_port()
-    env = {
-        **os.environ,
-        "SPM_WAREHOUSE_URL": demo_url,
-        "SPM_USERS_FILE": str(server_users),
-        "SPM_COOKIE_KEY": COOKIE_KEY,
-    }
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -99,7 +94,7 @@ def server(demo_url: str, server_users: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             try:
                 if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
@@ -107,11 +102,18 @@ def server(demo_url: str, server_users: Path) -> Iterator[str]:
             except OSError:
                 time.sleep(0.5)
         else:
-            raise RuntimeError("streamlit did not start within 60 s")
+            raise RuntimeError(f"streamlit did not start within {wait_s:.0f} s")
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(demo_url: str, server_users: Path) -> Iterator[str]:
+    env = {**os.environ, "SPM_WAREHOUSE_URL": demo_url, "SPM_USERS_FILE": str(server_users), "SPM_COOKIE_KEY": COOKIE_KEY}
+    with streamlit_server(env) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +213,29 @@ def test_a_filter_changes_the_numbers_and_the_url(server, page):
     assert "period=last_quarter" in page.url
     assert tile(page, "Bookings") != before
     shot(page, "overview_last_quarter")
+
+
+def test_pages_the_filters_do_not_apply_to_have_no_filter_bar_and_the_filters_wait(server, browser_page):
+    """The filter bar filters nothing on the admin pages, Quota planning and Employee pulse (its own period
+    picker), so they do not show it; the period chosen before is still chosen on coming back."""
+    browser_page.goto(server)
+    settle(browser_page)
+    log_in(browser_page, "admin")
+    wait_for_auth_cookie(browser_page)
+    open_page(browser_page, server, "Overview")
+    period = browser_page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Period")
+    period.click()
+    browser_page.get_by_role("option", name="Last quarter").click()
+    settle(browser_page)
+    for title in ("Users", "Import data", "Settings", "Quota planning", "Employee pulse"):
+        browser_page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+        browser_page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+        settle(browser_page)
+        assert period.count() == 0, f"filter bar on {title}"
+    browser_page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Overview").click()
+    browser_page.get_by_role("heading", name="Overview").first.wait_for(timeout=30_000)
+    settle(browser_page)
+    assert period.count() == 1 and "period=last_quarter" in browser_page.url
 
 
 def test_a_link_with_filters_reproduces_the_view(server, page):
@@ -391,3 +416,4 @@ def test_five_wrong_passwords_slow_down_but_do_not_lock_the_account(server, brow
     assert page.get_by_text("Wrong username or password.").first.is_visible()
     assert store.entry("e2e-slow").get("locked") is False
     store.remove("e2e-slow")
+

@@ -178,3 +178,14 @@ def filter_bar(wh: Warehouse, scope: Scope) -> Filters:
             )
     _write_url(period_name, period, chosen)
     return Filters(period, **{PEOPLE_PARAMS[p][0]: frozenset(ids) for p, ids in chosen.items()})
+
+
+def no_filter_bar(wh: Warehouse) -> Filters:
+    """For pages the filters do not apply to (admin, planning, pulse): no bar, this quarter unfiltered. The
+    filter widgets' values are kept (Streamlit forgets the state of widgets a run does not draw), so
+    the dashboards show the same filters when the user comes back."""
+    state = st.session_state
+    for key in ("f_period", "f_range", *(f"f_{param}" for param in PEOPLE_PARAMS)):
+        if key in state:
+            state[key] = state[key]
+    return Filters(Period.named(DEFAULT_PERIOD, wh.as_of))
