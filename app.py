@@ -9,6 +9,7 @@ import streamlit as st
 
 from spm_core.db import WarehouseError
 from spm_core.users import viewer_scope
+from spm_core.warehouse import FIRST_START_OPPORTUNITIES
 from ui import warehouse
 from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
@@ -18,6 +19,28 @@ from ui.saved_views import saved_views
 from ui.text import md
 
 st.set_page_config(page_title="SPM dashboard", page_icon="📈", layout="wide")
+
+
+def first_start_page() -> None:
+    """Shown while the first start builds the demo warehouse. Registered with st.navigation at once:
+    until st.navigation runs, Streamlit lists the files of pages/ (admin pages included) in the sidebar."""
+    st.title("SPM dashboard")
+    st.info(
+        f"First start: building a demo warehouse of {FIRST_START_OPPORTUNITIES:,} deals (about 20 seconds). "
+        "The sign-in form follows."
+    )
+    try:
+        warehouse.current()
+    except WarehouseError as exc:
+        st.error(f"The warehouse cannot be opened. {exc}")
+        return
+    st.rerun()
+
+
+if warehouse.first_start_pending():
+    with error_boundary("the first start"):
+        st.navigation([st.Page(first_start_page, title="Starting")], position="hidden").run()
+    st.stop()
 
 try:
     wh = warehouse.current()

@@ -81,6 +81,12 @@ def _file_version(url: str) -> str:
     return f"{stat.st_mtime_ns}-{stat.st_size}"
 
 
+def first_start_pending() -> bool:
+    """True until the embedded demo warehouse exists: opening it will first build it (about 20 s)."""
+    path = duckdb_path(configured_url())
+    return path is not None and not path.exists()
+
+
 # Held while writable() has the warehouse open read-write, so no session reopens it read-only meanwhile.
 _WRITING = threading.RLock()
 
