@@ -111,33 +111,45 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="table", help="table (formatted as in the app), or csv / json with raw numbers"
     )
 
-    users = sub.add_parser("users", help="list, add, reset passwords, change roles, remove app users")
-    users.add_argument("--file", help="users file (default: $SPM_USERS_FILE, else NAME.users.yaml beside a DuckDB warehouse file NAME.duckdb)")
-    users.add_argument("--url", help="warehouse URL whose users to manage (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
+    # --file and --url go before or after the action (`users --url U add ...` or `users add ... --url U`):
+    # every users parser takes them, with SUPPRESS so an action's parser does not reset a value given before
+    # (the parsers share these two actions: no set_defaults on them, cmd_users reads them with getattr).
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--file",
+        default=argparse.SUPPRESS,
+        help="users file (default: $SPM_USERS_FILE, else NAME.users.yaml beside a DuckDB warehouse file NAME.duckdb)",
+    )
+    where.add_argument(
+        "--url",
+        default=argparse.SUPPRESS,
+        help="warehouse URL whose users to manage (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)",
+    )
+    users = sub.add_parser("users", parents=[where], help="list, add, reset passwords, change roles, remove app users")
     users_sub = users.add_subparsers(dest="action", required=True)
-    users_sub.add_parser("list", help="list users")
-    add = users_sub.add_parser("add", help="add a user")
+    users_sub.add_parser("list", parents=[where], help="list users")
+    add = users_sub.add_parser("add", parents=[where], help="add a user")
     add.add_argument("username")
     add.add_argument("--name", default="")
     add.add_argument("--email", default="")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--person", type=int, help="linked person id (required for managers and reps)")
     add.add_argument("--password", help="the password (asked for when left out)")
-    reset = users_sub.add_parser("reset-password", help="set a new password (also unlocks the account and ends its sessions)")
+    reset = users_sub.add_parser("reset-password", parents=[where], help="set a new password (also unlocks the account and ends its sessions)")
     reset.add_argument("username")
     reset.add_argument("--password", help="the new password (asked for when left out)")
-    role = users_sub.add_parser("set-role", help="change a user's role and linked person")
+    role = users_sub.add_parser("set-role", parents=[where], help="change a user's role and linked person")
     role.add_argument("username")
     role.add_argument("--role", choices=ROLES, required=True)
     role.add_argument("--person", type=int)
-    remove = users_sub.add_parser("remove", help="remove a user")
+    remove = users_sub.add_parser("remove", parents=[where], help="remove a user")
     remove.add_argument("username")
     for action, text in (
         ("lock", "lock an account (no sign-in, every session ends) until unlocked or given a new password"),
         ("unlock", "lift an admin's lock"),
         ("sign-out", "end every session of an account, in every browser"),
     ):
-        users_sub.add_parser(action, help=text).add_argument("username")
+        users_sub.add_parser(action, parents=[where], help=text).add_argument("username")
 
     imp = sub.add_parser(
         "import",
@@ -283,7 +295,7 @@ def _password(given: str | None) -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    store = UserStore(args.file, warehouse_url(args.url))
+    store = UserStore(getattr(args, "file", None), warehouse_url(getattr(args, "url", None)))
     if args.action == "list":
         for u in store.users():
             print(f"{u.username:<20}{u.role:<9}{u.person_id if u.person_id is not None else '-':<8}{u.name}")

@@ -30,11 +30,16 @@ def duckdb_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def public_url(url: str) -> str:
+    """The URL with its password masked: safe to show on a screen anyone can see (the sign-in page)."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
 def location(url: str) -> str:
     """Where a warehouse is, for messages: a DuckDB file's absolute path (a relative one is resolved
     against the working directory, as DuckDB does), else the URL without its password."""
     path = duckdb_path(url)
-    return str(path.resolve()) if path is not None else sa.engine.make_url(url).render_as_string(hide_password=True)
+    return str(path.resolve()) if path is not None else public_url(url)
 
 
 def relative_path_warning(url: str) -> str | None:

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from apptest_support import sign_in
+from apptest_support import run_page, sign_in
 from streamlit.testing.v1 import AppTest
 
 from spm_core import warehouse as wh_module
+from spm_core.db import create_schema, make_engine
 from spm_core.users import UserStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -35,3 +36,13 @@ def test_a_warehouse_url_that_cannot_be_opened_shows_an_error_not_a_traceback(tm
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert any("cannot be opened" in e.value for e in at.error)
+
+
+def test_a_warehouse_without_users_says_how_to_create_the_first_admin_for_it(tmp_path, monkeypatch):
+    url = f"duckdb:///{tmp_path}/real.duckdb"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    at = run_page(monkeypatch, url, user=None, users_file=tmp_path / "nobody.yaml")
+    assert not at.exception
+    assert any(f"python -m spm_core users add NAME --role admin --url {url}" in e.value for e in at.error)

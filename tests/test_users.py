@@ -209,3 +209,17 @@ def test_the_folder_shared_users_file_becomes_the_embedded_warehouses_only(tmp_p
     assert not (tmp_path / "users.yaml").exists() and not (tmp_path / ".cookie_key").exists()
     (tmp_path / "users.yaml").write_text("credentials: {usernames: {}}\n")  # e.g. written by an old process
     assert [u.username for u in UserStore(warehouse=f"duckdb:///{tmp_path}/spm.duckdb").users()] == ["boss"]
+
+
+def test_users_takes_url_and_file_before_or_after_the_action(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SPM_USERS_FILE", raising=False)
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    assert main(["users", "add", "boss", "--role", "leader", "--password", "long enough", "--url", url]) == 0
+    assert [u.username for u in UserStore(tmp_path / "w.users.yaml").users()] == ["boss"]
+    assert main(["users", "--url", url, "list"]) == 0 and "boss" in capsys.readouterr().out
+    assert main(["users", "list", "--url", url]) == 0 and "boss" in capsys.readouterr().out
+    other = str(tmp_path / "other.yaml")
+    assert main(["users", "--file", other, "add", "ana", "--role", "leader", "--password", "long enough"]) == 0
+    assert main(["users", "list", "--file", other]) == 0
+    out = capsys.readouterr().out
+    assert "ana" in out and "boss" not in out

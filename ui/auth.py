@@ -23,6 +23,7 @@ from streamlit_authenticator.models import CookieModel
 
 from spm_core.auth import signin, tokens
 from spm_core.auth.throttle import Attempts, attempts_file
+from spm_core.db import public_url
 from spm_core.users import DEMO_PASSWORDS, User, UserError, UserStore, cookie_key_file, person_exists
 
 from .warehouse import Warehouse
@@ -72,9 +73,10 @@ def _store_or_error(wh: Warehouse) -> UserStore | None:
         store = UserStore(warehouse=wh.url)
         if store.users():
             return store
+        url = public_url(wh.url)
         st.error(
-            f"No users are set up yet for the warehouse `{wh.url}`. Create the first admin with "
-            f"`python -m spm_core users --url {wh.url} add NAME --role admin`."
+            f"No users are set up yet for the warehouse `{url}`. Create the first admin with "
+            f"`python -m spm_core users add NAME --role admin --url {url}`."
         )
     except UserError as exc:
         st.error(str(exc))
