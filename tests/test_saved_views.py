@@ -15,13 +15,13 @@ from streamlit.testing.v1 import AppTest
 from spm_core.db import make_engine, read_frame
 from spm_core.reports.saved_views import MAX_NAME, ViewStore
 from spm_core.schema import person, team
-from spm_core.users import UserError, UserStore
+from spm_core.users import UserError, UserStore, users_file
 from ui.text import md
 
 
 @pytest.fixture
 def users_copy(tmp_path: Path, demo_url: str) -> Path:
-    """A private users file, so the views.yaml written beside it is this test's alone."""
+    """A private users file, so the views file written beside it is this test's alone."""
     target = tmp_path / "users.yaml"
     shutil.copy(users_path(demo_url), target)
     return target
@@ -39,7 +39,7 @@ def test_views_are_kept_per_user_replaced_by_name_and_removed(tmp_path):
     for name, page in (("", "pipeline"), ("x" * (MAX_NAME + 1), "pipeline"), ("ok", "../etc")):
         with pytest.raises(UserError):
             store.save("ana", name, page, {})
-    assert (tmp_path / "views.yaml").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "users.views.yaml").stat().st_mode & 0o777 == 0o600  # named after the users file
 
 
 def _teams(url: str, username: str) -> tuple[int, int]:
@@ -120,3 +120,11 @@ def test_a_link_to_a_page_the_user_cannot_open_says_so(monkeypatch, demo_url, us
     at = run_page(monkeypatch, demo_url, params={"open": "admin_users"}, user="rep", users_file=users_copy)
     assert not at.exception, at.exception
     assert any("not one you can open" in w.value for w in at.warning)
+
+
+def test_each_warehouse_in_a_folder_has_its_own_views(tmp_path, monkeypatch):
+    """Views are filed under usernames, which are per warehouse: another warehouse's admin sees none."""
+    monkeypatch.delenv("SPM_USERS_FILE", raising=False)
+    demo = ViewStore(users_file(None, f"duckdb:///{tmp_path}/spm.duckdb"))
+    demo.save("admin", "Mine", "pipeline", {"period": "last_quarter"})
+    assert ViewStore(users_file(None, f"duckdb:///{tmp_path}/real.duckdb")).views("admin") == []

@@ -1,4 +1,5 @@
-"""Saved views: a user's named page + filters, kept in `views.yaml` beside the users file, and shared as a link.
+"""Saved views: a user's named page + filters, kept beside the users file (`spm.users.views.yaml` beside
+`spm.users.yaml`: per warehouse, like the usernames they are filed under), and shared as a link.
 
 A view stores only the page and the filter bar's URL parameters, never data or a scope: whoever opens it
 (its owner or someone given the link) sees the page under their own scope, and the filter bar drops (with a
@@ -41,7 +42,7 @@ class ViewStore:
     """views.yaml: username -> list of {name, page, params}."""
 
     def __init__(self, users_file: Path) -> None:
-        self.path = users_file.with_name("views.yaml")
+        self.path = users_file.with_name(f"{users_file.stem}.views.yaml")
         self._lock = FileLock(str(self.path) + ".lock")
 
     def _data(self) -> dict:
