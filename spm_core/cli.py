@@ -323,7 +323,7 @@ def _print_errors(errors: list[RowError], written: Path | None, limit: int = 50)
         print(f"  ... and {len(groups) - limit:,} more causes", file=sys.stderr)
     if written is not None:
         neutralise_formulas(errors_frame(errors)).to_csv(written, index=False)
-        print(f"All {error_count(errors)} are in {written}.", file=sys.stderr)
+        print(f"All {len(errors):,} error(s) are in {written}.", file=sys.stderr)
     elif len(errors) > 1:
         print("--errors FILE.csv writes every one of them to a CSV file.", file=sys.stderr)
 
@@ -346,7 +346,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     except ImportRejected as exc:
         print(f"error: {exc}", file=sys.stderr)
-        _print_errors(exc.errors, args.errors)
+        if any(e.row > 1 for e in exc.errors):  # else they repeat the message about the header
+            _print_errors(exc.errors, args.errors)
         return 2
     for warning in plan.parsed.warnings:
         print(f"warning: {warning}", file=sys.stderr)

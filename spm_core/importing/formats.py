@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..stages import BEST_CASE, CLOSED, COMMIT, OMITTED, PIPELINE
 from .csvfile import without_sparse_rows
 from .dates import YEARS, DateRule, file_order, read_dates
 from .keys import row_keys
@@ -45,7 +46,7 @@ class Field:
 
     column: str
     headers: tuple[str, ...]
-    kind: str = "text"  # text | date | month | amount | count | percent | role | email
+    kind: str = "text"  # text | date | month | amount | count | percent | forecast | role | email
     required: bool = False  # the column must be there, and (unless blank_is_zero) every cell filled
     # CRM exports leave Amount blank on deals nobody has priced yet; the CRM's own reports count them as 0.
     blank_is_zero: bool = False
@@ -64,8 +65,18 @@ class Layout:
 
 # --- formats -------------------------------------------------------------------------------------------------
 
-# OpportunityHistory.ForecastCategory holds API names; the app (like Opportunity.ForecastCategoryName) uses labels.
-SALESFORCE_FORECAST_API_NAMES = {"BestCase": "Best Case", "Forecast": "Commit"}
+# Forecast categories as CRMs write them (compared without case and spaces) -> the app's (Salesforce's labels).
+# OpportunityHistory.ForecastCategory holds API names (BestCase, Forecast); HubSpot says "Not forecasted".
+FORECAST_CATEGORIES = {
+    "pipeline": PIPELINE,
+    "bestcase": BEST_CASE,
+    "commit": COMMIT,
+    "forecast": COMMIT,
+    "closed": CLOSED,
+    "closedwon": CLOSED,
+    "omitted": OMITTED,
+    "notforecasted": OMITTED,
+}
 
 SALESFORCE_OPPORTUNITIES = Layout(
     "opportunities",
@@ -80,13 +91,12 @@ SALESFORCE_OPPORTUNITIES = Layout(
         Field("amount", ("Amount",), "amount", required=True, blank_is_zero=True),
         Field("stage", ("Stage", "Stage Name", "StageName"), required=True),
         Field("probability", ("Probability (%)", "Probability"), "percent"),
-        Field("forecast_category", ("Forecast Category", "ForecastCategoryName")),
+        Field("forecast_category", ("Forecast Category", "ForecastCategoryName"), "forecast"),
         Field("created_date", ("Created Date", "CreatedDate"), "date"),
         Field("close_date", ("Close Date", "CloseDate"), "date"),
         Field("lead_source", ("Lead Source", "LeadSource")),
     ),
     key=("source_id",),
-    fixes={"forecast_category": SALESFORCE_FORECAST_API_NAMES},
 )
 SALESFORCE_HISTORY = Layout(
     "history",
@@ -99,10 +109,9 @@ SALESFORCE_HISTORY = Layout(
         Field("amount", ("Amount",), "amount"),
         Field("close_date", ("CloseDate", "Close Date"), "date"),
         Field("probability", ("Probability", "Probability (%)"), "percent"),
-        Field("forecast_category", ("ForecastCategory", "ForecastCategoryName", "Forecast Category")),
+        Field("forecast_category", ("ForecastCategory", "ForecastCategoryName", "Forecast Category"), "forecast"),
     ),
     key=("source_id",),
-    fixes={"forecast_category": SALESFORCE_FORECAST_API_NAMES},
 )
 HUBSPOT_DEALS = Layout(
     "opportunities",
@@ -115,7 +124,7 @@ HUBSPOT_DEALS = Layout(
         Field("type", ("Deal Type", "dealtype")),
         Field("amount", ("Amount",), "amount", required=True, blank_is_zero=True),
         Field("stage", ("Deal Stage", "dealstage"), required=True),
-        Field("forecast_category", ("Forecast category",)),
+        Field("forecast_category", ("Forecast category",), "forecast"),
         Field("created_date", ("Create Date", "Created Date", "createdate"), "date"),
         Field("close_date", ("Close Date", "closedate"), "date"),
         Field("lead_source", ("Original Traffic Source", "Original Source Type", "Lead Source")),
@@ -153,7 +162,13 @@ GENERIC_HEADERS: dict[str, tuple[str, ...]] = {
 # More headers a column is read from where the first is empty, joined with "|" (`--map close_date="A|B"`):
 # Pipedrive writes a won deal's close in "Won time", a lost one's in "Lost time", an open one's expected close apart.
 GENERIC_FALLBACKS = {"close_date": ("Deal - Won time", "Deal - Lost time", "Expected Close Date", "Deal - Expected close date")}
-GENERIC_KINDS = {"amount": "amount", "probability": "percent", "created_date": "date", "close_date": "date"}
+GENERIC_KINDS = {
+    "amount": "amount",
+    "probability": "percent",
+    "forecast_category": "forecast",
+    "created_date": "date",
+    "close_date": "date",
+}
 GENERIC_REQUIRED = ("source_id", "owner", "amount", "stage")
 GENERIC_HELP = {
     "source_id": "the deal's id in the CRM: re-imports update rows in place (or --id-columns)",
@@ -778,6 +793,17 @@ def _percent(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     return values.where(ok).round().astype("Int64")
 
 
+def _forecast(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
+    """One of the app's forecast categories; another word would silently drop the deal from commit and best case."""
+    categories = cells.str.casefold().str.replace(r"[\s_-]+", "", regex=True).map(FORECAST_CATEGORIES)
+    column.error(
+        (cells != "") & categories.isna(),
+        f"{column.header} must be a forecast category: {', '.join(dict.fromkeys(FORECAST_CATEGORIES.values()))}.",
+        "--map forecast_category=HEADER (a column of forecast categories), or leave it unmapped for the stage's",
+    )
+    return categories.astype("string")
+
+
 READERS: dict[str, Callable[[pd.Series, _Column, DateRule], pd.Series]] = {
     "text": _text,
     "email": _email,
@@ -787,6 +813,7 @@ READERS: dict[str, Callable[[pd.Series, _Column, DateRule], pd.Series]] = {
     "amount": _amount,
     "count": _count,
     "percent": _percent,
+    "forecast": _forecast,
 }
 
 

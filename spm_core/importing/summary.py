@@ -42,7 +42,7 @@ class ErrorGroup:
 
     def _values(self) -> str:
         if len(self.values) == 1:
-            return f"; value {self.values[0]!r}" if self.values[0] else ""
+            return f"; value {self.values[0]!r}" if self.values[0] and self.values[0] not in self.why else ""
         shown = ", ".join(repr(v) for v in self.values[:SHOWN_VALUES])
         return f"; values {shown}{', …' if len(self.values) > SHOWN_VALUES else ''}"
 
@@ -61,9 +61,9 @@ def group_errors(errors: Iterable[RowError]) -> list[ErrorGroup]:
 
 
 def error_count(errors: list[RowError]) -> str:
-    """ "3 errors on 2 rows": errors and rows counted apart (one row may have several)."""
+    """ "2 rows (3 errors)": rows and errors counted apart, since one row may have several."""
     rows = len({(e.file, e.row) for e in errors})
-    return f"{len(errors):,} error{'s' if len(errors) != 1 else ''} on {rows:,} row{'s' if rows != 1 else ''}"
+    return f"{rows:,} row{'s' if rows != 1 else ''} ({len(errors):,} error{'s' if len(errors) != 1 else ''})"
 
 
 def errors_frame(errors: Iterable[RowError]) -> pd.DataFrame:
