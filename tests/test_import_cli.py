@@ -152,3 +152,13 @@ def test_help_lists_the_generic_columns(capsys):
     for column in ("source_id", "owner", "amount", "stage", "status", "close_date", "country", "region", "segment", "industry"):
         assert f"\n  {column} " in out
     assert "--date-format" in out and "--id-columns" in out and "--errors" in out
+
+
+MAVEN = Path("/work/shared/datasets/maven_crm")
+
+
+@pytest.mark.skipif(not MAVEN.is_dir(), reason="the Maven CRM dataset is not on this machine")
+def test_the_maven_report_says_how_many_open_deals_have_no_close_date(tmp_path, capsys):
+    files = [str(MAVEN / f) for f in ("sales_pipeline.csv", "accounts.csv", "products.csv", "sales_teams.csv")]
+    assert main(["import", "maven", *files, "--url", f"duckdb:///{tmp_path}/w.duckdb", "--dry-run"]) == 0
+    assert "2,089 open deals have no close date ($4,966,215)" in capsys.readouterr().out  # issue 9, at list price

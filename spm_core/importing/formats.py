@@ -145,7 +145,7 @@ GENERIC_HEADERS: dict[str, tuple[str, ...]] = {
     "type": ("Opportunity Type", "Deal Type", "Type"),
     "amount": ("Amount", "Deal Value", "Deal Amount", "Deal size", "close_value", "Value"),
     "stage": ("Stage", "Deal Stage", "Sales stage", "deal_stage", "Stage Name"),
-    "status": ("Deal - Status", "Deal Status", "Status"),
+    "status": ("Deal - Status", "Deal Status"),  # a plain "Status" is as often the stage
     "probability": ("Probability (%)", "Probability", "Deal - Probability", "Win Probability"),
     "forecast_category": ("Forecast Category", "ForecastCategoryName"),
     "created_date": ("Created Date", "Create Date", "Created Time", "Deal - Deal created", "engage_date", "Created"),
