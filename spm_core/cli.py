@@ -32,6 +32,8 @@ from .schema import metadata
 from .users import ROLES, UserError, UserStore, create_demo_users
 
 _opened: list[Engine] = []
+USERS_FILE_HELP = "users file (default: $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file)"
+USERS_URL_HELP = "warehouse URL whose users to manage (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)"
 
 
 def open_engine(url: str | None, read_only: bool = False) -> Engine:
@@ -97,32 +99,38 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--url")
 
     users = sub.add_parser("users", help="list, add, reset passwords, change roles, remove app users")
-    users.add_argument("--file", help="users file (default: $SPM_USERS_FILE, else users.yaml beside a DuckDB warehouse file)")
-    users.add_argument("--url", help="warehouse URL whose users to manage (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
+    users.add_argument("--file", help=USERS_FILE_HELP)
+    users.add_argument("--url", help=USERS_URL_HELP)
+    # The same options after the action (`users add NAME --url ...`), as every other command takes them.
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--file", default=argparse.SUPPRESS, help=USERS_FILE_HELP)
+    where.add_argument("--url", default=argparse.SUPPRESS, help=USERS_URL_HELP)
     users_sub = users.add_subparsers(dest="action", required=True)
-    users_sub.add_parser("list", help="list users")
-    add = users_sub.add_parser("add", help="add a user")
+    users_sub.add_parser("list", help="list users", parents=[where])
+    add = users_sub.add_parser("add", help="add a user", parents=[where])
     add.add_argument("username")
     add.add_argument("--name", default="")
     add.add_argument("--email", default="")
     add.add_argument("--role", choices=ROLES, required=True)
     add.add_argument("--person", type=int, help="linked person id (required for managers and reps)")
     add.add_argument("--password", help="the password (asked for when left out)")
-    reset = users_sub.add_parser("reset-password", help="set a new password (also unlocks the account and ends its sessions)")
+    reset = users_sub.add_parser(
+        "reset-password", help="set a new password (also unlocks the account and ends its sessions)", parents=[where]
+    )
     reset.add_argument("username")
     reset.add_argument("--password", help="the new password (asked for when left out)")
-    role = users_sub.add_parser("set-role", help="change a user's role and linked person")
+    role = users_sub.add_parser("set-role", help="change a user's role and linked person", parents=[where])
     role.add_argument("username")
     role.add_argument("--role", choices=ROLES, required=True)
     role.add_argument("--person", type=int)
-    remove = users_sub.add_parser("remove", help="remove a user")
+    remove = users_sub.add_parser("remove", help="remove a user", parents=[where])
     remove.add_argument("username")
     for action, text in (
         ("lock", "lock an account (no sign-in, every session ends) until unlocked or given a new password"),
         ("unlock", "lift an admin's lock"),
         ("sign-out", "end every session of an account, in every browser"),
     ):
-        users_sub.add_parser(action, help=text).add_argument("username")
+        users_sub.add_parser(action, help=text, parents=[where]).add_argument("username")
 
     imp = sub.add_parser(
         "import",
