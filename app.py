@@ -12,7 +12,9 @@ from spm_core.users import viewer_scope
 from ui import warehouse
 from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
+from ui.errors import error_boundary
 from ui.filters import filter_bar
+from ui.text import md
 
 st.set_page_config(page_title="SPM dashboard", page_icon="📈", layout="wide")
 
@@ -32,6 +34,7 @@ DASHBOARDS = [
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
+    st.Page("pages/admin_settings.py", title="Settings", icon=":material/settings:"),
 ]
 
 
@@ -45,7 +48,8 @@ def login_page() -> None:
 
 
 if not is_signed_in():
-    st.navigation([st.Page(login_page, title="Sign in")], position="hidden").run()
+    with error_boundary("the sign-in page"):
+        st.navigation([st.Page(login_page, title="Sign in")], position="hidden").run()
     st.stop()
 signed_in = current_user(wh)  # checked on every run: ends a session revoked elsewhere (and reruns)
 if signed_in is None:  # the users file cannot be read: current_user said why
@@ -59,10 +63,12 @@ if user.role == "admin":
 page = st.navigation(pages)
 
 with st.sidebar:
-    st.caption(f"Signed in as **{user.name}** ({user.role})")
+    st.caption(f"Signed in as **{md(user.name)}** ({user.role})")
     if st.button("Sign out", key="spm_logout", help="Signs this account out in every browser."):
         sign_out(wh, user, cookie)
 
 scope = viewer_scope(wh.engine, user)
-set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
-page.run()
+with error_boundary("the filter bar"):
+    set_context(PageContext(wh=wh, scope=scope, filters=filter_bar(wh, scope), viewer_id=user.person_id, user=user))
+    with error_boundary(f"the {page.title} page"):
+        page.run()

@@ -37,6 +37,8 @@ from spm_core.stages import DEFAULT_STAGES
 from spm_core.users import UserStore
 from ui import warehouse
 from ui.context import context, set_context
+from ui.downloads import csv_download
+from ui.text import md
 
 LABELS = {
     "maven": "Maven CRM (its four files: accounts, products, sales_teams, sales_pipeline)",
@@ -111,14 +113,7 @@ def errors_table(errors: list[RowError], key: str) -> None:
             "why": st.column_config.TextColumn("Why", width="large"),
         },
     )
-    st.download_button(
-        f"Download the {len(frame):,} error(s) (CSV)",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name="import_errors.csv",
-        mime="text/csv",
-        key=key,
-        icon=":material/download:",
-    )
+    csv_download(f"Download the {len(frame):,} error(s) (CSV)", frame, "import_errors.csv", key)
 
 
 def changes_table(inserts: Mapping[str, int], updates: Mapping[str, int]) -> pd.DataFrame:
@@ -131,13 +126,14 @@ def changes_table(inserts: Mapping[str, int], updates: Mapping[str, int]) -> pd.
 
 
 def matches_and_new(people: Sequence[str], matches: Mapping[str, str], products: Sequence[str]) -> None:
+    """The names an import creates or matches: names from the files, so escaped for Markdown."""
     if people:
-        st.markdown(f"**{len(people):,} new people** (created as reps): {', '.join(people)}")
+        st.markdown(f"**{len(people):,} new people** (created as reps): {', '.join(map(md, people))}")
     if matches:
-        shown = ", ".join(f"{source} → {matched}" for source, matched in matches.items())
+        shown = ", ".join(f"{md(source)} → {md(matched)}" for source, matched in matches.items())
         st.markdown(f"**Products matched by name**: {shown}")
     if products:
-        st.markdown(f"**{len(products):,} new products**: {', '.join(products)}")
+        st.markdown(f"**{len(products):,} new products**: {', '.join(map(md, products))}")
 
 
 def page_fix(fix: str) -> str:
@@ -180,17 +176,17 @@ def show_plan(plan: ImportPlan) -> None:
     st.success("Checked: every row can be imported. This is what Import will write (nothing is written yet).")
     st.dataframe(changes, hide_index=True)
     if plan.parsed.derived_ids:
-        st.caption(f"Deal ids: {plan.parsed.derived_ids}; importing the file again updates these deals in place.")
+        st.caption(f"Deal ids: {md(plan.parsed.derived_ids)}; importing the file again updates these deals in place.")
     matches_and_new(plan.people_to_create, plan.product_matches, plan.products_to_create)
     notes(plan.groups_to_create, plan.undated)
 
 
 def notes(groups: Mapping[str, Sequence[str]], undated: tuple[int, float]) -> None:
     """New regions and segments, and the open deals that belong to no period (SPEC: said, never dropped)."""
-    for line in new_groups(groups):
-        st.markdown(line)
+    for line in new_groups(groups):  # names from the files
+        st.markdown(md(line))
     if note := undated_note(undated):
-        st.info(note, icon=":material/event_busy:")
+        st.info(md(note), icon=":material/event_busy:")
 
 
 def show_report(report: ImportReport) -> None:
@@ -332,7 +328,7 @@ def stage_mapping_editor(kind: str, parsed: Parsed) -> dict[str, str]:
     mapping = {s: str(a) for s, a in zip(edited["Stage in the file"], edited["App stage"], strict=True) if chosen(a)}
     unmapped = [s for s in sources if s not in mapping]
     if unmapped:
-        st.warning(f"Choose an app stage for {', '.join(unmapped)}: rows in an unmapped stage cannot be imported.")
+        st.warning(f"Choose an app stage for {', '.join(map(md, unmapped))}: rows in an unmapped stage cannot be imported.")
     return mapping
 
 
@@ -375,7 +371,7 @@ if state.get("import_files", (None,))[0] != signature:  # new files: read them o
         state["import_kind"] = guess_kind(raws) or "generic"
 raws = state["import_files"][1]
 if isinstance(raws, ImportRejected):
-    st.error(str(raws))
+    st.error(md(raws))  # rejection messages quote file names and header cells
     st.stop()
 
 if "import_report" in state:
@@ -405,17 +401,17 @@ if kind == "generic":
 try:
     parsed = parse(kind, raws, columns, date_format=date_format, id_columns=id_columns)
 except ImportRejected as exc:
-    st.error(str(exc))
+    st.error(md(exc))
     if exc.errors:
         errors_table(exc.errors, "import_parse_errors_csv")
     st.stop()
 for raw in raws.values():
     if raw.dropped_footer:
-        st.caption(f"{raw.name}: left out {len(raw.dropped_footer)} report footer line(s) after the data.")
+        st.caption(f"{md(raw.name)}: left out {len(raw.dropped_footer)} report footer line(s) after the data.")
     if raw.blank_rows:
-        st.caption(f"{raw.name}: left out {raw.blank_rows:,} blank row(s).")
-for warning in parsed.warnings:
-    st.warning(warning)
+        st.caption(f"{md(raw.name)}: left out {raw.blank_rows:,} blank row(s).")
+for warning in parsed.warnings:  # they quote file names and header cells
+    st.warning(md(warning))
 stages = stage_mapping_editor(kind, parsed)
 
 # A plan is shown (and imported) only while the inputs it was made from are unchanged.
@@ -432,7 +428,7 @@ if st.button("Check", key="import_check", icon=":material/fact_check:", on_click
         try:
             state["import_plan"] = (inputs, plan_import(ctx.wh.engine, parsed, stages))
         except ImportRejected as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             st.stop()
 checked = state.get("import_plan")
 plan = checked[1] if checked and checked[0] == inputs else None
@@ -455,13 +451,13 @@ if st.button(
             report = apply_import(engine, plan, progress=lambda fraction, message: bar.progress(fraction, text=message))
     except ImportRejected as exc:
         bar.empty()
-        st.error(f"Nothing was imported: {exc}. The warehouse still holds the previous data.")
+        st.error(f"Nothing was imported: {md(exc)}. The warehouse still holds the previous data.")
         errors_table(exc.errors, "import_apply_errors_csv")
     except (WarehouseError, sa.exc.SQLAlchemyError, duckdb.Error) as exc:
         bar.empty()
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         st.error(
-            f"The warehouse refused the import ({reason}). Nothing was written: it still holds the previous data. "
+            f"The warehouse refused the import ({md(reason)}). Nothing was written: it still holds the previous data. "
             "If another import or a command-line load is running, try again when it has finished."
         )
     # writable() closed the read-only engine in this session's context: reopen it now (under the file's new

@@ -11,6 +11,7 @@ from ui import attainment_data as data
 from ui import format as fmt
 from ui.context import context
 from ui.drilldown import view_deals
+from ui.text import md
 from ui.tiles import kpi_tiles
 
 TILES = (
@@ -184,7 +185,8 @@ else:
     drill = data.group_filters(wh.engine, wh.version, filters, level, None if pd.isna(row["id"]) else int(row["id"]))
     with summary_col:
         reached = "no quota" if row["quota"] == 0 else f"{fmt.percent(row['attainment'])} attainment"
-        st.markdown(f"**{choice}**: {fmt.money(row['bookings'])} booked of {fmt.money(row['quota'])} quota · {reached}")
+        summary = f"{fmt.money(row['bookings'])} booked of {fmt.money(row['quota'])} quota · {reached}"
+        st.markdown(f"**{md(choice)}**: {md(summary)}")  # md: two amounts' "$" would make KaTeX math
 view_deals(ctx, "bookings", key="attainment_bookings_deals", filters=drill, label=f"bookings ({choice})")
 view_deals(
     ctx,

@@ -13,6 +13,7 @@ from ui import forecast_data as data
 from ui import format as fmt
 from ui.context import context
 from ui.drilldown import deal_table
+from ui.text import md
 from ui.tiles import kpi_tiles
 
 TILES = (
@@ -192,7 +193,8 @@ def statistical_section(ctx, totals: pd.Series) -> None:
     quota = float(totals["quota"] or 0)
     cols = st.columns(4)
     cols[0].metric("Expected bookings", fmt.money(sf.expected), help=METHOD, border=True)
-    cols[1].metric("Range (10th–90th pct.)", f"{fmt.money(sf.low)} – {fmt.money(sf.high)}", border=True)
+    # A metric value is Markdown: md keeps the two amounts' "$" from making KaTeX math.
+    cols[1].metric("Range (10th–90th pct.)", md(f"{fmt.money(sf.low)} – {fmt.money(sf.high)}"), border=True)
     cols[2].metric("Expected vs quota", fmt.percent(sf.expected / quota) if quota > 0 else "no quota", border=True)
     cols[3].metric("Forecast call", fmt.money(totals["forecast_call"]), help=CATALOGUE["forecast_call"].help, border=True)
     st.caption(

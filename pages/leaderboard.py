@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from spm_core import leaderboard as lb
 from spm_core.filters import Filters, Scope
 from spm_core.kpis import CATALOGUE
+from spm_core.settings import load_settings, settings_file
 from ui.context import context
 from ui.drilldown import view_deals
 from ui.leaderboard_view import LEVEL_LABELS, LEVEL_NOUNS, metric_label, my_rank, styled_board, top_chart
@@ -24,8 +25,10 @@ TABLE_ROWS = 12  # rows visible without scrolling: the table and the chart fit a
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _board(_engine: Engine, version: str, metric: str, filters: Filters, scope: Scope, level: str, as_of: date) -> pd.DataFrame:
-    return lb.board(_engine, metric, filters, scope, level, as_of)
+def _board(
+    _engine: Engine, version: str, metric: str, filters: Filters, scope: Scope, level: str, as_of: date, audience: lb.Audience
+) -> pd.DataFrame:
+    return lb.board(_engine, metric, filters, scope, level, as_of, audience=audience)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -39,6 +42,8 @@ def _viewer_entry(_engine: Engine, version: str, viewer_id: int | None, level: s
 
 
 ctx = context()
+# spm_core decides what a rep sees of the others; a context without a user gets a rep's view, not more.
+audience = lb.Audience.of(ctx.user.role if ctx.user else "rep", ctx.viewer_id, load_settings(settings_file(ctx.wh.url)))
 period, previous = ctx.filters.period, ctx.filters.period.previous()
 st.title("Leaderboards")
 st.caption(
@@ -54,7 +59,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         default="bookings",
         required=True,
         key="leaderboard_metric",
-        help="\n\n".join(f"**{CATALOGUE[m].label}**: {CATALOGUE[m].help}" for m in lb.METRICS),
+        help="\n\n".join([*(f"**{CATALOGUE[m].label}**: {CATALOGUE[m].help}" for m in lb.METRICS), lb.PEER_RULE]),
     )
     level = st.segmented_control(
         "Board",
@@ -69,7 +74,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
 kpi = CATALOGUE[metric]
 one, many = LEVEL_NOUNS[level]
 # Ranks are computed over the leaderboard's scope (peers included); deal lists below keep the viewer's own scope.
-board = _board(ctx.wh.engine, ctx.wh.version, metric, ctx.filters, ctx.leaderboard_scope, level, ctx.wh.as_of)
+board = _board(ctx.wh.engine, ctx.wh.version, metric, ctx.filters, ctx.leaderboard_scope, level, ctx.wh.as_of, audience)
+hidden = board.attrs.get("peer_values_hidden")
 unranked = board.attrs.get("unranked", ())
 entry = _viewer_entry(ctx.wh.engine, ctx.wh.version, ctx.viewer_id, level)
 
@@ -100,7 +106,10 @@ with side:
         border=True,
     )
     st.caption(mine.note)
-    st.altair_chart(top_chart(board, metric, entry), width="stretch")
+    if hidden:  # bars need the values
+        st.info(f"{hidden} Ranks are still over everyone's numbers.", icon=":material/visibility_off:")
+    else:
+        st.altair_chart(top_chart(board, metric, entry), width="stretch")
 with table:
     st.dataframe(
         styled_board(board, metric, entry),

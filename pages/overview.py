@@ -23,7 +23,7 @@ if not ctx.wh.has_quotas:
 left, right = st.columns(2)
 with left:
     st.subheader("Bookings by month")
-    trend_filters = ctx.filters.with_period(type(period)(period.start.replace(year=period.start.year - 1), period.end))
+    trend_filters = ctx.filters.with_period(period.with_year_before())
     trend = warehouse.kpis(
         ctx.wh.engine, ctx.wh.version, ("bookings", "quota"), trend_filters, ctx.scope, ("month",), ctx.wh.as_of
     )

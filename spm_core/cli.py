@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 
 from .config import warehouse_url
 from .db import WarehouseError, create_schema, drop_schema, get_info, has_schema, make_engine, read_frame
-from .exports import neutralise_formulas
-from .filters import PERIOD_NAMES, Filters, Period
+from .exports import to_csv_bytes
+from .files import private_umask
+from .filters import PERIOD_NAMES, Filters, Period, Scope
 from .formatting import exact_by_unit
 from .importing import KINDS, ImportRejected, RowError, apply_import, preview
 from .importing.dates import DATE_FORMAT_HELP
@@ -242,7 +243,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     if (args.start is None) != (args.end is None):
         raise WarehouseError("--from and --to go together.")
     period = Period(args.start, args.end) if args.start else Period.named(args.period, as_of)
-    frame = query(engine, args.names, Filters(period), by=args.by, as_of=as_of)
+    frame = query(engine, args.names, Filters(period), Scope.everyone(), by=args.by, as_of=as_of)
     shown = frame.assign(**{n: frame[n].map(lambda v, u=CATALOGUE[n].unit: exact_by_unit(u, v)) for n in args.names})
     print(f"{period.start} .. {period.end} (as of {as_of})")
     print(shown.to_string(index=False))
@@ -330,7 +331,7 @@ def _print_errors(errors: list[RowError], written: Path | None, limit: int = 50)
     if len(groups) > limit:
         print(f"  ... and {len(groups) - limit:,} more causes", file=sys.stderr)
     if written is not None:
-        neutralise_formulas(errors_frame(errors)).to_csv(written, index=False)
+        written.write_bytes(to_csv_bytes(errors_frame(errors)))
         print(f"All {len(errors):,} error(s) are in {written}.", file=sys.stderr)
     elif len(errors) > 1:
         print("--errors FILE.csv writes every one of them to a CSV file.", file=sys.stderr)
@@ -401,7 +402,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with private_umask():  # warehouses (and their .wal) written by any command are 600
+            return COMMANDS[args.command](args)
     except (WarehouseError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -69,7 +69,7 @@ def deals_statement(kpi_name: str, filters: Filters, scope: Scope, limit: int | 
 
 
 def deals(
-    engine: Engine | sa.Connection, kpi_name: str, filters: Filters, scope: Scope | None = None, limit: int | None = None
+    engine: Engine | sa.Connection, kpi_name: str, filters: Filters, scope: Scope, limit: int | None = None
 ) -> pd.DataFrame:
     """Opportunities counted by the KPI under these filters and scope, largest first."""
-    return read_frame(engine, deals_statement(kpi_name, filters, scope or Scope.everyone(), limit))
+    return read_frame(engine, deals_statement(kpi_name, filters, scope, limit))

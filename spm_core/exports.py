@@ -1,8 +1,8 @@
-"""Files people open in a spreadsheet (CSV downloads, the importer's error file), safe to open there.
+"""Files users download (CSV today; XLSX and PDF writers go through safe_frame too), safe to open in a spreadsheet.
 
-Text from outside is outside text: a deal imported as `=HYPERLINK("http://evil.example","x")` would run as a
-live formula in Excel, LibreOffice or Google Sheets (CSV/formula injection). OWASP's rule: a text cell that
-starts with = + - @ tab or carriage return gets a leading single quote, so spreadsheets show it as text.
+Text from the warehouse is outside text: a deal imported as `=HYPERLINK("http://evil.example","x")` would run
+as a live formula in Excel, LibreOffice or Google Sheets (CSV/formula injection). OWASP's rule: a text cell
+that starts with = + - @ tab or carriage return gets a leading single quote, so spreadsheets show it as text.
 Only text is touched: an amount of -42 stored as a number is a number, not a formula.
 """
 
@@ -22,7 +22,7 @@ def neutralise(value: object) -> object:
     return value
 
 
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells (the header row included) hold no live formula; numeric, boolean
     and datetime columns are left as they are."""
     safe = frame.copy(deep=False)  # copy-on-write: assigning columns below never changes `frame`
@@ -32,3 +32,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             safe.isetitem(i, values.map(neutralise, na_action="ignore"))
     safe.columns = [neutralise(column) for column in frame.columns]
     return safe
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """`frame` as UTF-8 CSV (no index) for a download button, its text cells neutralised."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8")

@@ -13,8 +13,8 @@ PERIOD_NAMES = ("this_month", "last_month", "this_quarter", "last_quarter", "thi
 
 
 def _add_months(d: date, months: int) -> date:
-    """The first day of the month `months` after d's month."""
-    index = d.year * 12 + d.month - 1 + months
+    """The first day of the month `months` after d's month, or date.min's month when that is earlier."""
+    index = max(d.year * 12 + d.month - 1 + months, date.min.year * 12)
     return date(index // 12, index % 12 + 1, 1)
 
 
@@ -44,7 +44,7 @@ class Period:
     @classmethod
     def quarter(cls, d: date) -> Period:
         first = date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-        return cls(first, _add_months(first, 3) - timedelta(days=1))
+        return cls(first, _month_end(first.replace(month=first.month + 2)))
 
     @classmethod
     def year(cls, d: date) -> Period:
@@ -70,12 +70,23 @@ class Period:
 
     def previous(self) -> Period:
         """The period of the same length just before: the previous calendar months for whole months
-        (so Q2 compares with Q1), otherwise the same number of days."""
+        (so Q2 compares with Q1), otherwise the same number of days. Cut short at date.min rather than
+        failing, so any Period has one (a period starting on date.min gets that one day)."""
+        if self.start == date.min:
+            return Period(date.min, date.min)
+        end = self.start - timedelta(days=1)
         if self.is_whole_months:
             months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
-            first = _add_months(self.start, -months)
-            return Period(first, self.start - timedelta(days=1))
-        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+            return Period(_add_months(self.start, -months), end)
+        return Period(self.start - timedelta(days=min(self.days, (self.start - date.min).days)), end)
+
+    def with_year_before(self) -> Period:
+        """From the same day a year before the start (28 Feb for a 29 Feb, date.min at the calendar's
+        start) to the end: a trend's window."""
+        if self.start.year == date.min.year:
+            return Period(date.min, self.end)
+        day = min(self.start.day, calendar.monthrange(self.start.year - 1, self.start.month)[1])
+        return Period(self.start.replace(year=self.start.year - 1, day=day), self.end)
 
     def year_before(self) -> Period:
         """The same days a year earlier (for "same period last year"): whole months stay whole months, and

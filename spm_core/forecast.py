@@ -527,7 +527,8 @@ def statistical_forecast(
     if horizon <= 0:
         return StatisticalForecast(bookings, 0.0, 0.0, bookings, bookings, bookings, 0.0, (), _empty_cells(), 0)
     first = _first_history_day(engine)
-    periods = [p for p in past_periods(period, as_of, lookback) if first is not None and p.end - timedelta(days=horizon) >= first]
+    # (p.end - first).days, not p.end - horizon: a period far ahead would reach back past date.min
+    periods = [p for p in past_periods(period, as_of, lookback) if first is not None and (p.end - first).days >= horizon]
     cohort = _cohorts(engine, filters, scope, periods, horizon) if periods else _empty_cohort()
     other = pd.Series(dtype="float64")
     if periods:
@@ -560,7 +561,9 @@ def statistical_forecast(
 
 
 def _empty_cohort() -> pd.DataFrame:
-    return pd.DataFrame({"k": [], "stage": [], "age_bucket": [], "deals": [], "won": [], "won_amount": []})
+    """No comparable past period: typed like _cohorts' frame, so merging it with today's deals works."""
+    integers = {name: pd.Series(dtype="int64") for name in ("k", "age_bucket", "deals", "won")}
+    return pd.DataFrame({**integers, "stage": pd.Series(dtype="str"), "won_amount": pd.Series(dtype="float64")})
 
 
 def _empty_cells() -> pd.DataFrame:

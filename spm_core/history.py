@@ -61,14 +61,14 @@ def snapshot(day: date, name: str, candidates: sa.Select) -> sa.Subquery:
     return stmt.subquery(name)
 
 
-def pipeline_change(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+def pipeline_change(engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
     """The waterfall from the open pipeline at the period's start to the open pipeline now (or at the
     period's end once over): one row per step with its signed amount and number of deals."""
     require_history(engine)
     period, as_of = filters.period, as_of or date.today()
     end_day = min(as_of, period.end)
     candidates = sa.select(o.id).where(
-        *deals_in_view(filters, scope or Scope.everyone()),
+        *deals_in_view(filters, scope),
         o.created_date <= end_day,
         sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
     )
@@ -129,13 +129,13 @@ def _stage_entries(candidates: sa.Select) -> sa.Subquery:
     )
 
 
-def stage_conversion(engine: Engine, filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
+def stage_conversion(engine: Engine, filters: Filters, scope: Scope) -> pd.DataFrame:
     """Per open stage: deals that entered it in the period, how many later reached the next stage or
     Closed Won, and that share."""
     require_history(engine)
     period = filters.period
     candidates = sa.select(o.id).where(
-        *deals_in_view(filters, scope or Scope.everyone()),
+        *deals_in_view(filters, scope),
         o.created_date <= period.end,
         sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
     )
@@ -168,13 +168,13 @@ def stage_conversion(engine: Engine, filters: Filters, scope: Scope | None = Non
     return frame
 
 
-def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
     """Median days spent in each open stage, over stints that ended in the year before as_of."""
     require_history(engine)
     as_of = as_of or date.today()
     year_ago = as_of - timedelta(days=365)
     candidates = sa.select(o.id).where(
-        *deals_in_view(filters, scope or Scope.everyone()), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago)
+        *deals_in_view(filters, scope), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago)
     )
     entries = _stage_entries(candidates)
     left = sa.func.lead(entries.c.entered).over(  # stages entered on one day follow their order, so ties are stable
@@ -191,11 +191,18 @@ def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope | None =
     return read_frame(engine, stmt)
 
 
-def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+def _stalled_threshold(position: sa.ColumnElement, limit_by_position: dict[int, float]) -> sa.ColumnElement:
+    """Days in stage after which a deal counts as stalled. No median at all (nobody in view has history)
+    is the plain fallback: a CASE needs at least one WHEN."""
+    if not limit_by_position:
+        return sa.literal(STALLED_FALLBACK_DAYS, sa.Double)
+    return sa.case(*[(position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
+
+
+def stalled_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
     """Open deals (expected to close in the period) with no stage change for more than twice the
     median time in their stage, or 30 days when that median is unknown."""
     as_of = as_of or date.today()
-    scope = scope or Scope.everyone()
     medians = median_days_in_stage(engine, filters, scope, as_of)
     limit_by_position = {int(p): 2 * float(d) for p, d in zip(medians["position"], medians["median_days"], strict=True)}
     current = stage.alias("current_stage")
@@ -209,7 +216,7 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
     ]
     first_seen = sa.select(sa.func.min(h.changed_at)).where(h.opportunity_id == o.id, h.stage == o.stage).scalar_subquery()
     since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
-    threshold = sa.case(*[(current.c.position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
+    threshold = _stalled_threshold(current.c.position, limit_by_position)
     days_in_stage = sa.literal(as_of) - since
     stmt = (
         with_deal_labels(
@@ -227,11 +234,11 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
     return read_frame(engine, stmt)
 
 
-def slipped_deals(engine: Engine, filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
+def slipped_deals(engine: Engine, filters: Filters, scope: Scope) -> pd.DataFrame:
     """Deals open in the period's pipeline at its start whose expected close date is now after its end."""
     require_history(engine)
     period = filters.period
-    candidates = sa.select(o.id).where(*deals_in_view(filters, scope or Scope.everyone()), o.close_date > period.end)
+    candidates = sa.select(o.id).where(*deals_in_view(filters, scope), o.close_date > period.end)
     s = snapshot(period.start - timedelta(days=1), "at_start", candidates)
     stmt = (
         with_deal_labels(sa.select(*deal_columns(), s.c.close_date.label("close_date_at_start")))
@@ -242,7 +249,7 @@ def slipped_deals(engine: Engine, filters: Filters, scope: Scope | None = None) 
     return read_frame(engine, stmt)
 
 
-def overdue_deals(engine: Engine, filters: Filters, scope: Scope | None = None, as_of: date | None = None) -> pd.DataFrame:
+def overdue_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
     """Open deals expected to close in the period whose expected close date is already past."""
     as_of = as_of or date.today()
     stmt = (
@@ -251,7 +258,7 @@ def overdue_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
             sa.not_(o.is_closed),
             o.close_date.between(filters.period.start, filters.period.end),
             o.close_date < as_of,
-            *deals_in_view(filters, scope or Scope.everyone()),
+            *deals_in_view(filters, scope),
         )
         .order_by(o.close_date, o.id)
     )
@@ -259,13 +266,12 @@ def overdue_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
 
 
 def forecast_accuracy(
-    engine: Engine, filters: Filters, periods: list[Period], week: int, scope: Scope | None = None, as_of: date | None = None
+    engine: Engine, filters: Filters, periods: list[Period], week: int, scope: Scope, as_of: date | None = None
 ) -> pd.DataFrame:
     """For each past period: the forecast (closed + commit) as history stood at week `week` of the
     period, the actual bookings, and accuracy = 1 - |forecast - actual| / actual (None when actual is 0)."""
     require_history(engine)
     as_of = as_of or date.today()
-    scope = scope or Scope.everyone()
     rows = []
     for period in periods:
         day = min(period.start + timedelta(days=7 * week), period.end)

@@ -22,11 +22,21 @@ Ranking (SPEC.md): competition ranking ("1224") on the value, highest first, tie
 are compared rounded to 6 decimals so that float noise never breaks a tie. Rank change is the rank in the
 previous period of the same length (Period.previous(), computed with the same rules) minus the rank now:
 +2 means up two places; <NA> when the entry was not ranked then ("new").
+
+What a rep sees of the others (the Audience; PEER_RULE says it in words): leaders, admins and managers
+see every value. A rep sees every rank, name, rank change and badge, their own value, and the others'
+values only (1) when the admin's peer_visibility is rank_and_metric, (2) on the board of the one metric
+the admin chose (peer_metric), so no two metrics of a peer ever combine into a third (bookings /
+attainment = quota), and (3) for whole calendar months, so a short window cannot single out one deal; a
+minimum length alone would not do: two overlapping ranges a day apart differ by that one day's deals.
+On team boards every team, the rep's own included, is a group of others.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -35,8 +45,12 @@ from sqlalchemy.engine import Engine
 from . import metrics
 from .db import read_frame
 from .filters import Filters, Period, Scope
+from .kpis import CATALOGUE
 from .people import people_in_view
 from .schema import opportunity, person, team
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 METRICS: tuple[str, ...] = ("bookings", "attainment", "deals_won", "pipeline_created", "activities")
 LEVELS: tuple[str, ...] = ("rep", "team")
@@ -53,6 +67,49 @@ BADGE_HELP: dict[str, str] = {
     "the product filter does not apply: it is a milestone of the rep, not of a product).",
 }
 BOARD_COLUMNS: tuple[str, ...] = ("rank", "name", "value", "change", "badges")
+PEER_RULE = (
+    "What reps see of the others: every rank, name, rank change and badge; a value only on the board of the one "
+    "metric an admin allows (Settings), never under 'rank only', and only for whole calendar months (a month, "
+    "quarter or year, or a custom range from the 1st to a month's last day), so that no two numbers of a peer "
+    "reveal a third (bookings ÷ attainment = quota) and no short range reveals a single deal. Leaders and "
+    "managers see every value."
+)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who looks at a board: everyone's values (leaders, admins, managers), or a rep who sees the others'
+    values only as peer_values_hidden() allows. own_id: the rep's own row, always shown in full."""
+
+    limited: bool = False
+    own_id: int | None = None
+    peer_visibility: str = "rank_and_metric"
+    peer_metric: str = "bookings"
+
+    @classmethod
+    def full(cls) -> Audience:
+        return cls()
+
+    @classmethod
+    def of(cls, role: str, person_id: int | None, settings: Settings) -> Audience:
+        """The audience of a signed-in user: reps are limited by the admin's settings, other roles are not."""
+        if role != "rep":
+            return cls.full()
+        return cls(True, person_id, settings.peer_visibility, settings.peer_metric)
+
+
+def peer_values_hidden(metric: str, period: Period, audience: Audience) -> str | None:
+    """Why this audience may not see the others' values on this board (a sentence), or None when it may."""
+    if not audience.limited:
+        return None
+    if audience.peer_visibility == "rank_only":
+        return "Your admin has set leaderboards to show reps the others' ranks, not their numbers."
+    if metric != audience.peer_metric:
+        allowed = CATALOGUE[audience.peer_metric].label.lower()
+        return f"Reps see the others' {allowed} only, so that two numbers never reveal a third (such as a quota)."
+    if not period.is_whole_months:
+        return "Reps see the others' numbers for whole calendar months only (a shorter range can single out one deal)."
+    return None
 
 
 def _check(metric: str, level: str) -> None:
@@ -166,14 +223,17 @@ def board(
     engine: Engine | sa.Connection,
     metric: str,
     filters: Filters,
-    scope: Scope | None = None,
+    scope: Scope,
     level: str = "rep",
     as_of: date | None = None,
+    *,
+    audience: Audience,
 ) -> pd.DataFrame:
     """The leaderboard on `metric` for the filtered period: index id; columns rank, name, value, change,
-    badges; sorted by rank then name. attrs["unranked"]: ids of entries without a value (no quota)."""
+    badges; sorted by rank then name. attrs["unranked"]: ids of entries without a value (no quota).
+    Ranks are over everyone's values; the values the audience may not see are NaN, and
+    attrs["peer_values_hidden"] says why (None when all are shown)."""
     _check(metric, level)
-    scope = scope or Scope.everyone()
     previous = filters.with_period(filters.period.previous())
     roster = _roster(engine, filters, scope)
     teams = read_frame(engine, sa.select(team.c.id, team.c.name))
@@ -191,7 +251,12 @@ def board(
     attainment = pd.Series(grouped["attainment"].to_numpy(), index=grouped[f"{level}_id"].astype("int64"))
     badges = award_badges(ranked["id"], level, filters.period, attainment, _deal_facts(engine, filters, scope))
     out = ranked.assign(change=change, badges=badges).set_index("id")[list(BOARD_COLUMNS)]
+    hidden = peer_values_hidden(metric, filters.period, audience)
+    if hidden:
+        own = audience.own_id if level == "rep" else None  # a team is others, the rep's own team too
+        out["value"] = out["value"].where(out.index == own)
     out.attrs["unranked"] = tuple(int(i) for i in now.loc[now["value"].isna(), "id"])
+    out.attrs["peer_values_hidden"] = hidden
     return out
 
 

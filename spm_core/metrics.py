@@ -200,7 +200,7 @@ def query(
     engine: Engine | sa.Connection,
     kpis: Sequence[str],
     filters: Filters,
-    scope: Scope | None = None,
+    scope: Scope,
     by: Sequence[str] = (),
     as_of: date | None = None,
     as_stood: date | None = None,
@@ -210,7 +210,6 @@ def query(
     Groups are labelled `<dim>_id` and `<dim>` (its name); month/quarter/year give a date column.
     as_stood (a past day): the values as they stood at its end; snapshot KPIs then need history.
     """
-    scope = scope or Scope.everyone()
     additive = [n for n in kpis if not kpi(n).reps_share]
     frames = []
     if additive:

@@ -27,7 +27,9 @@ def subtree_ids(roots: Iterable[int], name: str = "subtree") -> sa.Select:
 def people_in_view(filters: Filters | None, scope: Scope) -> sa.Select | None:
     """A select of the ids of the people in scope and passing the people filters, or None when nothing
     limits them (everyone in view, no people filter). Build it once per statement: its CTEs must
-    not be duplicated."""
+    not be duplicated. The scope is never optional: a caller who forgot it must not get everyone."""
+    if not isinstance(scope, Scope):
+        raise TypeError(f"scope must be a Scope (Scope.everyone() for everyone), not {scope!r}")
     if scope.is_everyone and (filters is None or not filters.people_filtered):
         return None
     p = person.alias("in_view")  # an alias, so the subquery never correlates with an outer person

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from .config import warehouse_url
 from .db import WarehouseError, duckdb_path, has_schema, make_engine
 from .demo import DemoSpec, build_demo
+from .files import private_umask
 from .users import create_demo_users
 
 FIRST_START_OPPORTUNITIES = 100_000
@@ -40,11 +41,12 @@ def ensure_demo_warehouse(
     path.parent.mkdir(parents=True, exist_ok=True)
     building = path.with_name(path.name + f".{os.getpid()}.tmp")
     building.unlink(missing_ok=True)
-    engine = make_engine(f"duckdb:///{building}")
-    try:
-        rows = build_demo(engine, DemoSpec(opportunities=opportunities, as_of=as_of or date.today()))
-    finally:
-        engine.dispose()
+    with private_umask():  # the file and its .wal are 600 from the start
+        engine = make_engine(f"duckdb:///{building}")
+        try:
+            rows = build_demo(engine, DemoSpec(opportunities=opportunities, as_of=as_of or date.today()))
+        finally:
+            engine.dispose()
     if path.exists():  # another process finished first: keep theirs
         building.unlink(missing_ok=True)
         return FirstStart(False, str(path), {})

@@ -71,3 +71,12 @@ def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
 
 # Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url).
 pytest_plugins = ["apptest_support"]
+
+
+@pytest.fixture(autouse=True)
+def _no_page_error_hidden_by_the_boundary(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """app.py's error boundary turns a failing page into a message (no at.exception): fail the test on it
+    anyway. A test that expects the boundary to fire checks its records and clears caplog."""
+    yield
+    hidden = [r for r in caplog.get_records("call") if r.name == "spm.errors"]
+    assert not hidden, f"a page failed behind the error boundary: {hidden[0].getMessage()}\n{hidden[0].exc_text}"

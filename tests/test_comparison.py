@@ -352,8 +352,8 @@ def test_the_old_comparison_was_misleading(demo_engine, raw):
 def test_grouped_as_stood_values_add_up_to_the_total(demo_engine):
     day = date(2026, 8, 23)
     q3 = Filters(Period(date(2026, 7, 1), date(2026, 9, 30)))
-    total = query(demo_engine, ["open_pipeline", "bookings"], q3, as_of=AS_OF, as_stood=day).iloc[0]
-    by_team = query(demo_engine, ["open_pipeline", "bookings"], q3, by=["team"], as_of=AS_OF, as_stood=day)
+    total = query(demo_engine, ["open_pipeline", "bookings"], q3, Scope.everyone(), as_of=AS_OF, as_stood=day).iloc[0]
+    by_team = query(demo_engine, ["open_pipeline", "bookings"], q3, Scope.everyone(), by=["team"], as_of=AS_OF, as_stood=day)
     assert by_team["open_pipeline"].sum() == pytest.approx(total["open_pipeline"])
     assert by_team["bookings"].sum() == pytest.approx(total["bookings"])
 

@@ -197,6 +197,7 @@ def test_each_page_opens_without_an_error(server, page, title):
     open_page(page, server, title)
     assert page.url.rstrip("/").endswith(PAGES[title])
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Something went wrong").count() == 0  # the error boundary's message
     assert page.get_by_role("heading", name=title).first.is_visible()
     shot(page, f"page_{PAGES[title] or 'overview'}")
 

@@ -175,7 +175,7 @@ def assert_board_matches(got: pd.DataFrame, want: pd.DataFrame) -> None:
 @pytest.mark.parametrize("level", leaderboard.LEVELS)
 @pytest.mark.parametrize("period", [Q3, Q4], ids=["Q3", "Q4"])
 def test_board_matches_the_pandas_oracle(demo_engine, demo_frames, metric, level, period):
-    got = leaderboard.board(demo_engine, metric, Filters(period), Scope.everyone(), level, AS_OF)
+    got = leaderboard.board(demo_engine, metric, Filters(period), Scope.everyone(), level, AS_OF, audience=leaderboard.Audience.full())
     want = oracle_board(demo_frames, metric, level, period, Scope.everyone())
     assert_board_matches(got, want)
     assert tuple(sorted(got.attrs["unranked"])) == (want["unranked"].iloc[0] if len(want) else ())
@@ -185,7 +185,7 @@ def test_board_matches_the_pandas_oracle(demo_engine, demo_frames, metric, level
 @pytest.mark.parametrize("level", leaderboard.LEVELS)
 def test_board_in_a_subtree_scope_matches_the_oracle_and_shows_nobody_outside(demo_engine, demo_frames, metric, level):
     scope = Scope.subtree(TEAM1_MANAGER)
-    got = leaderboard.board(demo_engine, metric, Filters(Q3), scope, level, AS_OF)
+    got = leaderboard.board(demo_engine, metric, Filters(Q3), scope, level, AS_OF, audience=leaderboard.Audience.full())
     assert_board_matches(got, oracle_board(demo_frames, metric, level, Q3, scope))
     assert set(got.index) <= (TEAM1_REPS if level == "rep" else {1})
     assert set(got.index) == (TEAM1_REPS if level == "rep" else {1})
@@ -193,7 +193,7 @@ def test_board_in_a_subtree_scope_matches_the_oracle_and_shows_nobody_outside(de
 
 def test_board_of_a_demo_quarter_lists_every_rep_and_the_new_hire_as_new(demo_engine):
     # Lena Lopez (12) was hired 2026-09-07: on Q3's board (hired by its end) but not on Q2's, so "new".
-    got = leaderboard.board(demo_engine, "bookings", Filters(Q3), None, "rep", AS_OF)
+    got = leaderboard.board(demo_engine, "bookings", Filters(Q3), Scope.everyone(), "rep", AS_OF, audience=leaderboard.Audience.full())
     assert set(got.index) == TEAM1_REPS | TEAM2_REPS
     assert pd.isna(got.loc[12, "change"])
     assert got["change"].drop(index=12).notna().all()
@@ -221,9 +221,9 @@ def test_viewer_entry_on_the_demo(demo_engine):
 
 def test_board_rejects_unknown_metric_or_level(demo_engine):
     with pytest.raises(ValueError, match="metric"):
-        leaderboard.board(demo_engine, "revenue", Filters(Q3))
+        leaderboard.board(demo_engine, "revenue", Filters(Q3), Scope.everyone(), audience=leaderboard.Audience.full())
     with pytest.raises(ValueError, match="level"):
-        leaderboard.board(demo_engine, "bookings", Filters(Q3), level="region")
+        leaderboard.board(demo_engine, "bookings", Filters(Q3), Scope.everyone(), level="region", audience=leaderboard.Audience.full())
 
 
 # --------------------------------------------------------------------------------------------- tiny warehouses
@@ -357,7 +357,7 @@ def test_board_ties_rank_change_eligibility_and_badges_by_hand(tiny_engine):
         ],
         quota=[quota(1, RITA, date(2026, 4, 1), 600), quota(2, ROB, date(2026, 5, 1), 500)],
     )
-    got = leaderboard.board(engine, "bookings", Filters(Q2), None, "rep", AFTER_Q2)
+    got = leaderboard.board(engine, "bookings", Filters(Q2), Scope.everyone(), "rep", AFTER_Q2, audience=leaderboard.Audience.full())
     # amy and Rita tie on 600 (amy first: names compare case-insensitively), Rob 250, Zed 50 (inactive but sold),
     # then Nat and Sam on 0 (listed: active and hired by the period's end).
     assert list(got.index) == [AMY, RITA, ROB, ZED, NAT, SAM]
@@ -384,7 +384,7 @@ def test_attainment_board_leaves_out_reps_without_quota_and_lists_them(tiny_engi
         opportunity=[won(1, RITA, 300, date(2026, 4, 10)), won(2, ROB, 800, date(2026, 5, 1))],
         quota=[quota(1, RITA, date(2026, 4, 1), 200), quota(2, SAM, date(2026, 6, 1), 1000)],
     )
-    got = leaderboard.board(engine, "attainment", Filters(Q2), None, "rep", AFTER_Q2)
+    got = leaderboard.board(engine, "attainment", Filters(Q2), Scope.everyone(), "rep", AFTER_Q2, audience=leaderboard.Audience.full())
     assert list(got.index) == [RITA, SAM]
     assert list(got["value"]) == [1.5, 0.0]
     assert sorted(got.attrs["unranked"]) == [ROB, AMY, NAT]  # no quota: no attainment (not 0)
@@ -404,14 +404,14 @@ def test_team_board_by_hand(tiny_engine):
         ],
         quota=[quota(1, MANAGER, date(2026, 4, 1), 400)],
     )
-    got = leaderboard.board(engine, "bookings", Filters(Q2), None, "team", AFTER_Q2)
+    got = leaderboard.board(engine, "bookings", Filters(Q2), Scope.everyone(), "team", AFTER_Q2, audience=leaderboard.Audience.full())
     assert list(got.index) == [2, 1]
     assert list(got["name"]) == ["Team Two", "Team One"]
     assert list(got["value"]) == [450, 400]
     assert int_or_none(got["change"]) == [0, 0]
     assert list(got["badges"]) == [(leaderboard.BIGGEST_DEAL,), (leaderboard.HUNDRED_CLUB,)]
     # Scoped to team 1's manager: team 2 is nowhere.
-    scoped = leaderboard.board(engine, "bookings", Filters(Q2), Scope.subtree(MANAGER), "team", AFTER_Q2)
+    scoped = leaderboard.board(engine, "bookings", Filters(Q2), Scope.subtree(MANAGER), "team", AFTER_Q2, audience=leaderboard.Audience.full())
     assert list(scoped.index) == [1]
     assert list(scoped["badges"]) == [(leaderboard.HUNDRED_CLUB, leaderboard.BIGGEST_DEAL)]
 
@@ -426,7 +426,7 @@ def test_biggest_deal_ties_go_to_everyone_and_the_product_filter_applies(tiny_en
             won(4, SAM, 10, date(2025, 5, 10)),
         ],
     )
-    got = leaderboard.board(engine, "bookings", Filters(Q2, products=frozenset({1})), None, "rep", AFTER_Q2)
+    got = leaderboard.board(engine, "bookings", Filters(Q2, products=frozenset({1})), Scope.everyone(), "rep", AFTER_Q2, audience=leaderboard.Audience.full())
     assert list(got.index) == [RITA, ROB, AMY, NAT, SAM]
     big, first = leaderboard.BIGGEST_DEAL, leaderboard.FIRST_DEAL
     # Sam's first-ever won deal was in 2025, and his 900 is another product.

@@ -226,7 +226,7 @@ def test_open_stages_of_an_empty_warehouse_are_none(tiny_engine):
 @pytest.mark.parametrize("period", [Q3, Q4, CUSTOM], ids=["Q3", "Q4", "custom"])
 def test_funnel_matches_the_open_deals_per_stage(demo_engine, raw, period):
     filters = Filters(period)
-    got = pipeline.funnel(query(demo_engine, FUNNEL_KPIS, filters, by=["stage"], as_of=AS_OF),
+    got = pipeline.funnel(query(demo_engine, FUNNEL_KPIS, filters, Scope.everyone(), by=["stage"], as_of=AS_OF),
                           pipeline.open_stages(demo_engine))
     o = still_open(deals_of(raw, filters, Scope.everyone()))
     assert got["stage"].tolist() == ["Prospecting", "Qualification", "Discovery", "Proposal", "Negotiation"]
@@ -319,7 +319,7 @@ def oracle_buckets(raw: Raw, filters: Filters, scope: Scope, grain: str) -> pd.D
 @pytest.mark.parametrize("period", [Q3, Q4, CUSTOM], ids=["Q3", "Q4", "custom"])
 def test_created_buckets_match_the_deals_created_per_bucket(demo_engine, raw, period, grain):
     filters = Filters(period)
-    created = query(demo_engine, ["pipeline_created", "deals_created"], filters, by=[grain], as_of=AS_OF)
+    created = query(demo_engine, ["pipeline_created", "deals_created"], filters, Scope.everyone(), by=[grain], as_of=AS_OF)
     got = pipeline.created_buckets(created, period, grain)
     expected = oracle_buckets(raw, filters, Scope.everyone(), grain)
     assert got.columns.tolist() == ["bucket", "from", "to", "pipeline_created", "deals_created", "partial"]
@@ -349,7 +349,7 @@ def test_created_buckets_by_hand_of_a_period_inside_one_week():
 
 
 def test_created_buckets_of_nothing_created_are_all_zero(demo_engine):
-    created = query(demo_engine, ["pipeline_created", "deals_created"], Filters(EMPTY), by=["month"], as_of=AS_OF)
+    created = query(demo_engine, ["pipeline_created", "deals_created"], Filters(EMPTY), Scope.everyone(), by=["month"], as_of=AS_OF)
     got = pipeline.created_buckets(created, EMPTY, "month")
     assert got["bucket"].tolist() == [date(2031, 1, 1), date(2031, 2, 1), date(2031, 3, 1)]
     assert got["to"].tolist() == [date(2031, 1, 31), date(2031, 2, 28), date(2031, 3, 31)]
@@ -394,7 +394,7 @@ def test_waterfall_needs_a_start_and_an_end():
 
 @pytest.mark.parametrize("period", [Q3, Q4], ids=["Q3", "Q4"])
 def test_waterfall_of_the_demo_pipeline_change_ends_where_the_pipeline_ends(demo_engine, period):
-    bars = pipeline.waterfall(pipeline_change(demo_engine, Filters(period), as_of=AS_OF))
+    bars = pipeline.waterfall(pipeline_change(demo_engine, Filters(period), Scope.everyone(), as_of=AS_OF))
     assert bars["amount"].iloc[0] > 0 and (bars["kind"].iloc[1:-1] != "total").all()
     assert bars["top"].iloc[-2] == pytest.approx(bars["amount"].iloc[-1])  # the last floating bar lands on the end total
     middle = bars.iloc[1:-1]
@@ -416,7 +416,7 @@ BREAKDOWN_COLUMN = {"team": "p_team", "segment": "p_segment", "region": "p_regio
 def test_breakdown_matches_the_open_deals_per_group_and_ranks_them(demo_engine, raw, dimension):
     filters = Filters(Q4)
     names = pipeline.groupable_kpis(("open_pipeline", "open_deals", "quota_remaining"), dimension)
-    got = pipeline.breakdown(query(demo_engine, list(names), filters, by=[dimension], as_of=AS_OF), dimension, "open_pipeline")
+    got = pipeline.breakdown(query(demo_engine, list(names), filters, Scope.everyone(), by=[dimension], as_of=AS_OF), dimension, "open_pipeline")
     d, q = deals_of(raw, filters, Scope.everyone()), quotas_of(raw, filters, Scope.everyone())
     column, qcol = BREAKDOWN_COLUMN[dimension], BREAKDOWN_COLUMN[dimension].replace("owner_id", "person_id")
     o = still_open(d)
@@ -553,7 +553,7 @@ def test_reps_at_quota_counts_reps_with_a_quota_reaching_it(demo_engine, raw):
         booked = won(deals_of(raw, Filters(period), Scope.everyone())).groupby("owner_id")["amount"].sum()
         at = int((booked.reindex(q.index, fill_value=0.0) >= q).sum())
         assert attainment.reps_at_quota(per_rep) == (at, len(q))
-        share = query(demo_engine, ["pct_reps_at_quota"], Filters(period), as_of=AS_OF)["pct_reps_at_quota"].iloc[0]
+        share = query(demo_engine, ["pct_reps_at_quota"], Filters(period), Scope.everyone(), as_of=AS_OF)["pct_reps_at_quota"].iloc[0]
         same(share, at / len(q), str(period))
     q3 = attainment.attainment_by(demo_engine, Filters(Q3), Scope.everyone(), "rep", AS_OF)
     assert 0 < attainment.reps_at_quota(q3)[0] < attainment.reps_at_quota(q3)[1]
@@ -909,7 +909,7 @@ def test_pace_without_a_quota_is_empty_never_infinite(demo_engine):
 @pytest.mark.parametrize("period", [Q3, Q4], ids=["Q3", "Q4"])
 def test_pace_of_the_demo_matches_the_oracle(demo_engine, raw, period):
     filters = Filters(period)
-    totals = query(demo_engine, ["attainment", "pacing_attainment", "projected_attainment"], filters, as_of=AS_OF).iloc[0]
+    totals = query(demo_engine, ["attainment", "pacing_attainment", "projected_attainment"], filters, Scope.everyone(), as_of=AS_OF).iloc[0]
     got = attainment.pace(totals, period, AS_OF).set_index("kpi")
     d, q = deals_of(raw, filters, Scope.everyone()), quotas_of(raw, filters, Scope.everyone())
     booked, target = float(won(d)["amount"].sum()), float(q["amount"].sum())
@@ -960,7 +960,7 @@ def test_group_filters_of_the_no_team_group_list_its_bookings(tiny):
     groups = attainment.attainment_by(tiny, Filters(TQ1), Scope.everyone(), "team", TODAY)
     for row in groups.to_dict("records"):
         narrowed = attainment.group_filters(tiny, Filters(TQ1), "team", key(row["id"]))
-        assert deals(tiny, "bookings", narrowed)["amount"].sum() == row["bookings"]
+        assert deals(tiny, "bookings", narrowed, Scope.everyone())["amount"].sum() == row["bookings"]
     assert groups["bookings"].tolist() == [5500.0, 700.0, 100.0]
 
 

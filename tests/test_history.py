@@ -106,17 +106,17 @@ def test_every_history_view_says_needs_history_instead_of_zeros(tiny_engine, has
     with pytest.raises(NeedsHistory):
         history.require_history(engine)
     for call in (
-        lambda: history.pipeline_change(engine, f, as_of=AFTER_Q1),
-        lambda: history.stage_conversion(engine, f),
-        lambda: history.median_days_in_stage(engine, f, as_of=AFTER_Q1),
-        lambda: history.stalled_deals(engine, f, as_of=AFTER_Q1),
-        lambda: history.slipped_deals(engine, f),
-        lambda: history.forecast_accuracy(engine, f, [Q1], 4, as_of=AFTER_Q1),
+        lambda: history.pipeline_change(engine, f, Scope.everyone(), as_of=AFTER_Q1),
+        lambda: history.stage_conversion(engine, f, Scope.everyone()),
+        lambda: history.median_days_in_stage(engine, f, Scope.everyone(), as_of=AFTER_Q1),
+        lambda: history.stalled_deals(engine, f, Scope.everyone(), as_of=AFTER_Q1),
+        lambda: history.slipped_deals(engine, f, Scope.everyone()),
+        lambda: history.forecast_accuracy(engine, f, [Q1], 4, Scope.everyone(), as_of=AFTER_Q1),
     ):
         with pytest.raises(NeedsHistory, match="needs opportunity history"):
             call()
     # Overdue needs no history (SPEC: open with an expected close date before today): it still lists the deal.
-    assert ids(history.overdue_deals(engine, f, as_of=AFTER_Q1)) == [1]
+    assert ids(history.overdue_deals(engine, f, Scope.everyone(), as_of=AFTER_Q1)) == [1]
 
 
 def test_require_history_passes_with_history(tiny_engine):
@@ -197,7 +197,7 @@ def test_pipeline_change_after_the_period_with_subtree_scope_and_product(tiny_en
 def test_pipeline_change_for_everyone_adds_the_other_team_and_product(tiny_engine):
     # Everyone, all products: + Sam's 10000 at start and end, + Rita's Gadget 20000 created and lost.
     engine = warehouse(tiny_engine, *WATERFALL_DEALS)
-    frame = history.pipeline_change(engine, Filters(Q1), as_of=AFTER_Q1)
+    frame = history.pipeline_change(engine, Filters(Q1), Scope.everyone(), as_of=AFTER_Q1)
     assert steps(frame) == {
         "Open at start": (41550, 9), "Created": (116000, 3), "Pulled in": (128000, 1), "Pushed out": (-4100, 2),
         "Won": (-72070, 3), "Lost": (-36000, 2), "Amount changes": (320, 3), "Open at end": (173700, 6),
@@ -270,10 +270,10 @@ def test_stage_conversion_with_subtree_scope_and_product(tiny_engine):
 def test_stage_conversion_for_everyone_and_with_nothing_reached(tiny_engine):
     # Everyone: deals 7 and 8 add 2 reached and 2 advanced to Prospecting, 2 reached to Qualification.
     engine = warehouse(tiny_engine, *CONVERSION_DEALS)
-    frame = history.stage_conversion(engine, Filters(Q1))
+    frame = history.stage_conversion(engine, Filters(Q1), Scope.everyone())
     assert _conversion(frame)[:2] == [("Prospecting", 6, 5), ("Qualification", 6, 1)]
     # In Q2 only deal 5 entered a stage (Qualification, Apr 10): the other stages reached nothing -> no rate, not 0.
-    q2 = history.stage_conversion(engine, Filters(Q2))
+    q2 = history.stage_conversion(engine, Filters(Q2), Scope.everyone())
     assert _conversion(q2) == [("Prospecting", 0, 0), ("Qualification", 1, 0), ("Discovery", 0, 0), ("Proposal", 0, 0),
                                ("Negotiation", 0, 0)]
     assert q2["conversion"].isna().tolist() == [True, False, True, True, True]
@@ -312,9 +312,9 @@ def test_median_days_in_stage_with_subtree_scope_and_product(tiny_engine):
 def test_median_days_in_stage_for_everyone_and_an_earlier_day(tiny_engine):
     engine = warehouse(tiny_engine, *MEDIAN_DEALS)
     # Everyone adds P stints of 1 and 2 days: 0, 1, 2, 4, 10, 20 -> 3.
-    assert _medians(history.median_days_in_stage(engine, Filters(Q1), as_of=AFTER_Q1)) == {0: 3.0, 1: 25.0, 3: 3.0}
+    assert _medians(history.median_days_in_stage(engine, Filters(Q1), Scope.everyone(), as_of=AFTER_Q1)) == {0: 3.0, 1: 25.0, 3: 3.0}
     # On Feb 20 2026 (stints ended from Feb 20 2025): P 10, 4, 1, 2 -> 3; Q 20, 150 -> 85 (deal 2's Q ends Mar 7).
-    early = history.median_days_in_stage(engine, Filters(Q1), as_of=d(2, 20))
+    early = history.median_days_in_stage(engine, Filters(Q1), Scope.everyone(), as_of=d(2, 20))
     assert _medians(early) == {0: 3.0, 1: 85.0}
 
 
@@ -357,7 +357,7 @@ def test_stalled_deals_for_everyone(tiny_engine):
     # Sam's and the Gadget deal are open at Prospecting since Jan 1 (89 days); they have no finished stint, so the
     # medians do not move. Equal days sort by id.
     engine = warehouse(tiny_engine, *STALLED_DEALS)
-    assert ids(history.stalled_deals(engine, Filters(Q1), as_of=MAR31)) == [1, 9, 10, 5, 3]
+    assert ids(history.stalled_deals(engine, Filters(Q1), Scope.everyone(), as_of=MAR31)) == [1, 9, 10, 5, 3]
 
 
 # --------------------------------------------------------------------------------------------- slipped and overdue
@@ -381,7 +381,7 @@ def test_slipped_deals_with_subtree_scope_and_product(tiny_engine):
     assert ids(frame) == [5, 1]  # largest first
     assert pd.to_datetime(frame["close_date_at_start"]).dt.date.tolist() == [d(3, 1), d(2, 1)]
     assert pd.to_datetime(frame["close_date"]).dt.date.tolist() == [d(4, 20), d(5, 1)]
-    assert ids(history.slipped_deals(engine, Filters(Q1))) == [8, 7, 5, 1]
+    assert ids(history.slipped_deals(engine, Filters(Q1), Scope.everyone())) == [8, 7, 5, 1]
 
 
 def test_overdue_deals_with_subtree_scope_and_product(tiny_engine):
@@ -399,7 +399,7 @@ def test_overdue_deals_with_subtree_scope_and_product(tiny_engine):
         deal(8, RITA, (DEC1, "Proposal", 80, d(1, 10)), product=GADGET),
     )
     assert ids(history.overdue_deals(engine, Filters(Q1, products=frozenset({WIDGET})), MANAGED, as_of=d(3, 15))) == [2, 1]
-    assert ids(history.overdue_deals(engine, Filters(Q1), as_of=d(3, 15))) == [8, 2, 7, 1]
+    assert ids(history.overdue_deals(engine, Filters(Q1), Scope.everyone(), as_of=d(3, 15))) == [8, 2, 7, 1]
 
 
 # --------------------------------------------------------------------------------------------- forecast accuracy
@@ -445,7 +445,7 @@ def test_forecast_accuracy_with_subtree_scope_and_product(tiny_engine):
 def test_forecast_accuracy_for_everyone_and_at_the_periods_end(tiny_engine):
     engine = warehouse(tiny_engine, *FORECAST_DEALS)
     # Everyone: Q4 + Sam's 100000 commit-then-won in both; Q1 actual 50000 against the forecast 700.
-    frame = history.forecast_accuracy(engine, Filters(Q1), [Q4_25, Q1], 4, as_of=d(3, 15))
+    frame = history.forecast_accuracy(engine, Filters(Q1), [Q4_25, Q1], 4, Scope.everyone(), as_of=d(3, 15))
     assert _accuracy(frame) == [
         (Q4_25.start, d(10, 29, 2025), 111000.0, 123500.0, True, pytest.approx(1 - 12500 / 123500)),
         (Q1.start, d(1, 29), 700.0, 50000.0, False, pytest.approx(1 - 49300 / 50000)),
@@ -454,7 +454,7 @@ def test_forecast_accuracy_for_everyone_and_at_the_periods_end(tiny_engine):
     late = history.forecast_accuracy(engine, Filters(Q1, products=frozenset({WIDGET})), [Q4_25], 20, MANAGED, as_of=d(3, 15))
     assert _accuracy(late) == [(Q4_25.start, Q4_25.end, 23500.0, 23500.0, True, 1.0)]
     # Nothing to show when every snapshot day is still ahead: the columns are still there.
-    empty = history.forecast_accuracy(engine, Filters(Q1), [Q2], 4, as_of=d(3, 15))
+    empty = history.forecast_accuracy(engine, Filters(Q1), [Q2], 4, Scope.everyone(), as_of=d(3, 15))
     assert empty.empty and list(empty.columns) == list(frame.columns)
 
 

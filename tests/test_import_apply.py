@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from spm_core import schema
 from spm_core.db import create_schema, get_info, has_schema, make_engine, read_frame, set_info
-from spm_core.filters import Filters, Period
+from spm_core.filters import Filters, Period, Scope
 from spm_core.importing import apply as apply_module
 from spm_core.importing.apply import apply_import
 from spm_core.importing.model import ImportRejected, Parsed, RowError
@@ -370,7 +370,7 @@ def test_import_into_an_empty_file_creates_the_warehouse(tmp_path) -> None:
 def test_metrics_after_import_match_pandas(warehouse: Engine) -> None:
     apply_import(warehouse, plan_import(warehouse, parsed(opportunities=DEALS)))
     period = Period(date(2026, 2, 1), date(2026, 3, 31))
-    got = query(warehouse, ["bookings", "win_rate", "open_pipeline"], Filters(period), as_of=date(2026, 3, 1)).iloc[0]
+    got = query(warehouse, ["bookings", "win_rate", "open_pipeline"], Filters(period), Scope.everyone(), as_of=date(2026, 3, 1)).iloc[0]
 
     in_period = DEALS[DEALS["close_date"].between(pd.Timestamp(period.start), pd.Timestamp(period.end))]
     app_stage = in_period["stage"].map(STAGES)

@@ -162,3 +162,10 @@ def test_the_maven_report_says_how_many_open_deals_have_no_close_date(tmp_path, 
     files = [str(MAVEN / f) for f in ("sales_pipeline.csv", "accounts.csv", "products.csv", "sales_teams.csv")]
     assert main(["import", "maven", *files, "--url", f"duckdb:///{tmp_path}/w.duckdb", "--dry-run"]) == 0
     assert "2,089 open deals have no close date ($4,966,215)" in capsys.readouterr().out  # issue 9, at list price
+
+
+def test_account_attributes_without_an_account_are_said_not_to_be_imported(tmp_path, capsys):
+    csv = tmp_path / "deals.csv"
+    csv.write_text("Id,Owner,Stage,Amount,Close Date,Country,Segment\n1,Kim,Won,10,2024-01-05,Peru,SMB\n")
+    assert main(["import", "generic", str(csv), "--url", f"duckdb:///{tmp_path}/w.duckdb", "--dry-run"]) == 0
+    assert "warning: country, segment describe each deal's account, but no column is mapped to account" in capsys.readouterr().err

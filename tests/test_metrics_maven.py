@@ -44,7 +44,7 @@ def raw():
 
 
 def test_won_revenue_and_win_rate_for_the_year(engine, raw):
-    got = query(engine, ["bookings", "deals_won", "deals_lost", "win_rate"], YEAR_2017, as_of=AS_OF).iloc[0]
+    got = query(engine, ["bookings", "deals_won", "deals_lost", "win_rate"], YEAR_2017, Scope.everyone(), as_of=AS_OF).iloc[0]
     won, lost = raw[raw.deal_stage == "Won"], raw[raw.deal_stage == "Lost"]
     assert got["bookings"] == pytest.approx(won.close_value.sum())
     assert got["deals_won"] == len(won) and got["deals_lost"] == len(lost)
@@ -52,20 +52,20 @@ def test_won_revenue_and_win_rate_for_the_year(engine, raw):
 
 
 def test_revenue_per_agent(engine, raw):
-    got = query(engine, ["bookings", "deals_won"], YEAR_2017, by=["rep"], as_of=AS_OF).set_index("rep")
+    got = query(engine, ["bookings", "deals_won"], YEAR_2017, Scope.everyone(), by=["rep"], as_of=AS_OF).set_index("rep")
     expected = raw[raw.deal_stage == "Won"].groupby("sales_agent").close_value.sum()
     assert len(expected) == 30
     pd.testing.assert_series_equal(got.loc[expected.index, "bookings"], expected.astype(float), check_names=False)
 
 
 def test_revenue_per_manager_through_the_manager_dimension(engine, raw):
-    got = query(engine, ["bookings"], YEAR_2017, by=["manager"], as_of=AS_OF).set_index("manager")["bookings"]
+    got = query(engine, ["bookings"], YEAR_2017, Scope.everyone(), by=["manager"], as_of=AS_OF).set_index("manager")["bookings"]
     expected = raw[raw.deal_stage == "Won"].groupby("manager").close_value.sum().astype(float)
     pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
 
 
 def test_revenue_and_win_rate_per_regional_office(engine, raw):
-    got = query(engine, ["bookings", "win_rate"], YEAR_2017, by=["region"], as_of=AS_OF).set_index("region")
+    got = query(engine, ["bookings", "win_rate"], YEAR_2017, Scope.everyone(), by=["region"], as_of=AS_OF).set_index("region")
     closed = raw[raw.deal_stage.isin(["Won", "Lost"])]
     expected = closed.groupby("regional_office").apply(
         lambda g: pd.Series({"bookings": g.loc[g.deal_stage == "Won", "close_value"].sum(), "win_rate": (g.deal_stage == "Won").mean()})
@@ -76,14 +76,14 @@ def test_revenue_and_win_rate_per_regional_office(engine, raw):
 
 
 def test_revenue_per_product_merges_the_gtxpro_variant(engine, raw):
-    got = query(engine, ["bookings"], YEAR_2017, by=["product"], as_of=AS_OF).set_index("product")["bookings"]
+    got = query(engine, ["bookings"], YEAR_2017, Scope.everyone(), by=["product"], as_of=AS_OF).set_index("product")["bookings"]
     won = raw[raw.deal_stage == "Won"].assign(product=lambda f: f["product"].replace({"GTXPro": "GTX Pro"}))
     expected = won.groupby("product").close_value.sum().astype(float)
     pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
 
 
 def test_bookings_by_quarter(engine, raw):
-    got = query(engine, ["bookings"], YEAR_2017, by=["quarter"], as_of=AS_OF)
+    got = query(engine, ["bookings"], YEAR_2017, Scope.everyone(), by=["quarter"], as_of=AS_OF)
     won = raw[raw.deal_stage == "Won"]
     expected = won.groupby(pd.PeriodIndex(won.close_date, freq="Q").start_time).close_value.sum()
     assert got["bookings"].tolist() == pytest.approx(expected.tolist())
@@ -91,7 +91,7 @@ def test_bookings_by_quarter(engine, raw):
 
 
 def test_sales_cycle_from_engage_to_close(engine, raw):
-    got = query(engine, ["sales_cycle_days", "sales_cycle_median_days"], YEAR_2017, as_of=AS_OF).iloc[0]
+    got = query(engine, ["sales_cycle_days", "sales_cycle_median_days"], YEAR_2017, Scope.everyone(), as_of=AS_OF).iloc[0]
     won = raw[raw.deal_stage == "Won"]
     cycle = (pd.to_datetime(won.close_date) - pd.to_datetime(won.engage_date)).dt.days
     assert got["sales_cycle_days"] == pytest.approx(cycle.mean())
@@ -99,7 +99,7 @@ def test_sales_cycle_from_engage_to_close(engine, raw):
 
 
 def test_a_managers_scope_sees_only_their_agents(engine, raw):
-    people = query(engine, ["bookings"], YEAR_2017, by=["manager"], as_of=AS_OF)
+    people = query(engine, ["bookings"], YEAR_2017, Scope.everyone(), by=["manager"], as_of=AS_OF)
     manager_id = int(people.loc[people["manager"] == "Melvin Marxen", "manager_id"].iloc[0])
     got = query(engine, ["bookings"], YEAR_2017, Scope.subtree(manager_id), as_of=AS_OF).iloc[0]["bookings"]
     expected = raw[(raw.deal_stage == "Won") & (raw.manager == "Melvin Marxen")].close_value.sum()
@@ -107,10 +107,10 @@ def test_a_managers_scope_sees_only_their_agents(engine, raw):
 
 
 def test_no_quota_gives_no_attainment_not_zero_or_infinity(engine):
-    got = query(engine, ["quota", "attainment"], YEAR_2017, as_of=AS_OF).iloc[0]
+    got = query(engine, ["quota", "attainment"], YEAR_2017, Scope.everyone(), as_of=AS_OF).iloc[0]
     assert got["quota"] == 0 and pd.isna(got["attainment"])
 
 
 def test_history_views_say_they_need_history(engine):
     with pytest.raises(NeedsHistory):
-        pipeline_change(engine, YEAR_2017, as_of=AS_OF)
+        pipeline_change(engine, YEAR_2017, Scope.everyone(), as_of=AS_OF)

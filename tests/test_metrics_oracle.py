@@ -30,6 +30,7 @@ from spm_core.kpis import CATALOGUE
 from spm_core.metrics import query
 
 AS_OF = date(2026, 11, 23)
+EVERYONE = Scope.everyone()
 Q3 = Period(date(2026, 7, 1), date(2026, 9, 30))  # over by AS_OF
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31))  # in progress on AS_OF: 54 of 92 days elapsed
 ALL_KPIS = sorted(CATALOGUE)
@@ -369,15 +370,14 @@ def actual_groups(frame: pd.DataFrame, name: str, by: tuple[str, ...], wh: Wareh
     return result
 
 
-def check(engine, wh: Warehouse, name: str, filters: Filters, scope: Scope | None = None, by: tuple[str, ...] = (),
+def check(engine, wh: Warehouse, name: str, filters: Filters, scope: Scope = EVERYONE, by: tuple[str, ...] = (),
           as_of: date = AS_OF) -> None:
-    scope_or_everyone = scope or Scope.everyone()
     frame = query(engine, [name], filters, scope, by=list(by), as_of=as_of)
     if not by:
         assert len(frame) == 1, frame
-        assert_same(frame[name].iloc[0], oracle_value(wh, name, filters, scope_or_everyone, as_of), name)
+        assert_same(frame[name].iloc[0], oracle_value(wh, name, filters, scope, as_of), name)
         return
-    expected = oracle_groups(wh, name, filters, scope_or_everyone, by, as_of)
+    expected = oracle_groups(wh, name, filters, scope, by, as_of)
     actual = actual_groups(frame, name, by, wh)
     assert sorted(actual) == sorted(expected), f"{name} by {by}: groups differ"
     for group, value in expected.items():
@@ -454,13 +454,13 @@ def test_kpi_over_the_quarter_in_progress_matches_the_oracle(demo_engine, wh, na
 
 def test_pacing_in_progress_divides_by_the_days_elapsed_including_today(demo_engine, wh):
     # 2026-10-01 .. 2026-11-23 is 31 + 23 = 54 days of the quarter's 92.
-    frame = query(demo_engine, ["bookings", "pacing"], Filters(Q4), as_of=AS_OF)
+    frame = query(demo_engine, ["bookings", "pacing"], Filters(Q4), Scope.everyone(), as_of=AS_OF)
     assert frame["bookings"].iloc[0] > 0
     assert frame["pacing"].iloc[0] == pytest.approx(frame["bookings"].iloc[0] * 92 / 54, rel=1e-12)
 
 
 def test_pacing_of_a_period_over_equals_bookings(demo_engine):
-    frame = query(demo_engine, ["bookings", "pacing"], Filters(Q3), as_of=AS_OF)
+    frame = query(demo_engine, ["bookings", "pacing"], Filters(Q3), Scope.everyone(), as_of=AS_OF)
     assert frame["pacing"].iloc[0] == pytest.approx(frame["bookings"].iloc[0], rel=1e-12)
 
 
@@ -496,7 +496,7 @@ def test_deal_kpi_grouped_by_a_deal_attribute_matches_the_oracle(demo_engine, wh
 @pytest.mark.parametrize("name", NOT_DEAL_ONLY)
 def test_quota_or_activity_kpi_refuses_to_group_by_a_deal_attribute(demo_engine, name, dim):
     with pytest.raises(ValueError, match=dim):
-        query(demo_engine, [name], Filters(Q3), by=[dim], as_of=AS_OF)
+        query(demo_engine, [name], Filters(Q3), Scope.everyone(), by=[dim], as_of=AS_OF)
 
 
 @pytest.mark.parametrize("name", ALL_KPIS)
@@ -529,8 +529,8 @@ def test_kpi_with_a_product_filter_grouped_by_rep_matches_the_oracle(demo_engine
 
 def test_product_filter_leaves_quota_and_activities_whole(demo_engine, picks):
     names = ["quota", "activities", "bookings"]
-    everything = query(demo_engine, names, Filters(Q3), as_of=AS_OF)
-    some = query(demo_engine, names, Filters(Q3, products=picks.products), as_of=AS_OF)
+    everything = query(demo_engine, names, Filters(Q3), Scope.everyone(), as_of=AS_OF)
+    some = query(demo_engine, names, Filters(Q3, products=picks.products), Scope.everyone(), as_of=AS_OF)
     assert some["quota"].iloc[0] == everything["quota"].iloc[0] > 0
     assert some["activities"].iloc[0] == everything["activities"].iloc[0] > 0
     assert some["bookings"].iloc[0] < everything["bookings"].iloc[0]
@@ -588,10 +588,10 @@ def test_nobody_scope_gives_zero_sums_and_no_ratios(demo_engine):
 
 @pytest.mark.parametrize("by", [(), ("team",), ("month",)], ids=["ungrouped", "team", "month"])
 def test_all_kpis_in_one_query_equal_each_kpi_asked_alone(demo_engine, by):
-    together = query(demo_engine, ALL_KPIS, Filters(Q4), by=list(by), as_of=AS_OF)
+    together = query(demo_engine, ALL_KPIS, Filters(Q4), Scope.everyone(), by=list(by), as_of=AS_OF)
     keys = [c for c in together.columns if c not in CATALOGUE]
     for name in ALL_KPIS:
-        alone = query(demo_engine, [name], Filters(Q4), by=list(by), as_of=AS_OF)
+        alone = query(demo_engine, [name], Filters(Q4), Scope.everyone(), by=list(by), as_of=AS_OF)
         if keys:
             merged = together[[*keys, name]].merge(alone, on=keys, how="inner", suffixes=("", "_alone"))
         else:
@@ -603,9 +603,9 @@ def test_all_kpis_in_one_query_equal_each_kpi_asked_alone(demo_engine, by):
 
 def test_scope_and_filters_do_not_leak_between_queries(demo_engine, wh, picks):
     """A scoped query in between leaves the next unscoped one whole (no cached predicate)."""
-    before = query(demo_engine, ["bookings"], Filters(Q3), as_of=AS_OF)["bookings"].iloc[0]
+    before = query(demo_engine, ["bookings"], Filters(Q3), Scope.everyone(), as_of=AS_OF)["bookings"].iloc[0]
     query(demo_engine, ["bookings"], Filters(Q3, teams=frozenset({picks.team})), Scope.only(picks.rep), as_of=AS_OF)
-    after = query(demo_engine, ["bookings"], Filters(Q3), as_of=AS_OF)["bookings"].iloc[0]
+    after = query(demo_engine, ["bookings"], Filters(Q3), Scope.everyone(), as_of=AS_OF)["bookings"].iloc[0]
     assert before == after == pytest.approx(oracle_value(wh, "bookings", Filters(Q3), Scope.everyone(), AS_OF))
 
 

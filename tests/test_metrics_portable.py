@@ -29,6 +29,6 @@ def test_counts_come_back_as_whole_numbers(tmp_path):
 
     engine = make_engine(f"duckdb:///{tmp_path}/e.duckdb")
     create_schema(engine)
-    frame = query(engine, ["deals_won", "activities", "bookings"], FILTERS)
+    frame = query(engine, ["deals_won", "activities", "bookings"], FILTERS, Scope.everyone())
     assert str(frame["deals_won"].dtype) == "int64" and str(frame["activities"].dtype) == "int64"
     assert frame.iloc[0].tolist() == [0, 0, 0.0]

@@ -14,6 +14,7 @@ from spm_core.stages import DEFAULT_STAGES
 
 Q1 = Period(date(2026, 1, 1), date(2026, 3, 31))
 IN_Q1 = Filters(Q1)
+EVERYONE = Scope.everyone()
 AFTER_Q1 = date(2026, 6, 1)  # "today" for most tests: Q1 is over, so pacing equals bookings
 STAGES = {s.name: s for s in DEFAULT_STAGES}
 STAGE_ROWS = [s.__dict__.copy() for s in DEFAULT_STAGES]  # Prospecting 10 %, ... Proposal 60 %, Negotiation 80 %
@@ -75,7 +76,7 @@ def warehouse(tiny_engine, opportunity=(), quota=(), activity=(), stage=STAGE_RO
                        quota=list(quota), activity=list(activity), **more)
 
 
-def one(engine, names, filters=IN_Q1, scope=None, as_of=AFTER_Q1):
+def one(engine, names, filters=IN_Q1, scope=EVERYONE, as_of=AFTER_Q1):
     """The single row of an ungrouped query, as a dict."""
     frame = query(engine, list(names), filters, scope, as_of=as_of)
     assert len(frame) == 1
@@ -273,7 +274,7 @@ def test_a_rep_exactly_at_quota_counts_as_at_quota(tiny_engine):
                      W(3, ROB, 2999.99, date(2026, 3, 20))],
     )
     assert one(engine, ["pct_reps_at_quota"])["pct_reps_at_quota"] == 0.5
-    by_rep = query(engine, ["attainment"], Filters(Q1), by=["rep"], as_of=AFTER_Q1).set_index("rep")["attainment"]
+    by_rep = query(engine, ["attainment"], Filters(Q1), Scope.everyone(), by=["rep"], as_of=AFTER_Q1).set_index("rep")["attainment"]
     assert by_rep["Rita Rep"] == 1.0
 
 
@@ -292,7 +293,7 @@ def test_reps_without_a_quota_are_left_out_of_the_share_at_quota(tiny_engine):
 def test_reps_with_equal_bookings_keep_a_row_each_ordered_by_name(tiny_engine):
     # Rob and Rita both book 500: two rows, Rita Rep before Rob Rep.
     engine = warehouse(tiny_engine, opportunity=[W(1, ROB, 500, date(2026, 1, 20)), W(2, RITA, 500, date(2026, 1, 21))])
-    frame = query(engine, ["bookings"], Filters(Q1), by=["rep"], as_of=AFTER_Q1)
+    frame = query(engine, ["bookings"], Filters(Q1), Scope.everyone(), by=["rep"], as_of=AFTER_Q1)
     assert frame[["rep_id", "rep", "bookings"]].values.tolist() == [[RITA, "Rita Rep", 500], [ROB, "Rob Rep", 500]]
 
 
@@ -392,7 +393,7 @@ def test_an_empty_period_gives_zero_sums_and_no_ratios(tiny_engine):
 
 def test_an_empty_period_grouped_gives_no_rows(tiny_engine):
     engine = warehouse(tiny_engine, opportunity=[W(1, RITA, 300, date(2026, 1, 20))])
-    assert query(engine, ["bookings"], Filters(Period.quarter(date(2025, 1, 1))), by=["team"], as_of=AFTER_Q1).empty
+    assert query(engine, ["bookings"], Filters(Period.quarter(date(2025, 1, 1))), Scope.everyone(), by=["team"], as_of=AFTER_Q1).empty
 
 
 # --------------------------------------------------------------------------------------------- manager tree and scope
@@ -454,9 +455,9 @@ def test_grouping_by_team_and_manager_uses_the_deal_owners_place_in_the_tree(tin
     # Team One: Manny 1 + Rita 10 + Rob 100 = 111; Team Two: Olga 10000 + Sam 1000 = 11000.
     # By manager: Dora (Manny's manager) 1, Manny (Rita, Rob) 110, Lea (Olga) 10000, Olga (Sam) 1000.
     engine = warehouse(tiny_engine, opportunity=TREE_DEALS)
-    teams = query(engine, ["bookings"], Filters(Q1), by=["team"], as_of=AFTER_Q1)
+    teams = query(engine, ["bookings"], Filters(Q1), Scope.everyone(), by=["team"], as_of=AFTER_Q1)
     assert teams[["team", "bookings"]].values.tolist() == [["Team One", 111], ["Team Two", 11000]]
-    managers = query(engine, ["bookings"], Filters(Q1), by=["manager"], as_of=AFTER_Q1)
+    managers = query(engine, ["bookings"], Filters(Q1), Scope.everyone(), by=["manager"], as_of=AFTER_Q1)
     assert dict(zip(managers["manager"], managers["bookings"], strict=True)) == {
         "Dora Director": 1, "Manny Manager": 110, "Lea Leader": 10000, "Olga Other": 1000}
 
@@ -467,19 +468,19 @@ def test_grouping_by_team_and_manager_uses_the_deal_owners_place_in_the_tree(tin
 def test_an_unknown_kpi_raises_a_value_error_listing_the_known_ones(tiny_engine):
     engine = warehouse(tiny_engine)
     with pytest.raises(ValueError, match=r"Unknown KPI 'bookingz'.*bookings"):
-        query(engine, ["bookingz"], Filters(Q1), as_of=AFTER_Q1)
+        query(engine, ["bookingz"], Filters(Q1), Scope.everyone(), as_of=AFTER_Q1)
 
 
 def test_an_unknown_dimension_raises_a_value_error_listing_the_known_ones(tiny_engine):
     engine = warehouse(tiny_engine)
     with pytest.raises(ValueError, match=r"Unknown dimension 'planet'.*team"):
-        query(engine, ["bookings"], Filters(Q1), by=["planet"], as_of=AFTER_Q1)
+        query(engine, ["bookings"], Filters(Q1), Scope.everyone(), by=["planet"], as_of=AFTER_Q1)
 
 
 def test_an_unknown_dimension_is_refused_for_reps_share_kpis_too(tiny_engine):
     engine = warehouse(tiny_engine)
     with pytest.raises(ValueError, match=r"Unknown dimension 'planet'"):
-        query(engine, ["pct_reps_at_quota"], Filters(Q1), by=["planet"], as_of=AFTER_Q1)
+        query(engine, ["pct_reps_at_quota"], Filters(Q1), Scope.everyone(), by=["planet"], as_of=AFTER_Q1)
 
 
 # --------------------------------------------------------------------------------------------- Period helpers

@@ -14,15 +14,17 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from apptest_support import ROOT, run_page, sign_in, users_path
+from markdown_support import ESCAPED, HOSTILE, live_markup, markdown_texts
 from streamlit.testing.v1 import AppTest
 
 from spm_core.db import make_engine, read_frame
-from spm_core.filters import Filters, Period
+from spm_core.filters import Filters, Period, Scope
 from spm_core.metrics import query
 from spm_core.schema import opportunity, person
 from spm_core.users import DEMO_PASSWORDS, UserStore
 from ui.auth import SESSION_KEY
 from ui.format import money
+from ui.text import md
 
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
 
@@ -154,7 +156,7 @@ def test_the_overview_shows_the_imported_deals(monkeypatch, copy_url):
     engine = make_engine(copy_url, read_only=True)
     try:
         as_of = at.session_state["page_context"].wh.as_of
-        expected = query(engine, ["bookings"], Filters(Period.quarter(as_of)), as_of=as_of).iloc[0, 0]
+        expected = query(engine, ["bookings"], Filters(Period.quarter(as_of)), Scope.everyone(), as_of=as_of).iloc[0, 0]
     finally:
         engine.dispose()
     bookings_after = next(m.value for m in at.metric if m.label == "Bookings")
@@ -222,6 +224,11 @@ def test_importing_real_data_retires_the_demo_passwords_and_says_so_first(monkey
     assert not back.metric and "users reset-password admin" in back.error[0].value
 
 
+def plain(markdown: str) -> str:
+    """Markdown of escaped outside text as it reads on the page."""
+    return ESCAPED.sub(lambda m: m.group(0)[1], markdown)
+
+
 def test_a_pipeline_report_without_ids_imports_with_the_suggested_key_and_a_stage_choice(monkeypatch, copy_url):
     """The stage-snapshot report: trailing comma, junk row, 07-Apr-2015 dates, no id column, a stage of its own."""
     before = opportunities(copy_url)
@@ -229,7 +236,7 @@ def test_a_pipeline_report_without_ids_imports_with_the_suggested_key_and_a_stag
     assert not at.exception and at.selectbox(key="import_kind").value == "generic"
     assert at.multiselect(key="import_id_columns").value == ["Customer", "Deal Owner"]
     at.checkbox(key="import_columns_ok").check().run()
-    warnings = [w.value for w in at.warning]
+    warnings = [plain(w.value) for w in at.warning]
     assert any("column(s) 12 have no name" in w for w in warnings)
     assert any("left out 1 row(s) with a single value (row(s) 48)" in w for w in warnings)
     assert any("Choose an app stage for Identified" in w for w in warnings)
@@ -245,7 +252,7 @@ def test_a_pipeline_report_without_ids_imports_with_the_suggested_key_and_a_stag
     at.run()
     check(at)
     assert not at.error and changes(at)["Opportunities"] == (60, 0)
-    assert any("a hash of Customer + Deal Owner" in c.value for c in at.caption)
+    assert any("a hash of Customer + Deal Owner" in plain(c.value) for c in at.caption)
     at.button(key="import_apply").click().run()
     assert not at.exception and not at.error
     assert opportunities(copy_url) == before + 60
@@ -270,4 +277,17 @@ def test_undecidable_dates_point_at_the_date_picker_and_pipedrive_reports_undate
     at.checkbox(key="import_columns_ok").check().run()
     check(at)
     assert not at.error
-    assert any("3 open deals have no close date ($35,700)" in i.value for i in at.info)
+    assert any("3 open deals have no close date ($35,700)" in plain(i.value) for i in at.info)
+
+
+def test_warnings_new_regions_and_undated_deals_show_file_text_as_text(monkeypatch, demo_url):
+    """Region names, file names and amounts from the upload reach the page escaped, never as Markdown."""
+    export = f"Deal ID,Owner,Stage,Amount,Account,Region,\n1,Kim Park,Proposal,10,A,{HOSTILE},x\n2,Kim Park,Proposal,20,B,EMEA,\n"
+    at = upload(run_page(monkeypatch, demo_url, "admin_import", user="admin"), ("deals $1 $2.csv", export.encode()))
+    at.checkbox(key="import_columns_ok").check().run()
+    check(at)
+    texts = markdown_texts(at)
+    assert not [live for t in texts if (live := live_markup(t))]
+    assert any("1 new region" in t and md(HOSTILE) in t for t in at.markdown.values)  # EMEA is in the demo
+    assert any("column(s) 7 have no name" in plain(w.value) for w in at.warning)
+    assert any("2 open deals have no close date ($30)" in plain(i.value) for i in at.info)

@@ -9,6 +9,7 @@ from spm_core.db import make_engine
 from spm_core.filters import Filters, Period, Scope
 from spm_core.users import UserStore, viewer_scope
 from ui.format import money
+from ui.text import md
 
 ROLES = ("admin", "leader", "manager", "teamlead", "rep")
 
@@ -39,7 +40,7 @@ def test_each_role_sees_its_own_roll_up_and_statistical_forecast(monkeypatch, de
     assert metric(at, "Forecast (call)") == money(roots["call"].sum())
     sf = forecast.statistical_forecast(engine, filters, scope, AS_OF)
     assert metric(at, "Expected bookings") == money(sf.expected)
-    assert metric(at, "Range (10th–90th pct.)") == f"{money(sf.low)} – {money(sf.high)}"
+    assert metric(at, "Range (10th–90th pct.)") == md(f"{money(sf.low)} – {money(sf.high)}")  # Markdown: "$" escaped
     assert f"The whole tree ({len(tree):,} people)" in [e.label for e in at.expander]
 
 

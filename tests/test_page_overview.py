@@ -3,7 +3,7 @@
 from apptest_support import AS_OF, run_page
 
 from spm_core.db import make_engine
-from spm_core.filters import Filters, Period
+from spm_core.filters import Filters, Period, Scope
 from spm_core.metrics import query
 from ui.format import money
 
@@ -15,7 +15,7 @@ def metric(at, label: str) -> str:
 def test_overview_shows_this_quarters_bookings_from_the_metrics_layer(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url)
     assert not at.exception
-    expected = query(make_engine(demo_url, read_only=True), ["bookings"], Filters(Period.quarter(AS_OF)), as_of=AS_OF).iloc[0, 0]
+    expected = query(make_engine(demo_url, read_only=True), ["bookings"], Filters(Period.quarter(AS_OF)), Scope.everyone(), as_of=AS_OF).iloc[0, 0]
     assert metric(at, "Bookings") == money(expected)
 
 
@@ -24,7 +24,7 @@ def test_a_team_filter_in_the_url_narrows_the_numbers(monkeypatch, demo_url):
     at = run_page(monkeypatch, demo_url, params={"team": "1"})
     assert not at.exception and not at.warning
     engine = make_engine(demo_url, read_only=True)
-    expected = query(engine, ["bookings"], Filters(Period.quarter(AS_OF), teams=frozenset({1})), as_of=AS_OF).iloc[0, 0]
+    expected = query(engine, ["bookings"], Filters(Period.quarter(AS_OF), teams=frozenset({1})), Scope.everyone(), as_of=AS_OF).iloc[0, 0]
     assert metric(at, "Bookings") == money(expected) != everyone
 
 
@@ -41,7 +41,7 @@ def test_the_deals_behind_bookings_add_up_to_the_tile(monkeypatch, demo_url):
     assert not at.exception
     deals = at.dataframe[0].value
     engine = make_engine(demo_url, read_only=True)
-    expected = query(engine, ["bookings", "deals_won"], Filters(Period.quarter(AS_OF)), as_of=AS_OF).iloc[0]
+    expected = query(engine, ["bookings", "deals_won"], Filters(Period.quarter(AS_OF)), Scope.everyone(), as_of=AS_OF).iloc[0]
     assert len(deals) == expected["deals_won"] and abs(deals["amount"].sum() - expected["bookings"]) < 0.01
 
 

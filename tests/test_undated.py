@@ -70,7 +70,7 @@ def test_the_bucket_ignores_the_period_which_they_are_not_in(engine):
 
 
 def test_period_kpis_leave_them_out(engine):
-    frame = query(engine, ["open_pipeline", "open_deals", "weighted_pipeline", "deals_lost"], WIDE, as_of=date(2026, 1, 10))
+    frame = query(engine, ["open_pipeline", "open_deals", "weighted_pipeline", "deals_lost"], WIDE, Scope.everyone(), as_of=date(2026, 1, 10))
     # Only deal 3 has a close date; the closed deal 5 has none either, so it is in no period's losses.
     assert frame.iloc[0].to_dict() == {"open_pipeline": 400.0, "open_deals": 1, "weighted_pipeline": 240.0, "deals_lost": 0}
 
@@ -95,4 +95,4 @@ def test_maven_open_deals_all_have_no_close_date_at_list_price(maven_url):
     assert (open_rows["close_date"] == "").all()
     assert (len(open_rows), float(open_rows["product"].str.replace(" ", "").map(price).sum())) == (2089, 4_966_215.0)
     # And no period holds them: the open pipeline over all of Maven's dates is empty.
-    assert query(engine, ["open_deals"], WIDE, as_of=date(2017, 12, 31)).iloc[0, 0] == 0
+    assert query(engine, ["open_deals"], WIDE, Scope.everyone(), as_of=date(2017, 12, 31)).iloc[0, 0] == 0

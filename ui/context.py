@@ -19,7 +19,7 @@ class PageContext:
     filters: Filters
     viewer_id: int | None  # the signed-in person, for "my rank"; None when not linked to a person
     user: User | None = None
-    # Leaderboards rank everyone's reps (rank, name and the board's metric only; no deals, no pay).
+    # Leaderboards rank everyone's reps; what a rep sees of their values is spm_core.leaderboard.Audience's call.
     leaderboard_scope: Scope = Scope.everyone()
 
 

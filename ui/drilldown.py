@@ -11,6 +11,8 @@ from spm_core.kpis import CATALOGUE
 from . import format as fmt
 from . import warehouse
 from .context import PageContext
+from .downloads import csv_download
+from .text import md
 
 COLUMN_CONFIG = {
     "id": st.column_config.NumberColumn("Id", format="%d"),
@@ -39,20 +41,14 @@ def deal_table(frame: pd.DataFrame, file_name: str, key: str, extra_columns: dic
         st.info("No deals match these filters.")
         return
     st.dataframe(frame, hide_index=True, column_config={**COLUMN_CONFIG, **(extra_columns or {})}, width="stretch")
-    st.download_button(
-        f"Download {len(frame):,} deals (CSV)",
-        frame.to_csv(index=False).encode("utf-8"),
-        file_name=file_name,
-        mime="text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
-    )
+    csv_download(f"Download {len(frame):,} deals (CSV)", frame, file_name, f"{key}_csv")
 
 
 def view_deals(ctx: PageContext, kpi_name: str, key: str, filters: Filters | None = None, label: str | None = None) -> None:
-    """A toggle that lists the deals behind a KPI (loaded only when opened)."""
+    """A toggle that lists the deals behind a KPI (loaded only when opened). `label` is plain text (it may hold
+    names from the warehouse): it is escaped for the toggle's Markdown label."""
     k = CATALOGUE[kpi_name]
-    if not st.toggle(f"View deals: {label or k.label}", key=key):
+    if not st.toggle(f"View deals: {md(label or k.label)}", key=key):
         return
     filters = filters or ctx.filters
     frame = warehouse.deals(ctx.wh.engine, ctx.wh.version, kpi_name, filters, ctx.scope)

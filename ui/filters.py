@@ -7,6 +7,7 @@ notice; it never breaks the page.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import streamlit as st
@@ -14,6 +15,7 @@ import streamlit as st
 from spm_core.dimensions import FilterOptions, filter_options
 from spm_core.filters import PERIOD_NAMES, Filters, Period, Scope
 
+from .text import md
 from .warehouse import Warehouse
 
 PERIOD_LABELS = {
@@ -35,6 +37,13 @@ PEOPLE_PARAMS = {
     "rep": ("reps", "Rep"),
 }
 DEFAULT_PERIOD = "this_quarter"
+# Custom dates outside these are typing mistakes or probes; they would also take the previous-period and
+# forecast arithmetic past the calendar's ends.
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
+# Ids are ASCII digits only: str.isdigit() also accepts '²' or '٣', which int() then rejects or reads as
+# another number; 18 digits keep int() clear of its 4,300-digit limit and inside BIGINT.
+_ID = re.compile(r"[0-9]{1,18}")
+SHOWN_CHARACTERS = 40  # of an ignored value echoed in a notice
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -42,43 +51,79 @@ def _options(_wh: Warehouse, version: str, scope: Scope) -> FilterOptions:
     return filter_options(_wh.engine, scope)
 
 
+def parse_id(text: str) -> int | None:
+    """An id written in plain decimal digits, else None: the one integer parse for URL parameters."""
+    return int(text) if _ID.fullmatch(text) else None
+
+
+def _cut(value: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value from the link cut short, so a huge one cannot flood the sidebar."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _shown(value: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value from the link as a notice echoes it: cut short and escaped for Markdown."""
+    return md(_cut(value, limit))
+
+
 def _parse_ids(raw: str, known: dict[int, str]) -> tuple[list[int], list[str]]:
     ids, bad = [], []
     for part in filter(None, (p.strip() for p in raw.split(","))):
-        if part.isdigit() and int(part) in known:
-            ids.append(int(part))
+        parsed = parse_id(part)
+        if parsed is not None and parsed in known:
+            ids.append(parsed)
         else:
-            bad.append(part)
+            bad.append(_cut(part))
     return ids, bad
 
 
+def _custom_range(start: str, end: str) -> Period:
+    """The link's from/to as a Period between EARLIEST and LATEST, or a ValueError saying why not."""
+    period = Period(date.fromisoformat(start), date.fromisoformat(end))
+    if period.start < EARLIEST or period.end > LATEST:
+        raise ValueError(f"dates must lie between {EARLIEST} and {LATEST}")
+    return period
+
+
+def _single(name: str, notices: list[str]) -> str | None:
+    """The last value of a parameter that takes one; a notice for the values ignored before it."""
+    values = st.query_params.get_all(name)
+    if len(values) > 1:
+        notices.append(f"Ignored the extra {name!r} value(s) {', '.join(map(_shown, values[:-1]))} in the link; used the last.")
+    return values[-1] if values else None
+
+
 def _load_from_url(options: FilterOptions, as_of: date) -> list[str]:
-    """Seed the session's filter widgets from the query string; return notices for what was dropped."""
+    """Seed the session's filter widgets from the query string; return notices (Markdown, the link's values
+    escaped) for what was dropped."""
     params, state, notices = st.query_params, st.session_state, []
-    period = params.get("period", DEFAULT_PERIOD)
-    start, end = params.get("from"), params.get("to")
+    period = _single("period", notices)
+    start, end = _single("from", notices), _single("to", notices)
     if start or end:
         try:
-            custom = Period(date.fromisoformat(start or ""), date.fromisoformat(end or ""))
+            custom = _custom_range(start or "", end or "")
             state["f_period"], state["f_range"] = "custom", (custom.start, custom.end)
         except ValueError as exc:
-            notices.append(f"Ignored the date range in the link ({start or '?'} to {end or '?'}): {exc}")
+            shown = f"{_shown(start or '?')} to {_shown(end or '?')}"
+            notices.append(f"Ignored the date range in the link ({shown}): {_shown(str(exc), 3 * SHOWN_CHARACTERS)}; showing this quarter.")
             state["f_period"] = DEFAULT_PERIOD
-    elif period in PERIOD_NAMES:
-        state["f_period"] = period
+        if period is not None:
+            notices.append(f"Ignored the period {_shown(repr(period))} in the link: its date range comes first.")
+    elif period is None or period in PERIOD_NAMES:
+        state["f_period"] = period or DEFAULT_PERIOD
     else:
-        notices.append(f"Ignored the unknown period {period!r} in the link; showing this quarter.")
+        notices.append(f"Ignored the unknown period {_shown(repr(period))} in the link; showing this quarter.")
         state["f_period"] = DEFAULT_PERIOD
     for param, (field, label) in PEOPLE_PARAMS.items():
-        if param in params:
-            ids, bad = _parse_ids(params[param], getattr(options, field))
+        if param in params:  # ?rep=1&rep=2 means the same as ?rep=1,2
+            ids, bad = _parse_ids(",".join(params.get_all(param)), getattr(options, field))
             state[f"f_{param}"] = ids
             if bad:
-                notices.append(f"Ignored {label.lower()} {', '.join(bad)} from the link: not found or not visible to you.")
+                notices.append(f"Ignored {label.lower()} {', '.join(map(md, bad))} from the link: not found or not visible to you.")
     known = {"period", "from", "to", *PEOPLE_PARAMS}
     unknown = sorted(set(params) - known)
     if unknown:
-        notices.append(f"Ignored unknown link parameter(s): {', '.join(unknown)}.")
+        notices.append(f"Ignored unknown link parameter(s): {', '.join(map(_shown, unknown))}.")
     return notices
 
 
@@ -118,7 +163,7 @@ def filter_bar(wh: Warehouse, scope: Scope) -> Filters:
             if "f_range" not in state:
                 quarter = Period.quarter(wh.as_of)
                 state["f_range"] = (quarter.start, quarter.end)
-            st.date_input("From – to", key="f_range", format="YYYY-MM-DD")
+            st.date_input("From – to", key="f_range", format="YYYY-MM-DD", min_value=EARLIEST, max_value=LATEST)
             period = _custom_period(wh.as_of)
         else:
             period = Period.named(period_name, wh.as_of)

@@ -23,6 +23,7 @@ from spm_core import deals as deal_lists
 from spm_core import metrics
 from spm_core.config import ENV_VAR, warehouse_url
 from spm_core.db import duckdb_path, get_info, make_engine
+from spm_core.files import private_umask
 from spm_core.filters import Filters, Scope
 from spm_core.warehouse import FirstStart, ensure_demo_warehouse, open_warehouse
 
@@ -99,7 +100,7 @@ def writable() -> Iterator[Engine]:
     read-only engines are closed first. Afterwards current() opens the warehouse read-only again under
     the file's new version, which also invalidates every cached query result.
     """
-    with _WRITING:
+    with _WRITING, private_umask():  # the .wal written meanwhile is 600 like the warehouse
         url = configured_url()
         _open.clear()  # on_release disposes each cached engine
         engine = make_engine(url)

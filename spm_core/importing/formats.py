@@ -394,7 +394,7 @@ def parse(
         files={layout.frame: raw.name},
         errors=_sorted(errors),
         default_stage_mapping=STAGE_MAPPINGS.get(kind, {}),
-        warnings=[*raw.warnings, *_missing_close_date(layout, headers)],
+        warnings=[*raw.warnings, *_missing_close_date(layout, headers), *_attributes_without_account(headers)],
         derived_ids=derived,
     )
 
@@ -599,6 +599,16 @@ NO_CLOSE_DATE = (
     "No column is mapped to close_date: every period view (bookings, pipeline, win rate, forecast) will be "
     "empty for these deals. Map one with --map close_date=HEADER."
 )
+
+
+def _attributes_without_account(headers: Mapping[str, str]) -> list[str]:
+    """Country, region, segment and industry describe the deal's account: without one they have nowhere to go."""
+    orphans = [c for c in DEAL_ACCOUNT_COLUMNS if c in headers]
+    if not orphans or "account" in headers:
+        return []
+    return [
+        f"{', '.join(orphans)} describe each deal's account, but no column is mapped to account, so they are not imported; map one with --map account=HEADER."
+    ]
 
 
 def _missing_close_date(layout: Layout, headers: Mapping[str, str]) -> list[str]:
