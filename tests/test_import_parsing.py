@@ -335,7 +335,8 @@ def test_missing_required_columns_is_one_error_naming_them_and_the_columns_found
         parse_fixture("salesforce_opportunities", "salesforce_missing_columns.csv")
     why = (
         'Required column(s) missing: "Opportunity Owner" or "Owner"; "Stage" or "Stage Name". '
-        'The file has: "Account Name", "Opportunity Name", "Opportunity ID", "Amount", "Close Date".'
+        'The file has: "Account Name", "Opportunity Name", "Opportunity ID", "Amount", "Close Date". Rename them in '
+        "the export, or import the file as generic and name them with --map COLUMN=HEADER."
     )
     assert caught.value.errors == [
         RowError("salesforce_missing_columns.csv", 1, '"Opportunity Owner" or "Owner"; "Stage" or "Stage Name"', "", why)

@@ -625,7 +625,10 @@ def _require(raw: RawCsv, layout: Layout, headers: Mapping[str, str], derive: De
             missing.append(derive.description)
     if missing:
         found = ", ".join(f'"{c}"' for c in raw.frame.columns)
-        why = f"Required column(s) missing: {'; '.join(missing)}. The file has: {found}."
+        why = (
+            f"Required column(s) missing: {'; '.join(missing)}. The file has: {found}. Rename them in the export, "
+            "or import the file as generic and name them with --map COLUMN=HEADER."
+        )
         raise ImportRejected(f"{raw.name}: {why}", [_header_error(raw, "; ".join(missing), why)])
 
 
@@ -805,7 +808,9 @@ def _percent(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
 
 def _forecast(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     """One of the app's forecast categories; another word would silently drop the deal from commit and best case."""
-    categories = cells.str.casefold().str.replace(r"[\s_-]+", "", regex=True).map(FORECAST_CATEGORIES)
+    codes, uniques = pd.factorize(cells)  # a few distinct words on a million rows
+    known = pd.Series(uniques, dtype=str).str.casefold().str.replace(r"[\s_-]+", "", regex=True).map(FORECAST_CATEGORIES)
+    categories = pd.Series(known.to_numpy()[codes], index=cells.index)
     column.error(
         (cells != "") & categories.isna(),
         f"{column.header} must be a forecast category: {', '.join(dict.fromkeys(FORECAST_CATEGORIES.values()))}.",
