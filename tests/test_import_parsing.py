@@ -858,3 +858,22 @@ def test_unknown_kind_and_several_files():
         parse("pipedrive", {"a.csv": fixture("quotas.csv")})
     with pytest.raises(ImportRejected, match="exactly one file"):
         parse("quotas", {"a.csv": fixture("quotas.csv"), "b.csv": fixture("quotas.csv")})
+
+
+def test_generic_without_ids_keys_rows_by_a_stable_hash_and_names_rows_that_collide():
+    text = (
+        "Customer,Rep,Stage,Value,Closes\nAcme,Ann,Won,10,2024-01-05\nBeta,Ann,Won,5,2024-01-06\n acme ,ann,Lost,1,2024-01-07\n"
+    )
+    mapping = {"account": "Customer", "owner": "Rep", "stage": "Stage", "amount": "Value", "close_date": "Closes"}
+    parsed = parse("generic", csv_upload(text), mapping, id_columns=["Customer", "Rep"])
+    ids = parsed.opportunities["source_id"].tolist()
+    assert ids[0] == ids[2] != ids[1] and ids[0].startswith("h") and len(ids[0]) == 17  # case and spaces do not count
+    assert parsed.derived_ids == "a hash of Customer + Rep (the file has no id column)"
+    assert [(e.row, e.column, e.value, e.fix) for e in parsed.errors] == [
+        (4, "Customer + Rep", "acme | ann", '--id-columns "Customer,Rep,Stage"')
+    ]
+    assert parsed.errors[0].why.startswith("Rows 2 and 4 have the same Customer + Rep, so they would be one deal")
+    again = parse("generic", csv_upload(text.replace("Beta,Ann", "Beta,Bo")), mapping, id_columns=["Customer", "Rep"])
+    assert again.opportunities["source_id"][0] == ids[0]  # the same deal, the same id, whatever else changed
+    with pytest.raises(ImportRejected, match=r"Region \(for --id-columns\)"):
+        parse("generic", csv_upload(text), mapping, id_columns=["Customer", "Region"])

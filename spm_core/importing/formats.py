@@ -416,8 +416,8 @@ def suggest_id_columns(mapping: Mapping[str, str]) -> list[str]:
     """File headers that likely tell deals apart when there is no id column: name, account and created date
     (what Salesforce's own keys use), else account and owner."""
     single = {c: h for c, h in mapping.items() if COMBINED not in h}
-    chosen = [single[c] for c in ("name", "account", "created_date") if c in single]
-    return chosen if chosen and "name" in single else [single[c] for c in ("name", "account", "owner") if c in single]
+    keys = ("name", "account", "created_date") if "name" in single else ("account", "owner")
+    return [single[c] for c in keys if c in single]
 
 
 def detect_kind(header: list[str]) -> str | None:
@@ -579,7 +579,7 @@ def _colliding_keys(raw: RawCsv, keys: pd.Series, id_columns: Sequence[str]) -> 
         return []
     first = raw.line_numbers.groupby(keys.to_numpy()).transform("first")
     label = " + ".join(id_columns)
-    cells = raw.frame[list(id_columns)].agg(" | ".join, axis=1)
+    cells = raw.frame[list(id_columns)].apply(lambda column: column.str.strip()).agg(" | ".join, axis=1)
     others = [h for h in raw.frame.columns if h not in id_columns]
     return [
         RowError(

@@ -213,9 +213,9 @@ def resolve(
     )
     regions, teams, people, person_ids, region_ids = _people(src, accounts["region"])
     segments, segment_ids = _dimension(src, schema.segment, accounts["segment"])
-    accounts = accounts.assign(
-        region_id=name_key(accounts.pop("region")).map(region_ids).astype("Int64"),
-        segment_id=name_key(accounts.pop("segment")).map(segment_ids).astype("Int64"),
+    accounts = accounts.drop(columns=["region", "segment"]).assign(
+        region_id=name_key(accounts["region"]).map(region_ids).astype("Int64"),
+        segment_id=name_key(accounts["segment"]).map(segment_ids).astype("Int64"),
     )
     products, product_ids, matches = _catalogue(
         src, schema.product, "products", deals[["product"]].rename(columns={"product": "name"})
