@@ -14,6 +14,7 @@ from ui.auth import current_user, is_signed_in, sign_in, sign_out
 from ui.context import PageContext, set_context
 from ui.errors import error_boundary
 from ui.filters import filter_bar
+from ui.saved_views import saved_views
 from ui.text import md
 
 st.set_page_config(page_title="SPM dashboard", page_icon="📈", layout="wide")
@@ -30,7 +31,10 @@ DASHBOARDS = [
     st.Page("pages/attainment.py", title="Quota attainment", icon=":material/target:"),
     st.Page("pages/leaderboard.py", title="Leaderboards", icon=":material/leaderboard:"),
     st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+    st.Page("pages/reports.py", title="Period review", icon=":material/summarize:"),
+    st.Page("pages/pulse.py", title="Employee pulse", icon=":material/favorite:"),
 ]
+PLANNING = [st.Page("pages/planning.py", title="Quota planning", icon=":material/edit_calendar:")]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
@@ -57,7 +61,7 @@ if signed_in is None:  # the users file cannot be read: current_user said why
     st.stop()
 user, cookie = signed_in
 
-pages = {"Dashboards": DASHBOARDS}
+pages = {"Dashboards": DASHBOARDS, "Planning": PLANNING}  # every role: a rep sees their own quota only
 if user.role == "admin":
     pages["Admin"] = ADMIN
 page = st.navigation(pages)
@@ -66,6 +70,7 @@ with st.sidebar:
     st.caption(f"Signed in as **{md(user.name)}** ({user.role})")
     if st.button("Sign out", key="spm_logout", help="Signs this account out in every browser."):
         sign_out(wh, user, cookie)
+    saved_views(wh, user, page, [p for group in pages.values() for p in group])
 
 scope = viewer_scope(wh.engine, user)
 with error_boundary("the filter bar"):

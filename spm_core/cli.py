@@ -29,6 +29,8 @@ from .importing.summary import error_count, errors_frame, group_errors, new_grou
 from .kpis import CATALOGUE
 from .metrics import query
 from .model import DIMENSIONS
+from .pulse import command as pulse
+from .reports import command as reports
 from .schema import metadata
 from .users import ROLES, UserError, UserStore, create_demo_users
 
@@ -166,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_import = sub.add_parser("bench-import", help="time importing a Salesforce-style CSV export of N rows")
     bench_import.add_argument("--rows", type=_positive, default=1_000_000)
     bench_import.add_argument("--folder", type=Path, help="scratch folder (default: the system's temp folder)")
+
+    reports.add_parser(sub)
+    pulse.add_parser(sub)
 
     bench = sub.add_parser("bench", help="time every KPI query through the metrics layer and as raw DuckDB SQL")
     bench.add_argument(
@@ -387,6 +392,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    url = warehouse_url(args.url)
+    return reports.run(args, open_engine(args.url, read_only=True), UserStore(args.users_file, url))
+
+
+def cmd_pulse_import(args: argparse.Namespace) -> int:
+    return pulse.run(args, open_engine(args.url))
+
+
 COMMANDS = {
     "bench-import": cmd_bench_import,
     "import": cmd_import,
@@ -396,6 +410,8 @@ COMMANDS = {
     "kpi": cmd_kpi,
     "bench": cmd_bench,
     "users": cmd_users,
+    "report": cmd_report,
+    "pulse-import": cmd_pulse_import,
 }
 
 

@@ -8,6 +8,8 @@ Only text is touched: an amount of -42 stored as a number is a number, not a for
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 
 _SIGNS = ("=", "+", "-", "@")
@@ -37,3 +39,10 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """`frame` as UTF-8 CSV (no index) for a download button, its text cells neutralised."""
     return safe_frame(frame).to_csv(index=False).encode("utf-8")
+
+
+def to_xlsx_bytes(frame: pd.DataFrame, sheet: str = "Data") -> bytes:
+    """`frame` as an Excel workbook (openpyxl, no index) for a download button, its text cells neutralised."""
+    out = io.BytesIO()
+    safe_frame(frame).to_excel(out, index=False, sheet_name=sheet, engine="openpyxl")
+    return out.getvalue()

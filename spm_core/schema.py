@@ -165,6 +165,23 @@ quota = Table(
     Column("is_ramped", Boolean, nullable=False, default=False),
 )
 
+# Every change publishing makes to a quota row, kept for good: the value before and after, by whom, when
+# and from which plan. The quota table itself always holds the current values, which every reader uses.
+quota_change = Table(
+    "quota_change",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("person_id", Integer, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("quota_type", String, nullable=False),
+    Column("previous_amount", Money),  # NULL: the person had no quota that month
+    Column("amount", Money, nullable=False),
+    Column("is_ramped", Boolean, nullable=False),
+    Column("scenario_id", Integer, nullable=False),
+    Column("changed_by", String, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)
+
 activity = Table(
     "activity",
     metadata,
@@ -191,6 +208,73 @@ forecast_submission = Table(
     Column("is_override", Boolean, nullable=False, default=False),
 )
 
+# Quota planning (spm_core/planning): scenarios until published. Amounts in integer cents (SPEC: children sum
+# to the parent to the cent). The allocation is stored with its trace, so a scenario reads the same tomorrow.
+plan_scenario = Table(
+    "plan_scenario",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("root_id", Integer, nullable=False),
+    Column("target_cents", BigInteger, nullable=False),
+    Column("levels", String, nullable=False),  # JSON: the allocation rule per depth
+    Column("ramp", String, nullable=False),  # percent per month of tenure, e.g. "25,50,75"
+    Column("status", String, nullable=False),  # draft | published
+    Column("created_by", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("as_of", Date, nullable=False),  # the day the measures were read
+    Column("copied_from", Integer),
+    Column("published_by", String),
+    Column("published_at", DateTime),
+)
+
+plan_override = Table(
+    "plan_override",
+    metadata,
+    Column("scenario_id", Integer, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("cents", BigInteger, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("set_by", String, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
+plan_allocation = Table(
+    "plan_allocation",
+    metadata,
+    Column("scenario_id", Integer, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("parent_id", Integer),
+    Column("depth", Integer, nullable=False),
+    Column("cents", BigInteger, nullable=False),
+    Column("method", String, nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("rule", String, nullable=False),  # the trace: method, weight / sum of weights, floor, leftover cent
+)
+
+plan_submission = Table(
+    "plan_submission",
+    metadata,
+    Column("scenario_id", Integer, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("cents", BigInteger, nullable=False),
+    Column("submitted_by", String, nullable=False),
+    Column("submitted_at", DateTime, nullable=False),
+)
+
+plan_approval = Table(
+    "plan_approval",
+    metadata,
+    Column("scenario_id", Integer, nullable=False),
+    Column("manager_id", Integer, nullable=False),
+    Column("approved_by", String, nullable=False),
+    Column("approved_at", DateTime, nullable=False),
+    Column("fingerprint", String, nullable=False),  # of the subtree's values approved: a later change makes it stale
+)
+
 # Facts about the warehouse itself: where its data came from, the "today" a demo was generated for,
 # and whether opportunity history and quotas exist (views that need them say so instead of zeros).
 warehouse_info = Table(
@@ -198,4 +282,16 @@ warehouse_info = Table(
     metadata,
     Column("key", String, primary_key=True),
     Column("value", String),
+)
+
+# Employee pulse survey (spm_core.pulse): one row per answer. Read only through spm_core.pulse, which never
+# shows who answered: groups of fewer than 5 responses are merged, comments carry no person.
+survey_response = Table(
+    "survey_response",
+    metadata,
+    Column("id", BigInteger, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("response_date", Date, nullable=False),
+    Column("score", Integer, nullable=False),  # 0-10: "How likely are you to recommend working here?"
+    Column("comment", String),
 )

@@ -22,7 +22,7 @@ from spm_core.users import DEMO_PASSWORDS, UserStore, viewer_scope
 from ui.auth import SESSION_KEY
 from ui.format import money
 
-PAGES = ("overview", "pipeline", "attainment", "leaderboard", "forecast")
+PAGES = ("overview", "pipeline", "attainment", "leaderboard", "forecast", "reports", "pulse")
 QUARTER = Filters(Period.quarter(AS_OF))
 
 

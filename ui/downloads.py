@@ -1,13 +1,24 @@
-"""Download buttons. Every file goes through spm_core.exports, so no download carries a live spreadsheet formula."""
+"""Download buttons. Every file (CSV, XLSX) goes through spm_core.exports, so no download carries a live spreadsheet formula."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from spm_core.exports import to_csv_bytes
+from spm_core.exports import to_csv_bytes, to_xlsx_bytes
 
 
 def csv_download(label: str, frame: pd.DataFrame, file_name: str, key: str) -> None:
     """A button that downloads `frame` as CSV, its text cells neutralised against formula injection."""
     st.download_button(label, to_csv_bytes(frame), file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
+
+
+def file_download(label: str, data: bytes, file_name: str, mime: str, key: str) -> None:
+    """A button that downloads a file built by spm_core (whose writers pass every cell through
+    spm_core.exports.safe_frame)."""
+    st.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=":material/download:")
+
+
+def xlsx_download(label: str, frame: pd.DataFrame, file_name: str, key: str) -> None:
+    """A button that downloads `frame` as an Excel workbook, its text cells neutralised against formula injection."""
+    file_download(label, to_xlsx_bytes(frame), file_name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from .. import schema
 from ..db import create_schema, drop_schema, insert_frame, set_info
+from ..pulse.demo import build_responses
 from ..stages import DEFAULT_STAGES, stage_rows
 from .activities import ACTIVITY_TYPES, OUTCOMES, build_activities
 from .calendar import day_number, month_index
@@ -79,6 +80,8 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
         _insert_named_opportunities(conn, _opportunity_table(org, deals, acts["last_activity_day"]))
         insert_frame(conn, schema.opportunity_history, _history_table(deals))
         insert_frame(conn, schema.activity, _activity_table(acts))
+        responses = build_responses(spec.seed, org.people, org.rep_ids, org.rep_skill, spec.as_of)
+        insert_frame(conn, schema.survey_response, responses)
         set_info(
             conn,
             {
@@ -100,6 +103,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
         "activities": len(acts["opp"]),
         "quotas": len(quotas),
         "forecast_submissions": len(submissions),
+        "survey_responses": len(responses),
     }
 
 

@@ -1,0 +1,58 @@
+"""A rep's plan amount as monthly quotas: spread evenly over the period's months (to the cent), then
+each month times the ramp factor of the rep's month of tenure (SPEC: month 1 = the hire month).
+
+A hire starting in a later month has no quota before it (factor 0), so planned hires count from their
+start date. The ramped month is rounded half-up to cents; the unramped months sum to the plan amount.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .model import Ramp
+
+
+def months_of(start: date, end: date) -> list[date]:
+    """First days of the months from start's month to end's month."""
+    first = start.year * 12 + start.month - 1
+    last = end.year * 12 + end.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(first, last + 1)]
+
+
+def tenure_month(month: date, hire: date | None) -> int:
+    """1 in the hire month, 2 the month after; 0 or less before the hire. No hire date: long tenured."""
+    if hire is None:
+        return 10_000
+    return (month.year - hire.year) * 12 + month.month - hire.month + 1
+
+
+def monthly_quotas(leaves: pd.DataFrame, months: list[date], ramp: Ramp) -> pd.DataFrame:
+    """leaves: person_id, cents, hire_date. One row per person and month: full_cents (even spread, the
+    leftover cents to the earliest months: cents.split_cents with equal weights), tenure, factor, cents
+    (ramped, half-up), is_ramped (factor below 100 %). Integer arithmetic throughout, one pass over arrays."""
+    n = len(months)
+    cents = leaves["cents"].astype("int64").to_numpy()
+    month_index = np.array([m.year * 12 + m.month - 1 for m in months])
+    hires = pd.to_datetime(leaves["hire_date"])
+    hire_index = np.where(hires.isna(), -(10**6), hires.dt.year.fillna(0) * 12 + hires.dt.month.fillna(1) - 1).astype("int64")
+    full = (cents // n)[:, None] + (np.arange(n)[None, :] < (cents % n)[:, None])
+    tenure = month_index[None, :] - hire_index[:, None] + 1
+    steps = len(ramp.factors)
+    num = np.array([0] + [f.numerator for f in ramp.factors] + [1], dtype="int64")
+    den = np.array([1] + [f.denominator for f in ramp.factors] + [1], dtype="int64")
+    step = np.clip(tenure, 0, steps + 1)  # 0 before the hire, 1..steps ramping, steps + 1 full
+    ramped = (2 * full * num[step] + den[step]) // (2 * den[step])
+    return pd.DataFrame(
+        {
+            "person_id": np.repeat(leaves["person_id"].astype("int64").to_numpy(), n),
+            "month": months * len(leaves),
+            "full_cents": full.ravel(),
+            "tenure": tenure.ravel(),
+            "factor": (num[step] / den[step]).ravel(),
+            "cents": ramped.ravel(),
+            "is_ramped": (num[step] < den[step]).ravel(),
+        }
+    )

@@ -1,0 +1,219 @@
+"""Scenarios in the warehouse: create, override, copy, delete, list, read (scoped) and compare.
+
+Every change computes the new allocation first and writes in one transaction only if it worked, so bad
+input (PlanError) writes nothing. A published scenario is the record behind the quotas: it is never changed
+or deleted (copy it to plan again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ..db import insert_frame, read_frame
+from ..filters import Period, Scope
+from ..people import people_in_view
+from ..schema import metadata, person, plan_allocation, plan_approval, plan_override, plan_scenario, plan_submission, quota_change
+from . import rules_json
+from .compute import ScenarioSpec, compute
+from .model import Override, PlanError, PlanRules, Ramp
+
+TABLES = (plan_scenario, plan_override, plan_allocation, plan_submission, plan_approval, quota_change)
+ABOVE = "set by the level above"
+STORED = [c.name for c in plan_allocation.c if c.name != "scenario_id"]
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def ensure_tables(conn: sa.Connection) -> None:
+    """Warehouses created before planning existed get its tables on their first write."""
+    metadata.create_all(conn, tables=list(TABLES))
+
+
+def has_tables(engine: Engine | sa.Connection) -> bool:
+    return sa.inspect(engine).has_table(plan_scenario.name)
+
+
+def _next_id(conn: sa.Connection, column: sa.Column) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(column), 0))).scalar_one()) + 1
+
+
+def _write_allocation(conn: sa.Connection, sid: int, rows: pd.DataFrame) -> None:
+    conn.execute(plan_allocation.delete().where(plan_allocation.c.scenario_id == sid))
+    frame = rows[STORED].assign(scenario_id=sid)
+    frame["parent_id"] = frame["parent_id"].astype("Int64")
+    insert_frame(conn, plan_allocation, frame)
+
+
+def _write_overrides(conn: sa.Connection, sid: int, overrides: tuple[Override, ...], by: str) -> None:
+    conn.execute(plan_override.delete().where(plan_override.c.scenario_id == sid))
+    if overrides:
+        conn.execute(
+            plan_override.insert(),
+            [
+                {
+                    "scenario_id": sid,
+                    "person_id": o.person_id,
+                    "cents": o.cents,
+                    "reason": o.reason,
+                    "set_by": by,
+                    "set_at": now(),
+                }
+                for o in overrides
+            ],
+        )
+
+
+def create_scenario(engine: Engine, spec: ScenarioSpec, by: str, as_of: date) -> int:
+    """Allocate the spec and store it as a draft; returns the new scenario's id."""
+    tree, rows, _ = compute(engine, spec, as_of)
+    with engine.begin() as conn:
+        ensure_tables(conn)
+        sid = _next_id(conn, plan_scenario.c.id)
+        conn.execute(
+            plan_scenario.insert().values(
+                id=sid,
+                name=spec.name.strip(),
+                period_start=spec.period.start,
+                period_end=spec.period.end,
+                root_id=tree.root,
+                target_cents=spec.rules.target_cents,
+                levels=rules_json.dumps(spec.rules.levels),
+                ramp=spec.ramp.text(),
+                status="draft",
+                created_by=by,
+                created_at=now(),
+                as_of=as_of,
+            )
+        )
+        _write_overrides(conn, sid, spec.rules.overrides, by)
+        _write_allocation(conn, sid, rows)
+    return sid
+
+
+def scenario_row(conn: Engine | sa.Connection, sid: int) -> dict:
+    found = read_frame(conn, sa.select(plan_scenario).where(plan_scenario.c.id == sid))
+    if found.empty:
+        raise PlanError(f"No scenario {sid}.")
+    return found.iloc[0].to_dict()
+
+
+def load_spec(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
+    row = scenario_row(conn, sid)
+    o = read_frame(conn, sa.select(plan_override).where(plan_override.c.scenario_id == sid).order_by(plan_override.c.person_id))
+    overrides = tuple(Override(int(p), int(c), str(r)) for p, c, r in o[["person_id", "cents", "reason"]].itertuples(index=False))
+    rules = PlanRules(int(row["target_cents"]), rules_json.loads(row["levels"]), overrides)
+    period = Period(pd.Timestamp(row["period_start"]).date(), pd.Timestamp(row["period_end"]).date())
+    return ScenarioSpec(str(row["name"]), period, rules, int(row["root_id"]), Ramp.parse(row["ramp"]))
+
+
+def _editable(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
+    if scenario_row(conn, sid)["status"] == "published":
+        raise PlanError("This scenario is published: it is the record behind the quotas. Copy it to plan again.")
+    return load_spec(conn, sid)
+
+
+def change_rules(engine: Engine, sid: int, rules: PlanRules, by: str, as_of: date) -> None:
+    """New target, level rules or overrides for a draft: reallocated and stored, or nothing written.
+    Approvals of the scenario stay, and say they are stale where the subtree's values moved."""
+    spec = replace(_editable(engine, sid), rules=rules)
+    _, rows, _ = compute(engine, spec, as_of)
+    with engine.begin() as conn:
+        conn.execute(
+            plan_scenario.update()
+            .where(plan_scenario.c.id == sid)
+            .values(target_cents=rules.target_cents, levels=rules_json.dumps(rules.levels), as_of=as_of)
+        )
+        _write_overrides(conn, sid, rules.overrides, by)
+        _write_allocation(conn, sid, rows)
+
+
+def set_override(engine: Engine, sid: int, override: Override, by: str, as_of: date) -> None:
+    """Fix one person's value (with its reason); the rest of their level is redistributed by the method."""
+    rules = _editable(engine, sid).rules
+    kept = tuple(o for o in rules.overrides if o.person_id != override.person_id)
+    change_rules(engine, sid, replace(rules, overrides=(*kept, override)), by, as_of)
+
+
+def remove_override(engine: Engine, sid: int, person_id: int, by: str, as_of: date) -> None:
+    rules = _editable(engine, sid).rules
+    change_rules(engine, sid, replace(rules, overrides=tuple(o for o in rules.overrides if o.person_id != person_id)), by, as_of)
+
+
+def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
+    """A new draft with the same rules, overrides, allocation and bottom-up submissions (no approvals)."""
+    if not name.strip():
+        raise PlanError("A scenario needs a name.")
+    with engine.begin() as conn:
+        row = scenario_row(conn, sid)
+        new = _next_id(conn, plan_scenario.c.id)
+        row.update(
+            id=new,
+            name=name.strip(),
+            status="draft",
+            copied_from=sid,
+            created_by=by,
+            created_at=now(),
+            published_by=None,
+            published_at=None,
+        )
+        conn.execute(plan_scenario.insert().values(**{k: (None if pd.isna(v) else v) for k, v in row.items()}))
+        for table in (plan_override, plan_allocation, plan_submission):
+            columns = [c for c in table.c if c.name != "scenario_id"]
+            source = sa.select(sa.literal(new).label("scenario_id"), *columns).where(table.c.scenario_id == sid)
+            conn.execute(table.insert().from_select(["scenario_id", *(c.name for c in columns)], source))
+    return new
+
+
+def delete_scenario(engine: Engine, sid: int) -> None:
+    with engine.begin() as conn:
+        _editable(conn, sid)
+        for table in (plan_override, plan_allocation, plan_submission, plan_approval):
+            conn.execute(table.delete().where(table.c.scenario_id == sid))
+        conn.execute(plan_scenario.delete().where(plan_scenario.c.id == sid))
+
+
+def scenario_list(engine: Engine | sa.Connection) -> pd.DataFrame:
+    """Every scenario, newest first (no per-person numbers: those are read with a scope)."""
+    if not has_tables(engine):
+        return pd.DataFrame(columns=[c.name for c in plan_scenario.c])
+    return read_frame(engine, sa.select(plan_scenario).order_by(plan_scenario.c.id.desc()))
+
+
+def allocation(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.DataFrame:
+    """The stored allocation rows the scope may see, with name, role, kind (team or rep) and amount (currency
+    units). The top rows of a limited scope say only that their value came from above."""
+    a = plan_allocation.c
+    stmt = (
+        sa.select(plan_allocation, person.c.name, person.c.role, person.c.segment_id)
+        .join(person, person.c.id == a.person_id)
+        .where(a.scenario_id == sid)
+        .order_by(a.depth, a.parent_id, a.person_id)
+    )
+    ids = people_in_view(None, scope)
+    if ids is not None:
+        stmt = stmt.where(a.person_id.in_(ids))
+    frame = read_frame(engine, stmt)
+    if ids is not None:  # the trace of a row at the top of the scope quotes its parent's amount: not the viewer's to see
+        frame.loc[~frame["parent_id"].isin(frame["person_id"]), "rule"] = ABOVE
+    frame["amount"] = frame["cents"] / 100
+    frame["kind"] = frame["role"].where(frame["role"] == "rep", "team")
+    return frame
+
+
+def compare(engine: Engine | sa.Connection, first: int, second: int, scope: Scope) -> pd.DataFrame:
+    """Side by side per team (manager's subtree) and rep: both amounts and the difference (second − first);
+    a person in only one scenario has no amount in the other."""
+    left = allocation(engine, first, scope)[["person_id", "name", "kind", "depth", "cents"]]
+    right = allocation(engine, second, scope)[["person_id", "name", "kind", "depth", "cents"]]
+    both = left.merge(right, on=["person_id", "name", "kind", "depth"], how="outer", suffixes=("_first", "_second"))
+    both["first"] = both["cents_first"] / 100
+    both["second"] = both["cents_second"] / 100
+    both["difference"] = (both["cents_second"].fillna(0) - both["cents_first"].fillna(0)) / 100
+    return both.sort_values(["depth", "person_id"]).drop(columns=["cents_first", "cents_second"]).reset_index(drop=True)

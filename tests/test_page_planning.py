@@ -1,0 +1,202 @@
+"""Quota planning page under AppTest: what each role sees (leader everything, manager their subtree, rep their
+own quota), what each download holds per role, and the page's writes (create, override, publish)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from contextlib import contextmanager
+from datetime import date
+
+import pandas as pd
+import pytest
+from apptest_support import AS_OF, OWN_PASSWORDS, run_page, users_path
+from streamlit.runtime.media_file_manager import MediaFileManager
+
+from spm_core import metrics
+from spm_core.db import make_engine
+from spm_core.demo import DemoSpec, build_demo
+from spm_core.filters import Filters, Period, Scope
+from spm_core.planning import scenarios as sc
+from spm_core.planning.compute import ScenarioSpec
+from spm_core.planning.model import PlanRules
+from spm_core.planning.publish import approvals, approve, publish
+from spm_core.users import UserStore, create_demo_users, viewer_scope
+from ui import format as fmt
+
+YEAR = Period(date(2027, 1, 1), date(2027, 12, 31))
+Q1 = Period(date(2027, 1, 1), date(2027, 3, 31))
+ROLES = ("leader", "manager", "teamlead", "rep")
+
+
+@contextmanager
+def opened(url: str, read_only: bool = True):
+    engine = make_engine(url, read_only=read_only)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def approve_top(engine, sid: int) -> None:
+    rows = sc.allocation(engine, sid, Scope.everyone())
+    for manager in rows.loc[(rows["depth"] == 1) & (rows["kind"] == "team"), "person_id"]:
+        approve(engine, sid, int(manager), "vp", Scope.everyone())
+
+
+@pytest.fixture(scope="module")
+def plan_url(tmp_path_factory) -> str:
+    """A small demo with a published 2027 plan (40M) and a newer draft (60M)."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('planning')}/plan.duckdb"
+    with opened(url, read_only=False) as engine:
+        build_demo(engine, DemoSpec(opportunities=2000, activities=2000, seed=3, as_of=AS_OF))
+        create_demo_users(engine, users_path(url))
+        published = sc.create_scenario(engine, ScenarioSpec("Published 2027", YEAR, PlanRules(40_000_000_00)), "leader", AS_OF)
+        approve_top(engine, published)
+        publish(engine, published, "leader", AS_OF)
+        sc.create_scenario(engine, ScenarioSpec("Draft 2027", YEAR, PlanRules(60_000_000_00)), "leader", AS_OF)
+    return url
+
+
+@pytest.fixture
+def own_url(plan_url, tmp_path) -> str:
+    """A copy of the planning warehouse (and its users) for a test that writes."""
+    source = plan_url.removeprefix("duckdb:///")
+    shutil.copy(source, tmp_path / "plan.duckdb")
+    shutil.copy(users_path(plan_url), tmp_path / "users.yaml")
+    return f"duckdb:///{tmp_path / 'plan.duckdb'}"
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> list[bytes]:
+    files: list[bytes] = []
+    add = MediaFileManager.add
+
+    def record(self, path_or_data, *args, **kwargs):
+        if kwargs.get("is_for_static_download"):
+            files.append(path_or_data)
+        return add(self, path_or_data, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", record)
+    return files
+
+
+def expected(url: str, user: str) -> tuple[int, set[int]]:
+    """(scenario the page shows first for the user, ids of the allocation rows in the user's scope)."""
+    with opened(url) as engine:
+        scope = viewer_scope(engine, UserStore(users_path(url)).get(user))
+        listing = sc.scenario_list(engine)
+        if user == "rep":
+            listing = listing[listing["status"] == "published"]
+        sid = int(listing["id"].iloc[0])
+        return sid, set(sc.allocation(engine, sid, scope)["person_id"].astype(int))
+
+
+def names_of(url: str, ids: set[int]) -> set[str]:
+    with opened(url) as engine:
+        frame = sc.allocation(engine, 1, Scope.everyone())
+    return set(frame.loc[frame["person_id"].isin(ids), "name"])
+
+
+@pytest.mark.parametrize("user", ROLES)
+def test_each_role_sees_only_their_part_of_the_plan(monkeypatch, plan_url, user):
+    at = run_page(monkeypatch, plan_url, page="planning", user=user)
+    assert not at.exception
+    sid, ids = expected(plan_url, user)
+    shown = set(at.dataframe[0].value["name"])
+    assert shown == names_of(plan_url, ids) and shown
+    if user == "rep":
+        assert len(ids) == 1 and "Scenario" in [s.label for s in at.selectbox]
+        assert [s.options for s in at.selectbox if s.label == "Scenario"][0] == ["Published 2027 (published, Jan 2027–Dec 2027)"]
+    with opened(plan_url) as engine:
+        everyone = set(sc.allocation(engine, sid, Scope.everyone())["person_id"])
+    assert (ids == everyone) == (user == "leader")
+
+
+@pytest.mark.parametrize("user", ROLES)
+def test_every_download_holds_only_the_users_rows(monkeypatch, plan_url, downloads, user):
+    run_page(monkeypatch, plan_url, page="planning", user=user)
+    _, ids = expected(plan_url, user)
+    assert len(downloads) == 2  # CSV and XLSX
+    csv = pd.read_csv(io.BytesIO(downloads[0]))
+    xlsx = pd.read_excel(io.BytesIO(downloads[1]))
+    assert set(csv["Person ID"]) == ids and set(xlsx["Person ID"]) == ids
+    # Nobody but a leader reads the amount above their part (it is quoted in the top row's trace).
+    assert (csv["Rule"] == sc.ABOVE).sum() == (0 if user == "leader" else 1)
+
+
+def test_a_leader_creates_a_scenario(monkeypatch, own_url):
+    at = run_page(monkeypatch, own_url, page="planning", user="leader")
+    at.text_input(key="plan_new_name").input("Stretch 2027")
+    at.number_input(key="plan_new_target").set_value(70_000_000.0)
+    at.button(key="plan_create").click().run()
+    assert not at.exception and not at.error
+    assert "Scenario Stretch 2027 created." in " ".join(s.value for s in at.success).replace("\\", "")
+    with opened(own_url) as engine:
+        assert sc.scenario_list(engine)["name"].iloc[0] == "Stretch 2027"
+
+
+def test_an_override_needs_a_reason_then_reallocates(monkeypatch, own_url):
+    at = run_page(monkeypatch, own_url, page="planning", user="leader")
+    at.number_input(key="plan_override_amount").set_value(1_000_000.0)
+    at.button(key="plan_override").click().run()
+    assert "needs a reason" in at.error[0].value
+    at.text_input(key="plan_override_reason").input("New region")
+    at.button(key="plan_override").click().run()
+    assert not at.error
+    with opened(own_url) as engine:
+        assert sc.load_spec(engine, 2).rules.overrides[0].reason == "New region"
+
+
+def q1_quota(url: str) -> float:
+    with opened(url) as engine:
+        return float(metrics.query(engine, ["quota"], Filters(Q1), Scope.everyone())["quota"].iloc[0])
+
+
+def test_publishing_from_the_page_changes_quota_attainment(monkeypatch, own_url):
+    with opened(own_url, read_only=False) as engine:
+        approve_top(engine, 2)
+    before = q1_quota(own_url)  # the published 40M plan: about 10M in Q1 (new hires ramp)
+    at = run_page(monkeypatch, own_url, page="planning", user="leader")
+    at.button(key="plan_publish").click().run()
+    assert not at.error, [e.value for e in at.error]
+    after = q1_quota(own_url)  # the 60M draft now
+    assert after == pytest.approx(before * 1.5, rel=0.01) and after != before
+    page = run_page(monkeypatch, own_url, page="attainment", params={"from": "2027-01-01", "to": "2027-03-31"}, user="leader")
+    assert {m.label: m.value for m in page.metric}["Quota"] == fmt.money(after)
+
+
+def test_a_manager_sees_their_part_not_the_company_target(monkeypatch, plan_url):
+    at = run_page(monkeypatch, plan_url, page="planning", user="manager")
+    captions = " ".join(c.value for c in at.caption)
+    assert "Your part of the plan" in captions and "60,000,000" not in captions.replace("\\", "")
+    assert not [b for b in at.button if b.key in ("plan_publish", "plan_create", "plan_override", "plan_delete")]
+
+
+def test_a_team_manager_approves_their_part_from_the_page(monkeypatch, own_url):
+    at = run_page(monkeypatch, own_url, page="planning", user="teamlead")
+    at.button(key="plan_approve").click().run()
+    assert not at.error and "Approved." in " ".join(s.value for s in at.success).replace("\\", "")
+    with opened(own_url) as engine:
+        teamlead = UserStore(users_path(own_url)).get("teamlead").person_id
+        table = approvals(engine, 2, Scope.everyone()).set_index("manager_id")
+    assert table.loc[teamlead, "status"] == "approved" and table.loc[teamlead, "approved_by"] == "teamlead"
+
+
+def test_an_empty_warehouse_says_why_no_plan_can_be_built(monkeypatch, empty_url):
+    at = run_page(monkeypatch, empty_url, page="planning", user="leader")
+    assert not at.exception and "No plan yet." in [i.value for i in at.info]
+    at.button(key="plan_create").click().run()
+    assert "No leader in the warehouse" in at.error[0].value
+
+
+def test_a_planner_sees_and_builds_everything(monkeypatch, own_url, tmp_path):
+    store = UserStore(tmp_path / "users.yaml")
+    store.add("pat", "Pat Planner", "pat@example.com", "planner-password", "planner", None)
+    with opened(own_url) as engine:
+        assert viewer_scope(engine, store.get("pat")) == Scope.everyone()
+        everyone = set(sc.allocation(engine, 2, Scope.everyone())["name"])
+    monkeypatch.setitem(OWN_PASSWORDS, "pat", "planner-password")
+    at = run_page(monkeypatch, own_url, page="planning", user="pat")
+    assert not at.exception and set(at.dataframe[0].value["name"]) == everyone
+    assert {"plan_create", "plan_publish", "plan_override"} <= {b.key for b in at.button}

@@ -1,0 +1,24 @@
+"""The planning bench at smoke scale: every step runs and the plan it publishes adds up."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from spm_core.db import make_engine
+from spm_core.planning.bench import report, run
+from spm_core.schema import plan_allocation, quota
+
+
+def test_bench_smoke(tmp_path):
+    steps = run(tmp_path / "b.duckdb", reps=120)
+    assert [s.name for s in steps] == ["allocate 120 reps and store", "override one rep, reallocate", "publish monthly quotas"]
+    assert all(s.seconds > 0 and s.rss_peak_mb > 0 for s in steps)
+    assert report(steps).count("\n") == 3
+    engine = make_engine(f"duckdb:///{tmp_path / 'b.duckdb'}")
+    with engine.connect() as conn:
+        reps = conn.execute(
+            sa.select(sa.func.count()).select_from(quota).where(quota.c.month == sa.func.make_date(2027, 12, 1))
+        ).scalar_one()
+        top = conn.execute(sa.select(plan_allocation.c.cents).where(plan_allocation.c.depth == 0)).scalar_one()
+    engine.dispose()
+    assert reps == 120 and top == 120 * 1_000_000_00 + 7
