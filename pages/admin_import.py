@@ -28,8 +28,10 @@ from spm_core.importing import (
     read_upload,
     suggest_mapping,
 )
-from spm_core.importing.formats import GENERIC_REQUIRED
-from spm_core.importing.model import OPPORTUNITY_COLUMNS, Parsed, RawCsv
+from spm_core.importing.dates import DAY_FIRST, MONTH_FIRST
+from spm_core.importing.formats import GENERIC_COLUMNS, GENERIC_HELP, GENERIC_REQUIRED, suggest_id_columns
+from spm_core.importing.model import Parsed, RawCsv
+from spm_core.importing.summary import error_count, group_errors, new_groups, undated_note
 from spm_core.schema import stage
 from spm_core.stages import DEFAULT_STAGES
 from spm_core.users import UserStore
@@ -49,6 +51,7 @@ LABELS = {
 }
 TABLES = {
     "region": "Regions",
+    "segment": "Segments",
     "team": "Teams",
     "person": "People",
     "account": "Accounts",
@@ -59,7 +62,32 @@ TABLES = {
 }
 SHOWN_ERRORS = 5_000  # rows in the on-screen error table; the download has all of them
 # Widgets and results that belong to one upload: forgotten when other files are uploaded.
-PER_UPLOAD = ("import_kind", "import_columns", "import_columns_ok", "import_stages", "import_plan", "import_report")
+PER_UPLOAD = (
+    "import_kind",
+    "import_columns",
+    "import_columns_ok",
+    "import_id_columns",
+    "import_stages",
+    "import_plan",
+    "import_report",
+)
+DATE_FORMATS = {
+    "": "Read from each column (31/3 or 3/31 decides)",
+    DAY_FIRST: "Day first: 31/3/2024",
+    MONTH_FIRST: "Month first: 3/31/2024",
+    "pattern": "Another pattern…",
+}
+# The command line's fix for an error, as this page's control that does the same.
+PAGE_FIXES = {
+    "--stage": "Choose its app stage in Stages above.",
+    "--date-format": "Choose the date format above.",
+    "--map": "Change the column mapping above.",
+    "--id-columns": "Add a column to “Key deals by” above.",
+}
+PROBABILITY_RULE = (
+    "A deal's own probability and forecast category (when the file has them) win over its stage's, as Salesforce "
+    "keeps a rep's override; weighted pipeline still uses the stage table's probability (SPEC)."
+)
 
 state = st.session_state
 ctx = context()
@@ -108,13 +136,38 @@ def matches_and_new(people: Sequence[str], matches: Mapping[str, str], products:
         st.markdown(f"**{len(products):,} new products**: {', '.join(map(md, products))}")
 
 
+def page_fix(fix: str) -> str:
+    return PAGE_FIXES.get(fix.split(" ", 1)[0], fix)
+
+
+def problems_table(errors: list[RowError]) -> None:
+    """The errors grouped by cause: one line for the 355 rows of one unmapped stage, with how to fix it."""
+    groups = group_errors(errors)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Column": [g.column for g in groups],
+                "Problem": [g.why for g in groups],
+                "Rows": [len(g.rows) for g in groups],
+                "First rows": [", ".join(map(str, g.rows[:10])) + (", …" if len(g.rows) > 10 else "") for g in groups],
+                "How to fix": [page_fix(g.fix) for g in groups],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="import_problems",
+    )
+
+
 def show_plan(plan: ImportPlan) -> None:
     if plan.errors:
         st.error(
-            f"{len(plan.errors):,} row(s) cannot be imported, so nothing can be imported yet. "
+            f"{error_count(plan.errors)} cannot be imported, so nothing can be imported yet. "
             "Fix them in the file (or in the mappings above) and check again."
         )
-        errors_table(plan.errors, "import_plan_errors_csv")
+        problems_table(plan.errors)
+        with st.expander(f"Every error ({len(plan.errors):,})"):
+            errors_table(plan.errors, "import_plan_errors_csv")
         return
     changes = changes_table(plan.inserts, plan.updates)
     if changes.empty:
@@ -122,7 +175,18 @@ def show_plan(plan: ImportPlan) -> None:
         return
     st.success("Checked: every row can be imported. This is what Import will write (nothing is written yet).")
     st.dataframe(changes, hide_index=True)
+    if plan.parsed.derived_ids:
+        st.caption(f"Deal ids: {md(plan.parsed.derived_ids)}; importing the file again updates these deals in place.")
     matches_and_new(plan.people_to_create, plan.product_matches, plan.products_to_create)
+    notes(plan.groups_to_create, plan.undated)
+
+
+def notes(groups: Mapping[str, Sequence[str]], undated: tuple[int, float]) -> None:
+    """New regions and segments, and the open deals that belong to no period (SPEC: said, never dropped)."""
+    for line in new_groups(groups):  # names from the files
+        st.markdown(md(line))
+    if note := undated_note(undated):
+        st.info(md(note), icon=":material/event_busy:")
 
 
 def show_report(report: ImportReport) -> None:
@@ -134,6 +198,7 @@ def show_report(report: ImportReport) -> None:
     if not changes.empty:
         st.dataframe(changes, hide_index=True)
     matches_and_new(report.people_created, report.product_matches, report.products_created)
+    notes(report.groups_created, report.undated)
     st.page_link("pages/overview.py", label="Open the Overview", icon=":material/dashboard:")
 
 
@@ -173,23 +238,60 @@ def column_mapping_editor(raw: RawCsv) -> dict[str, str]:
     """{app column: file column} for the generic format, pre-filled with suggest_mapping's guess."""
     header = list(raw.frame.columns)
     suggested = suggest_mapping(header)
+    columns = list(GENERIC_COLUMNS)
     table = pd.DataFrame(
         {
-            "App column": list(OPPORTUNITY_COLUMNS),
-            "Required": [c in GENERIC_REQUIRED for c in OPPORTUNITY_COLUMNS],
-            "File column": pd.Series([suggested.get(c) for c in OPPORTUNITY_COLUMNS], dtype="object"),
+            "App column": columns,
+            "Required": [c in GENERIC_REQUIRED for c in columns],
+            "File column": pd.Series([suggested.get(c) for c in columns], dtype="object"),
+            "Meaning": [GENERIC_HELP[c] for c in columns],
         }
     )
     st.subheader("Columns")
-    st.caption("Which column of the file holds each of the app's columns; leave optional ones empty if the file has none.")
+    st.caption(
+        "Which column of the file holds each of the app's columns; leave optional ones empty if the file has none. "
+        "“A|B” reads B where A is empty. Without a close date every period view stays empty. " + PROBABILITY_RULE
+    )
+    combined = [v for v in suggested.values() if v not in header]
     edited = st.data_editor(
         table,
         key="import_columns",
         hide_index=True,
-        disabled=["App column", "Required"],
-        column_config={"File column": st.column_config.SelectboxColumn("File column", options=header)},
+        disabled=["App column", "Required", "Meaning"],
+        column_config={"File column": st.column_config.SelectboxColumn("File column", options=header + combined)},
     )
     return {app: str(source) for app, source in zip(edited["App column"], edited["File column"], strict=True) if chosen(source)}
+
+
+def id_columns_picker(raw: RawCsv, columns: Mapping[str, str]) -> list[str]:
+    """Columns whose values key each deal when no column holds an id (a hash, so re-imports update in place)."""
+    if "source_id" in columns:
+        return []
+    return st.multiselect(
+        "Key deals by (the file has no id column)",
+        list(raw.frame.columns),
+        default=suggest_id_columns(columns),
+        key="import_id_columns",
+        help="Each deal's id is a hash of these columns, so importing the file again updates the same deals. "
+        "Choose columns that do not change and that tell deals apart; the check lists rows that share them.",
+    )
+
+
+def date_format_picker() -> str | None:
+    """None (read each column as it shows), dmy, mdy or a strptime pattern."""
+    choice = st.selectbox(
+        "Dates",
+        list(DATE_FORMATS),
+        format_func=DATE_FORMATS.__getitem__,
+        key="import_date_format",
+        help="Dates are read from each column: 07-Apr-2015, 2015-04-07, 4/7/2015, 07.04.2015, with times, or Excel "
+        "day numbers. Only when no value shows whether the day or the month comes first (4/7/2015 but never "
+        "31/3/2015) say which here.",
+    )
+    if choice == "pattern":
+        pattern = st.text_input("Date pattern", placeholder="%d-%b-%Y", key="import_date_pattern")
+        return pattern or None
+    return choice or None
 
 
 def stage_mapping_editor(kind: str, parsed: Parsed) -> dict[str, str]:
@@ -212,7 +314,10 @@ def stage_mapping_editor(kind: str, parsed: Parsed) -> dict[str, str]:
         }
     )
     st.subheader("Stages")
-    st.caption("Each stage of the file becomes one of the app's stages (its probability, forecast category, won or lost).")
+    st.caption(
+        "Each stage of the file becomes one of the app's stages (its probability, forecast category, won or lost). "
+        + PROBABILITY_RULE
+    )
     edited = st.data_editor(
         table,
         key="import_stages",
@@ -274,27 +379,27 @@ if "import_report" in state:
 
 left, right = st.columns([3, 2], vertical_alignment="bottom")
 kind = left.selectbox("Format", KINDS, format_func=LABELS.__getitem__, key="import_kind")
-dayfirst = right.toggle(
-    "Dates are day first (31/3/2024)",
-    key="import_dayfirst",
-    help="Slash dates read as month/day/year (US) unless this is on. ISO dates (2024-03-31) read either way.",
-)
+with right:
+    date_format = date_format_picker()
 detected = guess_kind(raws)
 if detected and detected != kind:
     st.caption(f"The file looks like {LABELS[detected]}.")
 
 columns = None
+id_columns: list[str] = []
 if kind == "generic":
     if len(raws) != 1:
         st.error(f"This format takes exactly one file; {len(raws)} are uploaded.")
         st.stop()
-    columns = column_mapping_editor(next(iter(raws.values())))
+    raw = next(iter(raws.values()))
+    columns = column_mapping_editor(raw)
+    id_columns = id_columns_picker(raw, columns)
     if not st.checkbox("The column mapping is right", key="import_columns_ok"):
         st.info("Check the column mapping above, then tick the box to go on.")
         st.stop()
 
 try:
-    parsed = parse(kind, raws, columns, dayfirst)
+    parsed = parse(kind, raws, columns, date_format=date_format, id_columns=id_columns)
 except ImportRejected as exc:
     st.error(md(exc))
     if exc.errors:
@@ -303,10 +408,21 @@ except ImportRejected as exc:
 for raw in raws.values():
     if raw.dropped_footer:
         st.caption(f"{md(raw.name)}: left out {len(raw.dropped_footer)} report footer line(s) after the data.")
+    if raw.blank_rows:
+        st.caption(f"{md(raw.name)}: left out {raw.blank_rows:,} blank row(s).")
+for warning in parsed.warnings:  # they quote file names and header cells
+    st.warning(md(warning))
 stages = stage_mapping_editor(kind, parsed)
 
 # A plan is shown (and imported) only while the inputs it was made from are unchanged.
-inputs = (signature, kind, tuple(sorted((columns or {}).items())), tuple(sorted(stages.items())), dayfirst)
+inputs = (
+    signature,
+    kind,
+    tuple(sorted((columns or {}).items())),
+    tuple(id_columns),
+    tuple(sorted(stages.items())),
+    date_format,
+)
 if st.button("Check", key="import_check", icon=":material/fact_check:", on_click=lambda: state.pop("import_report", None)):
     with st.spinner("Checking every row against the warehouse…"):
         try:

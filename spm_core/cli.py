@@ -31,9 +31,13 @@ from .db import (
     read_frame,
     relative_path_warning,
 )
+from .exports import to_csv_bytes
 from .files import private_umask
 from .filters import PERIOD_NAMES, Filters, Period, Scope
 from .importing import KINDS, ImportRejected, RowError, apply_import, preview
+from .importing.dates import DATE_FORMAT_HELP
+from .importing.formats import GENERIC_HELP, GENERIC_REQUIRED
+from .importing.summary import error_count, errors_frame, group_errors, new_groups, undated_note
 from .kpis import CATALOGUE
 from .metrics import query
 from .model import DIMENSIONS
@@ -43,8 +47,6 @@ from .schema import metadata
 from .users import ROLES, UserError, UserStore, create_demo_users
 
 _opened: list[Engine] = []
-
-
 def open_engine(url: str | None, read_only: bool = False) -> Engine:
     """An engine closed when the command ends (DuckDB will not open one file read-only and
     read-write at once in one process)."""
@@ -156,13 +158,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="import CRM exports (CSV): validate every row first, then write all or nothing",
         description="Import CSV exports into the warehouse. Every row is checked first; any error writes nothing. "
         "Importing the same file again updates rows in place (matched on the source system's ids).",
+        epilog=_generic_columns_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     imp.add_argument("kind", choices=KINDS, help="the export's format")
     imp.add_argument("files", nargs="+", type=Path, help="CSV file(s); maven takes its four files")
     imp.add_argument("--url")
-    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=HEADER", help="generic: a canonical column's header")
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=HEADER",
+        help='generic: the file\'s header for a column below; "A|B" takes B where A is empty',
+    )
     imp.add_argument("--stage", action="append", default=[], metavar="SOURCE=APP", help="map a source stage to an app stage")
-    imp.add_argument("--dayfirst", action="store_true", help="read 31/3/2024-style dates (default: US 3/31/2024)")
+    imp.add_argument("--date-format", metavar="FORMAT", help=DATE_FORMAT_HELP)
+    imp.add_argument("--dayfirst", action="store_true", help="the same as --date-format dmy")
+    imp.add_argument(
+        "--id-columns",
+        metavar="HEADER,HEADER",
+        help="generic, a file without an id column: key deals by a hash of these columns, so re-imports update them",
+    )
+    imp.add_argument("--strict", action="store_true", help="refuse a file with values in a column that has no name")
+    imp.add_argument("--errors", type=Path, metavar="FILE.csv", help="write every row error to this CSV file")
     imp.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
     bench_import = sub.add_parser("bench-import", help="time importing a Salesforce-style CSV export of N rows")
@@ -329,30 +347,65 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
     return pairs
 
 
-def _print_errors(errors: list[RowError], limit: int = 50) -> None:
-    for e in errors[:limit]:
-        print(f"  {e.file}, row {e.row}, {e.column or '-'} = {e.value!r}: {e.why}", file=sys.stderr)
-    if len(errors) > limit:
-        print(f"  ... and {len(errors) - limit} more", file=sys.stderr)
+def _generic_columns_help() -> str:
+    """The generic format's columns for --help: what `--map COLUMN=HEADER` can name."""
+    width = max(map(len, GENERIC_HELP))
+    lines = [f"  {column:<{width}}  {text}" for column, text in GENERIC_HELP.items()]
+    required = ", ".join(GENERIC_REQUIRED)
+    return f"columns of the generic format (--map COLUMN=HEADER; required: {required}):\n" + "\n".join(lines)
+
+
+def _print_errors(errors: list[RowError], written: Path | None, limit: int = 50) -> None:
+    """Errors grouped by cause (one line per cause, not per row), and where the full list went."""
+    groups = group_errors(errors)
+    for group in groups[:limit]:
+        print(f"  {group.line()}", file=sys.stderr)
+    if len(groups) > limit:
+        print(f"  ... and {len(groups) - limit:,} more causes", file=sys.stderr)
+    if written is not None:
+        written.write_bytes(to_csv_bytes(errors_frame(errors)))
+        print(f"All {len(errors):,} error(s) are in {written}.", file=sys.stderr)
+    elif len(errors) > 1:
+        print("--errors FILE.csv writes every one of them to a CSV file.", file=sys.stderr)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     files = {path.name: path.read_bytes() for path in args.files}
     engine = open_engine(args.url)
+    id_columns = [c.strip() for c in (args.id_columns or "").split(",") if c.strip()]
     try:
-        plan = preview(engine, args.kind, files, _pairs(args.map, "--map") or None, _pairs(args.stage, "--stage"), args.dayfirst)
+        plan = preview(
+            engine,
+            args.kind,
+            files,
+            _pairs(args.map, "--map") or None,
+            _pairs(args.stage, "--stage"),
+            args.dayfirst,
+            date_format=args.date_format,
+            id_columns=id_columns,
+            strict=args.strict,
+        )
     except ImportRejected as exc:
         print(f"error: {exc}", file=sys.stderr)
-        _print_errors(exc.errors)
+        if any(e.row > 1 for e in exc.errors):  # else they repeat the message about the header
+            _print_errors(exc.errors, args.errors)
         return 2
+    for warning in plan.parsed.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if not plan.ok:
-        print(f"error: {len(plan.errors):,} row(s) cannot be imported; nothing was written:", file=sys.stderr)
-        _print_errors(plan.errors)
+        print(f"error: {error_count(plan.errors)} cannot be imported; nothing was written:", file=sys.stderr)
+        _print_errors(plan.errors, args.errors)
         return 2
+    if plan.parsed.derived_ids:
+        print(f"Deal ids: {plan.parsed.derived_ids}.")
     if plan.people_to_create:
         print(f"{len(plan.people_to_create):,} new people: {', '.join(plan.people_to_create)}")
+    for line in new_groups(plan.groups_to_create):
+        print(line)
     for source, matched in plan.product_matches.items():
         print(f"product {source!r} matched to {matched!r}")
+    if note := undated_note(plan.undated):
+        print(note)
     changes = ", ".join(
         f"{table} +{plan.inserts[table]:,}/~{plan.updates.get(table, 0):,}"
         for table in plan.inserts

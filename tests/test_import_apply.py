@@ -108,6 +108,7 @@ def test_first_import_counts_matches_and_rows(warehouse: Engine) -> None:
     assert plan.products_to_create == ["MG Special"]
     expected = {
         "region": 0,
+        "segment": 0,
         "team": 0,
         "person": 1,
         "account": 2,
@@ -309,7 +310,9 @@ def test_row_errors_are_reported_and_nothing_is_written(warehouse: Engine) -> No
             6,
             "stage",
             "Stalled",
-            "unknown stage 'Stalled': map it to one of Prospecting, Qualification, Discovery, Proposal, Negotiation, Closed Won, Closed Lost",
+            "`Stalled` is not a known stage; the app's stages are Prospecting, Qualification, Discovery, Proposal, "
+            "Negotiation, Closed Won, Closed Lost",
+            '--stage "Stalled=<app stage>"',
         ),
         RowError("quotas.csv", 4, "month", "2026-01-31", "a second quota for this owner and month (first on line 2)"),
     ]

@@ -114,17 +114,42 @@ def test_delimiter_is_sniffed_from_the_header(delimiter):
 
 
 def test_blank_rows_are_dropped_and_line_numbers_count_them():
-    raw = read_upload("x.csv", b"\r\n\r\n a , b \r\n1,2\r\n\r\n,\r\n3,4\r\n5\r\n\r\n\r\n")
+    raw = read_upload("x.csv", b"\r\n\r\n a , b \r\n1,2\r\n\r\n,\r\n3,4\r\n5,6\r\n\r\n\r\n")
     assert list(raw.frame.columns) == ["a", "b"]
-    assert raw.frame.to_dict("list") == {"a": ["1", "3", "5"], "b": ["2", "4", ""]}
+    assert raw.frame.to_dict("list") == {"a": ["1", "3", "5"], "b": ["2", "4", "6"]}
     assert raw.line_numbers.tolist() == [4, 7, 8]
     assert raw.dropped_footer == ()
+    assert (raw.blank_rows, raw.sparse_rows) == (2, ())
 
 
 def test_one_cell_row_right_after_the_data_is_data_but_after_a_blank_line_is_footer():
     raw = read_upload("x.csv", b"a,b\n1,2\n3\n\nAcme Inc.\n")
     assert raw.frame["a"].tolist() == ["1", "3"]
     assert raw.dropped_footer == ("Acme Inc.",)
+
+
+def test_almost_empty_rows_are_left_out_counted_and_listed_where_a_row_needs_two_values():
+    """A deal row with one value (`,,1,,,,`) is debris, like a blank row; a people row may be just a name."""
+    data = "Id,Owner,Stage,Amount,Close Date\n1,Ann,Won,10,2024-01-02\n,,1,,\n\n2,Bo,Lost,5,2024-01-03\n,,,,\n"
+    parsed = parse("salesforce_opportunities", csv_upload(data))
+    assert parsed.errors == []
+    assert parsed.opportunities["owner"].tolist() == ["Ann", "Bo"]
+    assert parsed.line_numbers["opportunities"].tolist() == [2, 5]
+    assert parsed.warnings == ["x.csv: left out 1 row(s) with a single value (row(s) 3); a row needs two values or more."]
+    assert read_upload("x.csv", data.encode()).blank_rows == 1  # row 4; trailing blank lines end the file
+    people = parse("people", csv_upload("Name,Email,Manager\nAnn,,\nBo,,Ann\n"))
+    assert people.people["name"].tolist() == ["Ann", "Bo"] and people.warnings == []
+
+
+def test_an_unnamed_column_with_values_is_ignored_with_a_warning_or_refused_when_strict():
+    data = b"a,b,\n1,2,\n3,4,note\n5,6,\n"
+    raw = read_upload("x.csv", data)
+    assert list(raw.frame.columns) == ["a", "b"] and raw.frame["a"].tolist() == ["1", "3", "5"]
+    assert raw.warnings == (
+        "x.csv: column(s) 3 have no name in the header, so their 1 value(s) are ignored (often a trailing comma "
+        "at the end of each line; --strict refuses such a file).",
+    )
+    assert str(rejected("x.csv", data, strict=True)).startswith("x.csv: column(s) 3 have values but no name in the header")
 
 
 def test_totals_line_with_sums_is_footer():
@@ -171,7 +196,6 @@ def test_too_large_file_names_size_and_limit():
         ),
         (b'a,b\n1,"2\n3,4\n', 'x.csv: a quoted value that starts on row 2 is never closed (a missing ").'),
         (b"a,b,a\n1,2,3\n", "x.csv: the column name 'a' appears twice (columns 1 and 3)."),
-        (b"a,,c\n1,2,3\n", "x.csv: column(s) 2 have values but no name in the header."),
     ],
 )
 def test_files_that_are_not_csv_are_rejected_with_a_reason(data, message):
@@ -311,7 +335,8 @@ def test_missing_required_columns_is_one_error_naming_them_and_the_columns_found
         parse_fixture("salesforce_opportunities", "salesforce_missing_columns.csv")
     why = (
         'Required column(s) missing: "Opportunity Owner" or "Owner"; "Stage" or "Stage Name". '
-        'The file has: "Account Name", "Opportunity Name", "Opportunity ID", "Amount", "Close Date".'
+        'The file has: "Account Name", "Opportunity Name", "Opportunity ID", "Amount", "Close Date". Rename them in '
+        "the export, or import the file as generic and name them with --map COLUMN=HEADER."
     )
     assert caught.value.errors == [
         RowError("salesforce_missing_columns.csv", 1, '"Opportunity Owner" or "Owner"; "Stage" or "Stage Name"', "", why)
@@ -328,7 +353,9 @@ def test_every_bad_row_is_reported():
             3,
             "Close Date",
             "31/3/2024",
-            "This is not a date; expected a date like 3/31/2024 (month/day/year) or 2024-03-31.",
+            "This date reads only as day/month/year, but the column's dates are month/day/year; correct it, "
+            "or choose the order with --date-format.",
+            "--date-format dmy",
         ),
         RowError(file, 4, "Amount", "-$50.00", "This amount is negative; amounts must be 0 or more."),
         RowError(file, 5, "Amount", "TBD", "This is not an amount; expected a number like 1234.56 or $1,234.56."),
@@ -352,13 +379,14 @@ def csv_upload(text: str, name: str = "x.csv"):
 
 def test_dayfirst_reads_day_month_dates():
     files = csv_upload("Opportunity ID,Opportunity Owner,Stage,Amount,Close Date\n1,A,Won,1,31/3/2024\n2,A,Won,1,4/3/2024\n")
-    assert parse("salesforce_opportunities", files, dayfirst=True).opportunities["close_date"].tolist() == [
-        T("2024-03-31"),
-        T("2024-03-04"),
-    ]
-    us = parse("salesforce_opportunities", files)
+    for options in ({"dayfirst": True}, {"date_format": "dmy"}, {}):  # the column shows it too: 31/3 is day first
+        assert parse("salesforce_opportunities", files, **options).opportunities["close_date"].tolist() == [
+            T("2024-03-31"),
+            T("2024-03-04"),
+        ]
+    us = parse("salesforce_opportunities", files, date_format="mdy")
     assert us.opportunities["close_date"].tolist()[1] == T("2024-04-03")
-    assert [(e.row, e.value) for e in us.errors] == [(2, "31/3/2024")]
+    assert [(e.row, e.value, e.fix) for e in us.errors] == [(2, "31/3/2024", "--date-format dmy")]
 
 
 @pytest.mark.parametrize(
@@ -529,7 +557,8 @@ def test_generic_mapping_must_name_existing_columns():
 def test_generic_without_mapping_uses_the_suggestion_and_names_what_is_missing():
     with pytest.raises(ImportRejected) as caught:
         parse("generic", {"generic.csv": fixture("generic.csv")})
-    assert caught.value.errors[0].column == '"source_id"; "stage"'
+    assert caught.value.errors[0].column == "source_id, stage"
+    assert "--map stage=HEADER" in str(caught.value) and '--id-columns "Customer,Rep"' in str(caught.value)
 
 
 def test_suggest_mapping_from_synonyms():
@@ -829,3 +858,22 @@ def test_unknown_kind_and_several_files():
         parse("pipedrive", {"a.csv": fixture("quotas.csv")})
     with pytest.raises(ImportRejected, match="exactly one file"):
         parse("quotas", {"a.csv": fixture("quotas.csv"), "b.csv": fixture("quotas.csv")})
+
+
+def test_generic_without_ids_keys_rows_by_a_stable_hash_and_names_rows_that_collide():
+    text = (
+        "Customer,Rep,Stage,Value,Closes\nAcme,Ann,Won,10,2024-01-05\nBeta,Ann,Won,5,2024-01-06\n acme ,ann,Lost,1,2024-01-07\n"
+    )
+    mapping = {"account": "Customer", "owner": "Rep", "stage": "Stage", "amount": "Value", "close_date": "Closes"}
+    parsed = parse("generic", csv_upload(text), mapping, id_columns=["Customer", "Rep"])
+    ids = parsed.opportunities["source_id"].tolist()
+    assert ids[0] == ids[2] != ids[1] and ids[0].startswith("h") and len(ids[0]) == 17  # case and spaces do not count
+    assert parsed.derived_ids == "a hash of Customer + Rep (the file has no id column)"
+    assert [(e.row, e.column, e.value, e.fix) for e in parsed.errors] == [
+        (4, "Customer + Rep", "acme | ann", '--id-columns "Customer,Rep,Stage"')
+    ]
+    assert parsed.errors[0].why.startswith("Rows 2 and 4 have the same Customer + Rep, so they would be one deal")
+    again = parse("generic", csv_upload(text.replace("Beta,Ann", "Beta,Bo")), mapping, id_columns=["Customer", "Rep"])
+    assert again.opportunities["source_id"][0] == ids[0]  # the same deal, the same id, whatever else changed
+    with pytest.raises(ImportRejected, match=r"Region \(for --id-columns\)"):
+        parse("generic", csv_upload(text), mapping, id_columns=["Customer", "Region"])

@@ -230,7 +230,7 @@ def test_a_refused_load_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:
     pipeline = pd.read_csv(directory / "sales_pipeline.csv", dtype=str, keep_default_na=False)
     pipeline.loc[5, "deal_stage"] = "Maybe"
     pipeline.to_csv(directory / "sales_pipeline.csv", index=False)
-    with pytest.raises(ValueError, match=r"sales_pipeline\.csv row 7, stage = 'Maybe': unknown stage"):
+    with pytest.raises(ValueError, match=r"sales_pipeline\.csv row 7, stage = 'Maybe': `Maybe` is not a known stage"):
         load_maven(engine, directory)
     assert _count(engine, schema.opportunity) == 8_800
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from apptest_support import ROOT, run_page, sign_in, users_path
+from markdown_support import ESCAPED, HOSTILE, live_markup, markdown_texts
 from streamlit.testing.v1 import AppTest
 
 from spm_core.db import make_engine, read_frame
@@ -23,6 +24,7 @@ from spm_core.schema import opportunity, person
 from spm_core.users import DEMO_PASSWORDS, UserStore
 from ui.auth import SESSION_KEY
 from ui.format import money
+from ui.text import md
 
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
 
@@ -220,3 +222,72 @@ def test_importing_real_data_retires_the_demo_passwords_and_says_so_first(monkey
     assert "Demo sign-ins" not in [e.label for e in back.expander]
     sign_in(back, "admin", DEMO_PASSWORDS["admin"])
     assert not back.metric and "users reset-password admin" in back.error[0].value
+
+
+def plain(markdown: str) -> str:
+    """Markdown of escaped outside text as it reads on the page."""
+    return ESCAPED.sub(lambda m: m.group(0)[1], markdown)
+
+
+def test_a_pipeline_report_without_ids_imports_with_the_suggested_key_and_a_stage_choice(monkeypatch, copy_url):
+    """The stage-snapshot report: trailing comma, junk row, 07-Apr-2015 dates, no id column, a stage of its own."""
+    before = opportunities(copy_url)
+    at = upload(run_page(monkeypatch, copy_url, "admin_import", user="admin"), fixture("pipeline_snapshot_report.csv"))
+    assert not at.exception and at.selectbox(key="import_kind").value == "generic"
+    assert at.multiselect(key="import_id_columns").value == ["Customer", "Deal Owner"]
+    at.checkbox(key="import_columns_ok").check().run()
+    warnings = [plain(w.value) for w in at.warning]
+    assert any("column(s) 12 have no name" in w for w in warnings)
+    assert any("left out 1 row(s) with a single value (row(s) 48)" in w for w in warnings)
+    assert any("Choose an app stage for Identified" in w for w in warnings)
+
+    check(at)
+    assert any("13 rows (13 errors) cannot be imported" in e.value for e in at.error)
+    problems = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    assert problems[["Column", "Rows", "How to fix"]].values.tolist() == [["stage", 13, "Choose its app stage in Stages above."]]
+
+    stages = at.data_editor(key="import_stages").value
+    row = list(stages["Stage in the file"]).index("Identified")
+    at.session_state["import_stages"] = {"edited_rows": {row: {"App stage": "Prospecting"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    check(at)
+    assert not at.error and changes(at)["Opportunities"] == (60, 0)
+    assert any("a hash of Customer + Deal Owner" in plain(c.value) for c in at.caption)
+    at.button(key="import_apply").click().run()
+    assert not at.exception and not at.error
+    assert opportunities(copy_url) == before + 60
+
+
+def test_undecidable_dates_point_at_the_date_picker_and_pipedrive_reports_undated_deals(monkeypatch, copy_url):
+    export = b"Deal ID,Owner,Stage,Amount,Close Date\n1,Kim Park,Proposal,10,4/7/2015\n2,Kim Park,Proposal,20,5/6/2015\n"
+    at = upload(run_page(monkeypatch, copy_url, "admin_import", user="admin"), ("dates.csv", export))
+    at.checkbox(key="import_columns_ok").check().run()
+    check(at)
+    problems = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    assert problems["How to fix"].tolist() == ["Choose the date format above."]
+    at.selectbox(key="import_date_format").set_value("dmy").run()
+    check(at)
+    assert not at.error and changes(at)["Opportunities"] == (2, 0)
+
+    at = upload(run_page(monkeypatch, copy_url, "admin_import", user="admin"), fixture("pipedrive_deals.csv"))
+    mapping = at.data_editor(key="import_columns").value
+    suggested = dict(zip(mapping["App column"], mapping["File column"], strict=True))
+    assert suggested["close_date"] == "Deal - Won time|Deal - Lost time|Deal - Expected close date"
+    assert suggested["status"] == "Deal - Status"
+    at.checkbox(key="import_columns_ok").check().run()
+    check(at)
+    assert not at.error
+    assert any("3 open deals have no close date ($35,700)" in plain(i.value) for i in at.info)
+
+
+def test_warnings_new_regions_and_undated_deals_show_file_text_as_text(monkeypatch, demo_url):
+    """Region names, file names and amounts from the upload reach the page escaped, never as Markdown."""
+    export = f"Deal ID,Owner,Stage,Amount,Account,Region,\n1,Kim Park,Proposal,10,A,{HOSTILE},x\n2,Kim Park,Proposal,20,B,EMEA,\n"
+    at = upload(run_page(monkeypatch, demo_url, "admin_import", user="admin"), ("deals $1 $2.csv", export.encode()))
+    at.checkbox(key="import_columns_ok").check().run()
+    check(at)
+    texts = markdown_texts(at)
+    assert not [live for t in texts if (live := live_markup(t))]
+    assert any("1 new region" in t and md(HOSTILE) in t for t in at.markdown.values)  # EMEA is in the demo
+    assert any("column(s) 7 have no name" in plain(w.value) for w in at.warning)
+    assert any("2 open deals have no close date ($30)" in plain(i.value) for i in at.info)

@@ -10,7 +10,7 @@ The steps (model.py has the shapes): read_upload (csvfile.py) -> parse (formats.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.engine import Engine
 
@@ -46,10 +46,13 @@ def preview(
     stage_mapping: Mapping[str, str] | None = None,
     dayfirst: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    date_format: str | None = None,
+    id_columns: Sequence[str] = (),
+    strict: bool = False,
 ) -> ImportPlan:
     """Read, parse and plan an import of `files` ({file name: bytes}) without writing anything.
 
     Raises ImportRejected when the files cannot be read as `kind` at all (not a CSV, too big, required
     columns missing); row-level problems are in the plan's `errors` instead, all of them."""
-    raw = {name: read_upload(name, data, max_bytes) for name, data in files.items()}
-    return plan_import(engine, parse(kind, raw, column_mapping, dayfirst), stage_mapping)
+    raw = {name: read_upload(name, data, max_bytes, strict) for name, data in files.items()}
+    return plan_import(engine, parse(kind, raw, column_mapping, dayfirst, date_format, id_columns), stage_mapping)

@@ -52,6 +52,8 @@ def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = N
         products_created=tuple(resolution.products_to_create),
         product_matches=resolution.product_matches,
         seconds=time.perf_counter() - started,
+        groups_created={table: tuple(names) for table, names in resolution.groups_to_create.items()},
+        undated=resolution.undated,
     )
 
 

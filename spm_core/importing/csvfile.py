@@ -6,6 +6,10 @@ blank rows, and report footers after the data (Salesforce ends a report export w
 lines such as "Grand Totals (12 records)", a copyright notice and the organisation's name). Anything that
 is not a CSV at all (a workbook, a PDF, binary data, an empty file) is rejected with a message that says so.
 
+Spreadsheet reports also carry debris a user should not have to clean by hand: a trailing comma that makes
+an unnamed last column (a warning and the column ignored; `strict` refuses instead) and rows with a single
+value among many columns (`,,1,,,,`, a stray cell), which are left out and counted like blank rows.
+
 Row numbers are the rows a spreadsheet shows for the file (header = row 1, blank rows counted); for a file
 without line breaks inside quoted values they are its text line numbers.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 
 import pandas as pd
 from pandas.errors import ParserError
@@ -45,8 +50,10 @@ FOOTER_START = re.compile(
 VALUE_LIKE = re.compile(r"^[\d\s$€£.,:/%+()-]+$")
 
 
-def read_upload(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> RawCsv:
-    """The CSV `data` (uploaded as `name`) as text cells, or ImportRejected saying why it cannot be read."""
+def read_upload(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, strict: bool = False) -> RawCsv:
+    """The CSV `data` (uploaded as `name`) as text cells, or ImportRejected saying why it cannot be read.
+
+    `strict` refuses a file with values in an unnamed column instead of ignoring that column with a warning."""
     _check_size(name, data, max_bytes)
     text = _decode(name, data).replace("\r\n", "\n")  # the same value whether the file had LF or CRLF
     leading = _leading_blank_lines(text)
@@ -59,8 +66,8 @@ def read_upload(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> R
     body = grid.iloc[1:]
     line_numbers = pd.Series(range(leading + 2, leading + 1 + len(grid)), index=body.index, dtype="int64")
     body, footer = _drop_footer(body)
-    empty_rows = (body == "").all(axis=1)
-    frame = _named(name, header, body[~empty_rows])
+    blank = (body == "").all(axis=1)
+    frame, warnings = _named(name, header, body[~blank], strict)
     if frame.empty:
         raise ImportRejected(f"{name} has column names but no rows of data.")
     return RawCsv(
@@ -69,7 +76,37 @@ def read_upload(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> R
         line_numbers=line_numbers[frame.index].reset_index(drop=True),
         delimiter=delimiter,
         dropped_footer=footer,
+        blank_rows=int(blank.sum()),
+        warnings=tuple(warnings),
     )
+
+
+def without_sparse_rows(raw: RawCsv) -> RawCsv:
+    """`raw` without rows that have a single value (`,,1,,,,`: a stray cell), listed in a warning.
+
+    For files whose rows need two values or more (a deal needs an owner, a stage and an amount); a people
+    file's row may be just a name, so the format decides (formats.parse)."""
+    sparse = ((raw.frame != "").sum(axis=1) < 2).to_numpy()
+    if not sparse.any():
+        return raw
+    lines = tuple(int(line) for line in raw.line_numbers[sparse])
+    warning = (
+        f"{raw.name}: left out {len(lines):,} row(s) with a single value (row(s) {row_list(lines)}); "
+        "a row needs two values or more."
+    )
+    return replace(
+        raw,
+        frame=raw.frame[~sparse].reset_index(drop=True),
+        line_numbers=raw.line_numbers[~sparse].reset_index(drop=True),
+        sparse_rows=lines,
+        warnings=(*raw.warnings, warning),
+    )
+
+
+def row_list(rows: list[int] | tuple[int, ...], limit: int = 10) -> str:
+    """Rows "2, 5, 9", or "2, 5, 9, …" past `limit` rows: enough to find them, short enough to read."""
+    shown_rows = ", ".join(f"{r:,}" for r in rows[:limit])
+    return shown_rows + (", …" if len(rows) > limit else "")
 
 
 def sniff_delimiter(text: str) -> str:
@@ -214,8 +251,9 @@ def _footer_text(row: pd.Series) -> str:
     return shown(", ".join(cell for cell in row if cell))
 
 
-def _named(name: str, header: list[str], body: pd.DataFrame) -> pd.DataFrame:
-    """`body` with the header's names; unnamed columns must be empty and are dropped, names must be unique."""
+def _named(name: str, header: list[str], body: pd.DataFrame, strict: bool) -> tuple[pd.DataFrame, list[str]]:
+    """`body` with the header's names, and warnings; unnamed columns are dropped (with a warning when they hold
+    values, or refused when `strict`), names must be unique."""
     too_long = [i + 1 for i, h in enumerate(header) if len(h) > MAX_TEXT_CHARS]
     if too_long:
         raise ImportRejected(
@@ -226,9 +264,18 @@ def _named(name: str, header: list[str], body: pd.DataFrame) -> pd.DataFrame:
     if not names or sum(bool(VALUE_LIKE.match(h)) for h in names) > len(names) / 2:
         raise ImportRejected(f"{name} has no header row: its first line ({', '.join(header)}) holds no column names.")
     unnamed_with_values = [i + 1 for i, h in enumerate(header) if not h and (body.iloc[:, i] != "").any()]
+    warnings = []
     if unnamed_with_values:
-        raise ImportRejected(
-            f"{name}: column(s) {', '.join(map(str, unnamed_with_values))} have values but no name in the header."
+        columns = ", ".join(map(str, unnamed_with_values))
+        if strict:
+            raise ImportRejected(
+                f"{name}: column(s) {columns} have values but no name in the header; name them, or import "
+                "without --strict to ignore them."
+            )
+        values = int(sum((body.iloc[:, i - 1] != "").sum() for i in unnamed_with_values))
+        warnings.append(
+            f"{name}: column(s) {columns} have no name in the header, so their {values:,} value(s) are ignored "
+            "(often a trailing comma at the end of each line; --strict refuses such a file)."
         )
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
@@ -237,4 +284,4 @@ def _named(name: str, header: list[str], body: pd.DataFrame) -> pd.DataFrame:
         seen[h] = i
     named = body.iloc[:, [i for i, h in enumerate(header) if h]]
     named.columns = names
-    return named
+    return named, warnings

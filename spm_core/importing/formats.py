@@ -12,14 +12,19 @@ Columns are found by their header, compared without case, spaces or punctuation 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from ..stages import BEST_CASE, CLOSED, COMMIT, OMITTED, PIPELINE
+from .csvfile import without_sparse_rows
+from .dates import YEARS, DateRule, file_order, read_dates
+from .keys import row_keys
 from .model import (
     ACCOUNT_COLUMNS,
+    DEAL_ACCOUNT_COLUMNS,
     HISTORY_COLUMNS,
     MAX_TEXT_CHARS,
     OPPORTUNITY_COLUMNS,
@@ -41,7 +46,7 @@ class Field:
 
     column: str
     headers: tuple[str, ...]
-    kind: str = "text"  # text | date | month | amount | count | percent | role | email
+    kind: str = "text"  # text | date | month | amount | count | percent | forecast | role | email
     required: bool = False  # the column must be there, and (unless blank_is_zero) every cell filled
     # CRM exports leave Amount blank on deals nobody has priced yet; the CRM's own reports count them as 0.
     blank_is_zero: bool = False
@@ -60,8 +65,18 @@ class Layout:
 
 # --- formats -------------------------------------------------------------------------------------------------
 
-# OpportunityHistory.ForecastCategory holds API names; the app (like Opportunity.ForecastCategoryName) uses labels.
-SALESFORCE_FORECAST_API_NAMES = {"BestCase": "Best Case", "Forecast": "Commit"}
+# Forecast categories as CRMs write them (compared without case and spaces) -> the app's (Salesforce's labels).
+# OpportunityHistory.ForecastCategory holds API names (BestCase, Forecast); HubSpot says "Not forecasted".
+FORECAST_CATEGORIES = {
+    "pipeline": PIPELINE,
+    "bestcase": BEST_CASE,
+    "commit": COMMIT,
+    "forecast": COMMIT,
+    "closed": CLOSED,
+    "closedwon": CLOSED,
+    "omitted": OMITTED,
+    "notforecasted": OMITTED,
+}
 
 SALESFORCE_OPPORTUNITIES = Layout(
     "opportunities",
@@ -76,13 +91,12 @@ SALESFORCE_OPPORTUNITIES = Layout(
         Field("amount", ("Amount",), "amount", required=True, blank_is_zero=True),
         Field("stage", ("Stage", "Stage Name", "StageName"), required=True),
         Field("probability", ("Probability (%)", "Probability"), "percent"),
-        Field("forecast_category", ("Forecast Category", "ForecastCategoryName")),
+        Field("forecast_category", ("Forecast Category", "ForecastCategoryName"), "forecast"),
         Field("created_date", ("Created Date", "CreatedDate"), "date"),
         Field("close_date", ("Close Date", "CloseDate"), "date"),
         Field("lead_source", ("Lead Source", "LeadSource")),
     ),
     key=("source_id",),
-    fixes={"forecast_category": SALESFORCE_FORECAST_API_NAMES},
 )
 SALESFORCE_HISTORY = Layout(
     "history",
@@ -95,10 +109,9 @@ SALESFORCE_HISTORY = Layout(
         Field("amount", ("Amount",), "amount"),
         Field("close_date", ("CloseDate", "Close Date"), "date"),
         Field("probability", ("Probability", "Probability (%)"), "percent"),
-        Field("forecast_category", ("ForecastCategory", "ForecastCategoryName", "Forecast Category")),
+        Field("forecast_category", ("ForecastCategory", "ForecastCategoryName", "Forecast Category"), "forecast"),
     ),
     key=("source_id",),
-    fixes={"forecast_category": SALESFORCE_FORECAST_API_NAMES},
 )
 HUBSPOT_DEALS = Layout(
     "opportunities",
@@ -111,7 +124,7 @@ HUBSPOT_DEALS = Layout(
         Field("type", ("Deal Type", "dealtype")),
         Field("amount", ("Amount",), "amount", required=True, blank_is_zero=True),
         Field("stage", ("Deal Stage", "dealstage"), required=True),
-        Field("forecast_category", ("Forecast category",)),
+        Field("forecast_category", ("Forecast category",), "forecast"),
         Field("created_date", ("Create Date", "Created Date", "createdate"), "date"),
         Field("close_date", ("Close Date", "closedate"), "date"),
         Field("lead_source", ("Original Traffic Source", "Original Source Type", "Lead Source")),
@@ -119,23 +132,66 @@ HUBSPOT_DEALS = Layout(
     key=("source_id",),
 )
 # Synonyms for a CSV of unknown origin, most specific first (suggest_mapping takes the first that matches).
+# Headers compare without case and punctuation, so "Deal - Owner" (Pipedrive) is "Deal owner".
 GENERIC_HEADERS: dict[str, tuple[str, ...]] = {
-    "source_id": ("Opportunity ID", "opportunity_id", "Deal ID", "Record ID", "Id"),
-    "name": ("Opportunity Name", "Deal Name", "Opportunity", "Deal", "Name"),
-    "account": ("Account Name", "Account", "Associated Company", "Company", "Customer"),
-    "owner": ("Opportunity Owner", "Deal owner", "Owner", "sales_agent", "Sales Rep", "Rep", "Salesperson", "Account Executive"),
+    "source_id": ("Opportunity ID", "opportunity_id", "Deal ID", "Record ID", "Potential Id", "Id"),
+    "name": ("Opportunity Name", "Deal Name", "Potential Name", "Deal - Title", "Opportunity", "Deal", "Name"),
+    "account": ("Account Name", "Account", "Associated Company", "Company", "Customer", "Deal - Organization", "Organization"),
+    "owner": (
+        "Opportunity Owner", "Deal owner", "Potential Owner", "Owner", "sales_agent", "Sales Rep", "Rep", "Salesperson",
+        "Account Executive",
+    ),
     "product": ("Product Name", "Product"),
     "type": ("Opportunity Type", "Deal Type", "Type"),
-    "amount": ("Amount", "Deal Value", "Deal Amount", "close_value", "Value"),
-    "stage": ("Stage", "Deal Stage", "deal_stage", "Stage Name"),
-    "probability": ("Probability (%)", "Probability", "Win Probability"),
+    "amount": ("Amount", "Deal Value", "Deal Amount", "Deal size", "close_value", "Value"),
+    "stage": ("Stage", "Deal Stage", "Sales stage", "deal_stage", "Stage Name"),
+    "status": ("Deal - Status", "Deal Status"),  # a plain "Status" is as often the stage
+    "probability": ("Probability (%)", "Probability", "Deal - Probability", "Win Probability"),
     "forecast_category": ("Forecast Category", "ForecastCategoryName"),
-    "created_date": ("Created Date", "Create Date", "engage_date", "Created"),
-    "close_date": ("Close Date", "Expected Close Date", "close_date"),
+    "created_date": ("Created Date", "Create Date", "Created Time", "Deal - Deal created", "engage_date", "Created"),
+    "close_date": (
+        "Close Date", "Closing Date", "Close Date/Expected Close Date", "Deal - Won time", "Expected Close Date",
+        "Deal - Expected close date", "close_date",
+    ),
     "lead_source": ("Lead Source", "Source"),
+    "country": ("Country", "Billing Country", "Account Country"),
+    "region": ("Region", "Sales Region"),
+    "segment": ("Segment", "Customer Segment", "Market Segment"),
+    "industry": ("Industry", "Sector"),
+}  # fmt: skip
+# More headers a column is read from where the first is empty, joined with "|" (`--map close_date="A|B"`):
+# Pipedrive writes a won deal's close in "Won time", a lost one's in "Lost time", an open one's expected close apart.
+GENERIC_FALLBACKS = {"close_date": ("Deal - Won time", "Deal - Lost time", "Expected Close Date", "Deal - Expected close date")}
+GENERIC_KINDS = {
+    "amount": "amount",
+    "probability": "percent",
+    "forecast_category": "forecast",
+    "created_date": "date",
+    "close_date": "date",
 }
-GENERIC_KINDS = {"amount": "amount", "probability": "percent", "created_date": "date", "close_date": "date"}
 GENERIC_REQUIRED = ("source_id", "owner", "amount", "stage")
+GENERIC_HELP = {
+    "source_id": "the deal's id in the CRM: re-imports update rows in place (or --id-columns)",
+    "name": "deal name",
+    "account": "account (customer) name",
+    "owner": "owner's name; unknown owners are created as reps",
+    "product": "product name",
+    "type": "new business, expansion, renewal, ...",
+    "amount": "amount, in one currency",
+    "stage": "stage name, mapped to the app's stages with --stage",
+    "status": "open / won / lost: won and lost override the stage (Pipedrive keeps the last stage)",
+    "probability": "percent; the deal's own value wins over its stage's",
+    "forecast_category": "Pipeline, Best Case, Commit, Closed, Omitted; the deal's own value wins over its stage's",
+    "created_date": "created date",
+    "close_date": "close date (expected while open); without it every period view is empty",
+    "lead_source": "lead source",
+    "country": "the account's country",
+    "region": "the account's region (new regions are created)",
+    "segment": "the account's segment (new segments are created)",
+    "industry": "the account's industry",
+}
+GENERIC_COLUMNS = OPPORTUNITY_COLUMNS | DEAL_ACCOUNT_COLUMNS | {"status": "string"}  # status: applied to the stage, not stored
+STATUS_STAGES = {"won": "Closed Won", "lost": "Closed Lost"}
 QUOTAS = Layout(
     "quotas",
     QUOTA_COLUMNS,
@@ -260,45 +316,77 @@ HUBSPOT_STAGES = {
     "Closed Lost": "Closed Lost",
 }
 MAVEN_STAGES = {"Prospecting": "Prospecting", "Engaging": "Qualification", "Won": "Closed Won", "Lost": "Closed Lost"}
+# Pipedrive's default pipeline and Zoho CRM's default deal stages (the rest of Zoho's are Salesforce's).
+PIPEDRIVE_STAGES = {
+    "Lead In": "Prospecting",
+    "Contact Made": "Qualification",
+    "Qualified": "Qualification",
+    "Needs Defined": "Discovery",
+    "Demo Scheduled": "Discovery",
+    "Proposal Made": "Proposal",
+    "Negotiations Started": "Negotiation",
+}
+ZOHO_STAGES = {
+    "Identify Decision Makers": "Discovery",
+    "Closed Lost to Competition": "Closed Lost",
+    "Closed-Lost to Competition": "Closed Lost",
+}
 _IDENTITY = {stage: stage for stage in APP_STAGES}
 STAGE_MAPPINGS: dict[str, dict[str, str]] = {
     "maven": MAVEN_STAGES,
     "salesforce_opportunities": _IDENTITY | SALESFORCE_STAGES,
     "salesforce_history": _IDENTITY | SALESFORCE_STAGES,
     "hubspot_deals": _IDENTITY | HUBSPOT_STAGES,
-    "generic": _IDENTITY | MAVEN_STAGES | SALESFORCE_STAGES | HUBSPOT_STAGES,
+    "generic": _IDENTITY | MAVEN_STAGES | SALESFORCE_STAGES | HUBSPOT_STAGES | PIPEDRIVE_STAGES | ZOHO_STAGES,
 }
 
 # --- public API ----------------------------------------------------------------------------------------------
 
 
 def parse(
-    kind: str, files: Mapping[str, RawCsv], column_mapping: Mapping[str, str] | None = None, dayfirst: bool = False
+    kind: str,
+    files: Mapping[str, RawCsv],
+    column_mapping: Mapping[str, str] | None = None,
+    dayfirst: bool = False,
+    date_format: str | None = None,
+    id_columns: Sequence[str] = (),
 ) -> Parsed:
     """The files of one format as canonical frames plus every row error found (row errors do not raise).
 
     `files` maps file names to RawCsv; all formats but maven take exactly one file. `column_mapping`
     ({canonical opportunity column: source header}) is for `generic` (suggest_mapping's guess when None).
-    `dayfirst` reads slash dates as day/month/year (31/3/2024) instead of US month/day/year.
+    Dates are read as each column shows (dates.py); `date_format` (dmy, mdy or a pattern) or `dayfirst`
+    (= dmy) decide what the values cannot. `id_columns` (generic, file headers): key rows by a hash of these
+    columns when the file has no id column.
     """
+    rule = DateRule.of(date_format, dayfirst)
     if kind == "maven":
-        return _parse_maven(files, dayfirst)
+        return _parse_maven(files, rule)
     if kind not in LAYOUTS and kind != "generic":
         raise ImportRejected(f"Unknown import format {kind!r}: choose one of {', '.join(KINDS)}.")
     raw = _single_file(kind, files)
+    if kind == "generic" or _many_required(LAYOUTS[kind]):
+        raw = without_sparse_rows(raw)
     if kind == "generic":
-        layout, headers = _generic_layout(raw, column_mapping)
+        raw, layout, headers = _generic_layout(raw, column_mapping, id_columns)
     else:
         layout = LAYOUTS[kind]
         headers = _find_headers(raw.frame.columns, layout)
     derive = _DERIVED_IDS.get(kind) if "source_id" not in headers else None
     _require(raw, layout, headers, derive)
-    frame, errors = _read(raw, layout, headers, dayfirst)
+    frame, errors = _read(raw, layout, headers, rule)
     if derive:
         frame["source_id"] = derive.make(frame)
         errors += _duplicates(
             raw, frame, ("source_id",), {"source_id": " + ".join(headers[c] for c in derive.columns if c in headers)}
         )
+    derived = ""
+    if kind == "generic":
+        frame = _apply_status(raw, frame, headers, errors)
+        if id_columns:
+            frame["source_id"] = row_keys(raw.frame[list(id_columns)])
+            errors += _colliding_keys(raw, frame["source_id"], id_columns)
+            derived = f"a hash of {' + '.join(id_columns)} (the file has no id column)"
     return Parsed(
         kind=kind,
         **{layout.frame: frame},
@@ -306,12 +394,30 @@ def parse(
         files={layout.frame: raw.name},
         errors=_sorted(errors),
         default_stage_mapping=STAGE_MAPPINGS.get(kind, {}),
+        warnings=[*raw.warnings, *_missing_close_date(layout, headers), *_attributes_without_account(headers)],
+        derived_ids=derived,
     )
 
 
 def suggest_mapping(header: list[str]) -> dict[str, str]:
-    """{canonical opportunity column: source header} guessed from common header names; each header used once."""
-    return _match(header, {column: names for column, names in GENERIC_HEADERS.items()})
+    """{canonical opportunity column: source header} guessed from common header names; each header used once.
+
+    Where a column has fallbacks in the file (GENERIC_FALLBACKS), they follow its header joined with "|"."""
+    found = _match(header, {column: names for column, names in GENERIC_HEADERS.items()})
+    for column, names in GENERIC_FALLBACKS.items():
+        fallbacks = _match(header, {name: (name,) for name in names})
+        more = [h for h in fallbacks.values() if h not in found.values()]
+        if column in found and more:
+            found[column] = COMBINED.join([found[column], *more])
+    return found
+
+
+def suggest_id_columns(mapping: Mapping[str, str]) -> list[str]:
+    """File headers that likely tell deals apart when there is no id column: name, account and created date
+    (what Salesforce's own keys use), else account and owner."""
+    single = {c: h for c, h in mapping.items() if COMBINED not in h}
+    keys = ("name", "account", "created_date") if "name" in single else ("account", "owner")
+    return [single[c] for c in keys if c in single]
 
 
 def detect_kind(header: list[str]) -> str | None:
@@ -370,32 +476,144 @@ def _has_required(header: list[str], layout: Layout) -> bool:
     return all(f.column in found for f in layout.fields if f.required)
 
 
+def _many_required(layout: Layout) -> bool:
+    """Rows of this layout need two values or more, so a row with one is debris (csvfile.without_sparse_rows)."""
+    return sum(f.required for f in layout.fields) > 1
+
+
 def _single_file(kind: str, files: Mapping[str, RawCsv]) -> RawCsv:
     if len(files) != 1:
         raise ImportRejected(f"The {kind} format takes exactly one file; got {len(files)}: {', '.join(files) or 'none'}.")
     return next(iter(files.values()))
 
 
-def _generic_layout(raw: RawCsv, column_mapping: Mapping[str, str] | None) -> tuple[Layout, dict[str, str]]:
-    """A layout made from the user's column mapping, whose headers must exist in the file."""
+COMBINED = "|"  # --map close_date="Won time|Expected close date": the first non-empty of these columns
+
+
+def _generic_layout(
+    raw: RawCsv, column_mapping: Mapping[str, str] | None, id_columns: Sequence[str]
+) -> tuple[RawCsv, Layout, dict[str, str]]:
+    """A layout made from the user's column mapping, whose headers must exist in the file, and the file
+    with a column added for each mapping that combines several ("A|B": the first non-empty)."""
     given = column_mapping if column_mapping is not None else suggest_mapping(list(raw.frame.columns))
     mapping = {column: source for column, source in given.items() if source}
-    unknown = sorted(set(mapping) - set(OPPORTUNITY_COLUMNS))
+    unknown = sorted(set(mapping) - set(GENERIC_COLUMNS))
     if unknown:
         raise ImportRejected(
-            f"The column mapping names unknown column(s) {', '.join(unknown)}; known: {', '.join(OPPORTUNITY_COLUMNS)}."
+            f"The column mapping names unknown column(s) {', '.join(unknown)}; known: {', '.join(GENERIC_COLUMNS)} (see --help)."
         )
-    absent = [f"{source} (for {column})" for column, source in mapping.items() if source not in raw.frame.columns]
+    absent = [
+        f"{part} (for {column})"
+        for column, source in mapping.items()
+        for part in ([source] if source in raw.frame.columns else source.split(COMBINED))
+        if part.strip() not in raw.frame.columns
+    ]
+    absent += [f"{h} (for --id-columns)" for h in id_columns if h not in raw.frame.columns]
     if absent:
+        why = f"The column mapping names columns the file does not have: {', '.join(absent)}; fix it with --map COLUMN=HEADER."
         raise ImportRejected(
-            f"{raw.name}: the column mapping names column(s) the file does not have: {', '.join(absent)}.",
-            [_header_error(raw, ", ".join(absent), "The column mapping names these columns but the file does not have them.")],
+            f"{raw.name}: {why} The file has: {_listed(raw.frame.columns)}.", [_header_error(raw, ", ".join(absent), why)]
+        )
+    combined = {s: _first_filled(raw.frame, s) for s in mapping.values() if s not in raw.frame.columns}
+    if combined:
+        raw = replace(raw, frame=raw.frame.assign(**combined))
+    missing = [c for c in GENERIC_REQUIRED if c not in mapping and not (c == "source_id" and id_columns)]
+    if missing:
+        raise ImportRejected(
+            _unmapped(raw, mapping, missing), [_header_error(raw, ", ".join(missing), "Required column(s) not mapped.")]
         )
     fields = tuple(
         Field(column, (mapping.get(column, column),), GENERIC_KINDS.get(column, "text"), column in GENERIC_REQUIRED)
-        for column in OPPORTUNITY_COLUMNS
+        for column in GENERIC_COLUMNS
+        if column in mapping
     )
-    return Layout("opportunities", OPPORTUNITY_COLUMNS, fields, key=("source_id",)), mapping
+    return raw, Layout("opportunities", GENERIC_COLUMNS, fields, key=("source_id",)), mapping
+
+
+def _first_filled(frame: pd.DataFrame, combined: str) -> pd.Series:
+    """The first non-empty cell of the columns named in `combined` ("A|B"), row by row."""
+    parts = [frame[name.strip()].str.strip() for name in combined.split(COMBINED)]
+    cells = parts[0]
+    for part in parts[1:]:
+        cells = cells.where(cells != "", part)
+    return cells
+
+
+def _listed(headers: Sequence[str]) -> str:
+    return ", ".join(f'"{h}"' for h in headers)
+
+
+def _unmapped(raw: RawCsv, mapping: Mapping[str, str], missing: list[str]) -> str:
+    """Which required columns have no header, and the options that fix it (with a guess for the id)."""
+    fixes = [f"--map {c}=HEADER" for c in missing]
+    if "source_id" in missing:
+        ids = suggest_id_columns(mapping)
+        example = ",".join(ids) if ids else "HEADER,HEADER"
+        fixes[missing.index("source_id")] = (
+            f'--map source_id=HEADER, or, with no id column, --id-columns "{example}" '
+            "(a hash of columns that tell deals apart, so re-imports update in place)"
+        )
+    return (
+        f"{raw.name}: no column is mapped to {', '.join(missing)}: {'; '.join(fixes)}. "
+        f"The file has: {_listed(raw.frame.columns)}."
+    )
+
+
+def _apply_status(raw: RawCsv, frame: pd.DataFrame, headers: Mapping[str, str], errors: Errors) -> pd.DataFrame:
+    """Deals whose status is won or lost get the closed stage (Pipedrive keeps a closed deal's last stage);
+    the status column itself is not stored."""
+    if "status" in headers:
+        status = frame["status"].str.strip().str.casefold()
+        _Column(raw, headers["status"], errors).error(
+            status.notna() & ~status.isin(["open", *STATUS_STAGES]),
+            f"{headers['status']} must be open, won or lost; leave deleted deals out of the export.",
+        )
+        frame["stage"] = status.map(STATUS_STAGES).astype("string").fillna(frame["stage"])
+    return frame.drop(columns="status")
+
+
+def _colliding_keys(raw: RawCsv, keys: pd.Series, id_columns: Sequence[str]) -> Errors:
+    """An error for each row whose id columns repeat an earlier row's (they would be one deal)."""
+    again = keys.duplicated(keep="first")
+    if not again.any():
+        return []
+    first = raw.line_numbers.groupby(keys.to_numpy()).transform("first")
+    label = " + ".join(id_columns)
+    cells = raw.frame[list(id_columns)].apply(lambda column: column.str.strip()).agg(" | ".join, axis=1)
+    others = [h for h in raw.frame.columns if h not in id_columns]
+    return [
+        RowError(
+            file=raw.name,
+            row=int(raw.line_numbers[i]),
+            column=label,
+            value=cells[i],
+            why=f"Rows {int(first[i])} and {int(raw.line_numbers[i])} have the same {label}, so they would be one deal; "
+            "add a column that tells them apart.",
+            fix=f'--id-columns "{",".join([*id_columns, others[0] if others else "HEADER"])}"',
+        )
+        for i in keys.index[again]
+    ]
+
+
+NO_CLOSE_DATE = (
+    "No column is mapped to close_date: every period view (bookings, pipeline, win rate, forecast) will be "
+    "empty for these deals. Map one with --map close_date=HEADER."
+)
+
+
+def _attributes_without_account(headers: Mapping[str, str]) -> list[str]:
+    """Country, region, segment and industry describe the deal's account: without one they have nowhere to go."""
+    orphans = [c for c in DEAL_ACCOUNT_COLUMNS if c in headers]
+    if not orphans or "account" in headers:
+        return []
+    return [
+        f"{', '.join(orphans)} describe each deal's account, but no column is mapped to account, so they are not imported; map one with --map account=HEADER."
+    ]
+
+
+def _missing_close_date(layout: Layout, headers: Mapping[str, str]) -> list[str]:
+    """Deals without a close date belong to no period, so an import that has none must say so first."""
+    return [NO_CLOSE_DATE] if layout.frame == "opportunities" and "close_date" not in headers else []
 
 
 def _require(raw: RawCsv, layout: Layout, headers: Mapping[str, str], derive: DerivedIds | None) -> None:
@@ -407,7 +625,10 @@ def _require(raw: RawCsv, layout: Layout, headers: Mapping[str, str], derive: De
             missing.append(derive.description)
     if missing:
         found = ", ".join(f'"{c}"' for c in raw.frame.columns)
-        why = f"Required column(s) missing: {'; '.join(missing)}. The file has: {found}."
+        why = (
+            f"Required column(s) missing: {'; '.join(missing)}. The file has: {found}. Rename them in the export, "
+            "or import the file as generic and name them with --map COLUMN=HEADER."
+        )
         raise ImportRejected(f"{raw.name}: {why}", [_header_error(raw, "; ".join(missing), why)])
 
 
@@ -420,10 +641,12 @@ def _header_error(raw: RawCsv, column: str, why: str) -> RowError:
 Errors = list[RowError]
 
 
-def _read(raw: RawCsv, layout: Layout, headers: Mapping[str, str], dayfirst: bool) -> tuple[pd.DataFrame, Errors]:
+def _read(raw: RawCsv, layout: Layout, headers: Mapping[str, str], rule: DateRule) -> tuple[pd.DataFrame, Errors]:
     """The layout's canonical frame from `raw`, and the errors of every cell that does not read."""
     errors: Errors = []
     values: dict[str, pd.Series] = {}
+    dated = [raw.frame[headers[f.column]].str.strip() for f in layout.fields if f.kind == "date" and f.column in headers]
+    rule = replace(rule, file_order=file_order(dated))
     for f in layout.fields:
         if f.column not in headers:
             continue
@@ -432,7 +655,7 @@ def _read(raw: RawCsv, layout: Layout, headers: Mapping[str, str], dayfirst: boo
         if f.required and not f.blank_is_zero:
             column.error(cells == "", f"{column.header} is empty; every row needs a value.")
         cells = _within_limit(cells, column)
-        values[f.column] = READERS[f.kind](cells, column, dayfirst)
+        values[f.column] = READERS[f.kind](cells, column, rule)
         if f.blank_is_zero:
             values[f.column] = values[f.column].mask(cells == "", 0.0)
     frame = _typed(values, layout.columns, len(raw.frame))
@@ -452,17 +675,17 @@ class _Column:
     header: str
     errors: Errors
 
-    def error(self, bad: pd.Series, why: str | pd.Series) -> None:
-        """Add an error for each row where `bad` is true (why: one sentence, or one per row)."""
+    def error(self, bad: pd.Series, why: str | pd.Series, fix: str | pd.Series = "") -> None:
+        """Add an error for each row where `bad` is true (why and fix: one sentence, or one per row)."""
         bad = bad.fillna(False).astype(bool)
         if not bad.any():
             return
-        whys = why[bad] if isinstance(why, pd.Series) else pd.Series(why, index=bad.index)[bad]
+        whys, fixes = (text[bad] if isinstance(text, pd.Series) else pd.Series(text, index=bad.index)[bad] for text in (why, fix))
         cells = self.raw.frame.loc[bad, self.header]
         rows = self.raw.line_numbers[bad]
         self.errors += [
-            RowError(file=self.raw.name, row=int(row), column=self.header, value=value, why=reason)
-            for row, value, reason in zip(rows, cells, whys, strict=True)
+            RowError(file=self.raw.name, row=int(row), column=self.header, value=value, why=reason, fix=how)
+            for row, value, reason, how in zip(rows, cells, whys, fixes, strict=True)
         ]
 
 
@@ -480,75 +703,43 @@ def _within_limit(cells: pd.Series, column: _Column) -> pd.Series:
     return cells.mask(too_long, "")
 
 
-def _text(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+def _text(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     return cells.mask(cells == "")
 
 
-def _email(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+def _email(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     column.error((cells != "") & ~cells.str.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "This is not an email address.")
-    return _text(cells, column, dayfirst)
+    return _text(cells, column, rule)
 
 
 ROLES = {"manager": "manager", "sales manager": "manager", "rep": "rep", "sales rep": "rep", "": "rep"}
 
 
-def _role(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+def _role(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     """manager or rep (the default); other words are errors rather than guesses."""
     roles = cells.str.casefold().map(ROLES)
     column.error(roles.isna(), f"{column.header} must be manager or rep (or empty for rep).")
     return roles
 
 
-# Dates: ISO (2024-03-31, 2024-03-31 10:00, 2024-03-31T10:00:00.000+0000) always; slash dates as month/day
-# (US, the default) or day/month; dotted dates (31.03.2024) are always day first.
-SLASH_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
-ISO_DATE = r"\d{4}-\d{1,2}-\d{1,2}([T ].*)?"
-YEARS = (1900, 2200)
-
-
-def _date_formats(dayfirst: bool) -> list[str]:
-    day_month = ("%d/%m/%Y", "%d/%m/%y") if dayfirst else ("%m/%d/%Y", "%m/%d/%y")
-    return [d + t for d in day_month for t in SLASH_TIMES] + ["%d.%m.%Y" + t for t in SLASH_TIMES[:3]]
-
-
-def _parse_dates(texts: pd.Series, dayfirst: bool) -> pd.Series:
-    """Timestamps (naive, UTC for ISO values with an offset) or NaT for values in no known form.
-
-    Microsecond resolution, so that a typo such as year 3024 is an error message, not an overflow.
-    """
-    iso = texts.where(texts.str.fullmatch(ISO_DATE))
-    parsed = pd.to_datetime(iso, format="ISO8601", errors="coerce", utc=True).dt.tz_convert(None).astype("datetime64[us]")
-    for fmt in _date_formats(dayfirst):
-        todo = parsed.isna()
-        if not todo.any():
-            break
-        parsed[todo] = pd.to_datetime(texts[todo], format=fmt, errors="coerce")
-    return parsed
-
-
-def _date(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
-    codes, uniques = pd.factorize(cells)
-    parsed = _parse_dates(pd.Series(uniques, dtype=str), dayfirst)
-    in_range = parsed.dt.year.between(*YEARS)
-    dates = pd.Series(parsed.where(in_range).to_numpy()[codes], index=cells.index).astype("datetime64[ns]")
-    example = "31/3/2024 (day/month/year)" if dayfirst else "3/31/2024 (month/day/year)"
-    outside = pd.Series((parsed.notna() & ~in_range).to_numpy()[codes], index=cells.index)
-    column.error(outside, f"This date is outside the years {YEARS[0]}-{YEARS[1]}; probably a typo.")
-    column.error((cells != "") & dates.isna() & ~outside, f"This is not a date; expected a date like {example} or 2024-03-31.")
-    return dates
+def _date(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
+    """Dates in whatever form the column uses (dates.py decides, for the whole column)."""
+    dates = read_dates(cells, rule)
+    column.error(dates.why != "", dates.why, dates.fix)
+    return dates.values.astype("datetime64[ns]")
 
 
 MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%m/%Y", "%b %Y", "%B %Y", "%b-%Y", "%b-%y")
 
 
-def _month(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+def _month(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     """The first day of the month of a date, or of a month written as 2026-01, 01/2026 or Jan 2026."""
     months = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[us]")
     for fmt in MONTH_FORMATS:
         todo = months.isna() & (cells != "")
         months[todo] = pd.to_datetime(cells[todo], format=fmt, errors="coerce")
     todo = months.isna() & (cells != "")
-    months[todo] = _parse_dates(cells[todo], dayfirst)
+    months[todo] = read_dates(cells[todo], rule).values
     months = months.where(months.dt.year.between(*YEARS))
     column.error((cells != "") & months.isna(), "This is not a month; expected a month like 2026-01, Jan 2026 or any date in it.")
     return months.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
@@ -588,7 +779,7 @@ def _amount_parts(cells: pd.Series) -> pd.DataFrame:
     return parts.set_axis(cells.index)
 
 
-def _amount(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+def _amount(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     """A non-negative number (amounts, prices, revenue); the currency must be the same in every row."""
     parts = _amount_parts(cells)
     column.error(parts["why"] != "", parts["why"])
@@ -601,13 +792,13 @@ def _amount(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
     return parts["value"].where(parts["value"] >= 0)
 
 
-def _count(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
-    values = _amount(cells, column, dayfirst)
+def _count(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
+    values = _amount(cells, column, rule)
     column.error(values.notna() & (values % 1 != 0), "This must be a whole number.")
     return values.where(values % 1 == 0).round().astype("Int64")
 
 
-def _percent(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
+def _percent(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     """A whole percent 0-100; "10%" and "10" both read as 10."""
     values = pd.to_numeric(cells.str.removesuffix("%").str.strip().replace("", np.nan), errors="coerce")
     ok = values.between(0, 100) & (values % 1 == 0)
@@ -615,7 +806,20 @@ def _percent(cells: pd.Series, column: _Column, dayfirst: bool) -> pd.Series:
     return values.where(ok).round().astype("Int64")
 
 
-READERS: dict[str, Callable[[pd.Series, _Column, bool], pd.Series]] = {
+def _forecast(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
+    """One of the app's forecast categories; another word would silently drop the deal from commit and best case."""
+    codes, uniques = pd.factorize(cells)  # a few distinct words on a million rows
+    known = pd.Series(uniques, dtype=str).str.casefold().str.replace(r"[\s_-]+", "", regex=True).map(FORECAST_CATEGORIES)
+    categories = pd.Series(known.to_numpy()[codes], index=cells.index)
+    column.error(
+        (cells != "") & categories.isna(),
+        f"{column.header} must be a forecast category: {', '.join(dict.fromkeys(FORECAST_CATEGORIES.values()))}.",
+        "--map forecast_category=HEADER (a column of forecast categories), or leave it unmapped for the stage's",
+    )
+    return categories.astype("string")
+
+
+READERS: dict[str, Callable[[pd.Series, _Column, DateRule], pd.Series]] = {
     "text": _text,
     "email": _email,
     "role": _role,
@@ -624,6 +828,7 @@ READERS: dict[str, Callable[[pd.Series, _Column, bool], pd.Series]] = {
     "amount": _amount,
     "count": _count,
     "percent": _percent,
+    "forecast": _forecast,
 }
 
 
@@ -712,16 +917,16 @@ _DERIVED_IDS = {
 # created date is engage_date, and there is no history, quota or activity.
 
 
-def _parse_maven(files: Mapping[str, RawCsv], dayfirst: bool) -> Parsed:
+def _parse_maven(files: Mapping[str, RawCsv], rule: DateRule) -> Parsed:
     """Maven's four files as opportunities, people (agents and their managers), accounts and products."""
     raws = _maven_files(files)
     errors: Errors = []
     frames: dict[str, pd.DataFrame] = {}
     for file, layout in MAVEN_FILES.items():
-        raw = raws[file]
+        raw = raws[file] = without_sparse_rows(raws[file]) if _many_required(layout) else raws[file]
         headers = _find_headers(raw.frame.columns, layout)
         _require(raw, layout, headers, None)
-        frame, found = _read(raw, layout, headers, dayfirst)
+        frame, found = _read(raw, layout, headers, rule)
         frames[layout.frame] = frame
         errors += found
     pipeline = raws["sales_pipeline.csv"]
@@ -737,6 +942,7 @@ def _parse_maven(files: Mapping[str, RawCsv], dayfirst: bool) -> Parsed:
         files={layout.frame: raws[file].name for file, layout in MAVEN_FILES.items()},
         errors=_sorted(errors),
         default_stage_mapping=MAVEN_STAGES,
+        warnings=[warning for raw in raws.values() for warning in raw.warnings],
     )
 
 

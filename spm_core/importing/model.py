@@ -33,6 +33,9 @@ OPPORTUNITY_COLUMNS = {
     "close_date": "datetime64[ns]",
     "lead_source": "string",
 }
+# The generic format may also give each deal's account's attributes (region and segment name rows of their
+# tables; new ones are created). The account's first deal in the file sets them; existing accounts keep theirs.
+DEAL_ACCOUNT_COLUMNS = {"country": "string", "region": "string", "segment": "string", "industry": "string"}
 HISTORY_COLUMNS = {
     "source_id": "string",  # the history row's own id (upsert key)
     "opportunity_source_id": "string",  # which opportunity (required)
@@ -82,6 +85,7 @@ class RowError:
     column: str
     value: str  # cut by `shown`, so no message, table or log repeats a 50 MB cell
     why: str
+    fix: str = ""  # the command-line option that fixes it, e.g. `--stage "Identified=<app stage>"`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", shown(self.value))
@@ -104,6 +108,9 @@ class RawCsv:
     line_numbers: pd.Series  # the file line number of each row in `frame` (for RowError.row)
     delimiter: str
     dropped_footer: tuple[str, ...] = ()  # footer lines recognised and left out (e.g. a report's totals)
+    blank_rows: int = 0  # rows with no value at all, left out
+    sparse_rows: tuple[int, ...] = ()  # lines of rows with a single value (`,,1,,,,`) left out (csvfile.without_sparse_rows)
+    warnings: tuple[str, ...] = ()  # what was read differently than the file says, e.g. an unnamed column ignored
 
 
 @dataclass
@@ -121,6 +128,8 @@ class Parsed:
     files: dict[str, str] = field(default_factory=dict)  # per frame name, the file it came from
     errors: list[RowError] = field(default_factory=list)
     default_stage_mapping: Mapping[str, str] = field(default_factory=dict)  # source stage -> app stage
+    warnings: list[str] = field(default_factory=list)  # imported anyway, but the user should know (a header-level note)
+    derived_ids: str = ""  # how source ids were made when the file has none, e.g. "a hash of Customer + Deal Owner"
 
 
 @dataclass
@@ -135,6 +144,8 @@ class ImportPlan:
     errors: list[RowError]
     inserts: dict[str, int] = field(default_factory=dict)  # table -> rows new to the warehouse
     updates: dict[str, int] = field(default_factory=dict)  # table -> rows replaced (same source id)
+    groups_to_create: dict[str, list[str]] = field(default_factory=dict)  # region / segment -> new names
+    undated: tuple[int, float] = (0, 0.0)  # open deals without a close date (in no period): count, amount
 
     @property
     def ok(self) -> bool:
@@ -152,3 +163,5 @@ class ImportReport:
     products_created: tuple[str, ...]
     product_matches: Mapping[str, str]
     seconds: float
+    groups_created: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # region / segment -> new names
+    undated: tuple[int, float] = (0, 0.0)  # open deals without a close date (in no period): count, amount

@@ -32,6 +32,7 @@ from ..db import has_schema, read_frame
 from ..stages import stage_rows
 from .model import (
     ACCOUNT_COLUMNS,
+    DEAL_ACCOUNT_COLUMNS,
     HISTORY_COLUMNS,
     OPPORTUNITY_COLUMNS,
     PEOPLE_COLUMNS,
@@ -43,7 +44,7 @@ from .model import (
 )
 
 CANONICAL = {
-    "opportunities": OPPORTUNITY_COLUMNS,
+    "opportunities": OPPORTUNITY_COLUMNS | DEAL_ACCOUNT_COLUMNS,
     "history": HISTORY_COLUMNS,
     "quotas": QUOTA_COLUMNS,
     "people": PEOPLE_COLUMNS,
@@ -59,7 +60,7 @@ REQUIRED = {
     "products": ("name",),
 }
 ROLES = ("admin", "leader", "manager", "rep")
-TABLES = ("region", "team", "person", "account", "product", "opportunity", "opportunity_history", "quota")
+TABLES = ("region", "segment", "team", "person", "account", "product", "opportunity", "opportunity_history", "quota")
 STAGE_TYPES = {
     "stage": "string",
     "probability": "Int64",
@@ -120,6 +121,8 @@ class Resolution:
     inserts: dict[str, int]
     updates: dict[str, int]
     stages_missing: bool  # the stage table is empty: apply writes the default stages first
+    groups_to_create: dict[str, list[str]]  # region / segment -> names new to the warehouse
+    undated: tuple[int, float]  # open deals of the import without a close date: how many, their amount
 
     def plan(self, parsed: Parsed) -> ImportPlan:
         return ImportPlan(
@@ -131,6 +134,8 @@ class Resolution:
             errors=self.errors,
             inserts=self.inserts,
             updates=self.updates,
+            groups_to_create=self.groups_to_create,
+            undated=self.undated,
         )
 
 
@@ -167,16 +172,18 @@ class _Source:
         lines = self.parsed.line_numbers.get(name)
         return lines.to_numpy() if lines is not None else np.arange(len(self.frames[name])) + 2
 
-    def fail(self, name: str, mask: pd.Series, column: str, why: str | pd.Series) -> None:
+    def fail(self, name: str, mask: pd.Series, column: str, why: str | pd.Series, fix: str | pd.Series = "") -> None:
         """A RowError for each row of frame `name` where mask holds, at its line in its file."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(positions):
             return
         rows = self.lines(name)[positions]
         values = self.frames[name][column].iloc[positions].astype("string").fillna("")
-        whys = why.iloc[positions] if isinstance(why, pd.Series) else [why] * len(positions)
+        whys, fixes = (text.iloc[positions] if isinstance(text, pd.Series) else [text] * len(positions) for text in (why, fix))
         file = self.parsed.files.get(name, name)
-        self.errors += [RowError(file, int(r), column, str(v), str(w)) for r, v, w in zip(rows, values, whys, strict=True)]
+        self.errors += [
+            RowError(file, int(r), column, str(v), str(w), str(f)) for r, v, w, f in zip(rows, values, whys, fixes, strict=True)
+        ]
 
 
 def plan_import(engine: Engine, parsed: Parsed, stage_mapping: Mapping[str, str] | None = None) -> ImportPlan:
@@ -200,15 +207,26 @@ def resolve(
     stages = stages.sort_values("position").set_index("name").drop(columns="position")
     mapping = _stage_mapping(src, stages, {**parsed.default_stage_mapping, **(stage_mapping or {})})
 
-    regions, teams, people, person_ids = _people(src)
-    accounts, account_ids, _ = _catalogue(src, schema.account, "accounts", src.frames["opportunities"]["account"])
-    products, product_ids, matches = _catalogue(src, schema.product, "products", src.frames["opportunities"]["product"])
+    deals = src.frames["opportunities"]
+    accounts, account_ids, _ = _catalogue(
+        src, schema.account, "accounts", deals[["account", *DEAL_ACCOUNT_COLUMNS]].rename(columns={"account": "name"})
+    )
+    regions, teams, people, person_ids, region_ids = _people(src, accounts["region"])
+    segments, segment_ids = _dimension(src, schema.segment, accounts["segment"])
+    accounts = accounts.drop(columns=["region", "segment"]).assign(
+        region_id=name_key(accounts["region"]).map(region_ids).astype("Int64"),
+        segment_id=name_key(accounts["segment"]).map(segment_ids).astype("Int64"),
+    )
+    products, product_ids, matches = _catalogue(
+        src, schema.product, "products", deals[["product"]].rename(columns={"product": "name"})
+    )
     opportunities, replaced_opportunities = _opportunities(src, stages, mapping, person_ids, account_ids, product_ids)
     history, touched, history_counts = _history(src, stages, mapping, opportunities)
     quotas, replaced_quotas = _quotas(src, person_ids)
 
     writes = [
         Write(schema.region, regions),
+        Write(schema.segment, segments),
         Write(schema.team, teams),
         Write(schema.person, people),
         Write(schema.account, accounts),
@@ -235,7 +253,15 @@ def resolve(
         inserts=inserts,
         updates=updates,
         stages_missing=stages_missing,
+        groups_to_create={"region": regions["name"].tolist(), "segment": segments["name"].tolist()},
+        undated=_undated(opportunities),
     )
+
+
+def _undated(opportunities: pd.DataFrame) -> tuple[int, float]:
+    """Open deals without a close date belong to no period (SPEC): the import says how many and how much."""
+    undated = ~opportunities["is_closed"].fillna(False).astype(bool) & opportunities["close_date"].isna()
+    return int(undated.sum()), float(opportunities.loc[undated, "amount"].sum())
 
 
 def _canonical(parsed: Parsed) -> dict[str, pd.DataFrame]:
@@ -325,11 +351,12 @@ def _stage_mapping(src: _Source, stages: pd.DataFrame, wanted: Mapping[str, str]
         if app is not None:
             mapping[source] = app
         else:
-            via = f" (mapped to {target!r})" if target != source else ""
-            unknown[source] = f"unknown stage {source!r}{via}: map it to one of {', '.join(stages.index)}"
+            via = f" (mapped to `{target}`)" if target != source else ""
+            unknown[source] = f"`{source}`{via} is not a known stage; the app's stages are {', '.join(stages.index)}"
+    fixes = {source: f'--stage "{source}=<app stage>"' for source in unknown}
     for name in ("opportunities", "history"):
         stage = src.frames[name]["stage"]
-        src.fail(name, stage.isin(list(unknown)), "stage", stage.map(unknown))
+        src.fail(name, stage.isin(list(unknown)), "stage", stage.map(unknown), stage.map(fixes))
     return mapping
 
 
@@ -359,8 +386,9 @@ def _dimension(src: _Source, table: sa.Table, names: pd.Series) -> tuple[pd.Data
     return new[["id", "name"]].reset_index(drop=True), lookup | dict(zip(new["key"], new["id"], strict=True))
 
 
-def _people(src: _Source) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
-    """New regions, teams and people, and name key -> person id for everyone the import names.
+def _people(src: _Source, account_regions: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict, dict]:
+    """New regions (of new people and new accounts), teams and people, name key -> person id for everyone the
+    import names, and name key -> region id.
 
     People in the people frame are created with their attributes; owners and managers found nowhere are
     created without a manager (as managers when someone reports to them, otherwise as reps). People already
@@ -382,7 +410,7 @@ def _people(src: _Source) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dic
     new["id"] = src.next_id(schema.person) + np.arange(len(new))
     person_ids = known | dict(zip(new["key"], new["id"], strict=True))
 
-    regions, region_ids = _dimension(src, schema.region, new["region"])
+    regions, region_ids = _dimension(src, schema.region, pd.concat([new["region"], account_regions], ignore_index=True))
     teams, team_ids = _dimension(src, schema.team, new["team"])
     region_id = name_key(new["region"]).map(region_ids).astype("Int64")
     team_id = name_key(new["team"]).map(team_ids).astype("Int64")
@@ -401,7 +429,7 @@ def _people(src: _Source) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dic
             "source_id": new["name"],
         }
     )
-    return regions, _team_rows(teams, people), people, person_ids
+    return regions, _team_rows(teams, people), people, person_ids, region_ids
 
 
 def _team_rows(teams: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
@@ -415,13 +443,16 @@ def _team_rows(teams: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _catalogue(src: _Source, table: sa.Table, name: str, referenced: pd.Series) -> tuple[pd.DataFrame, dict, dict[str, str]]:
-    """Accounts or products: new rows (from the frame `name`, with attributes, or named by deals), key -> id,
-    and each source spelling -> the name it matched where they differ."""
+def _catalogue(src: _Source, table: sa.Table, name: str, referenced: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict[str, str]]:
+    """Accounts or products: new rows (from the frame `name`, with attributes, or named by deals with theirs:
+    the first row naming one wins), key -> id, and each source spelling -> the name it matched where they differ.
+
+    The rows keep any extra column of `referenced` (an account's region and segment names)."""
     existing = src.read(table.c.id, table.c.name).sort_values("id")
     existing_keys = catalogue_key(existing["name"])
     lookup, spelled = _lookup(existing_keys, existing["id"]), _lookup(existing_keys, existing["name"])
-    candidates = pd.concat([src.frames[name], pd.DataFrame({"name": _distinct(referenced)})], ignore_index=True)
+    named = referenced[referenced["name"].notna()].drop_duplicates("name")
+    candidates = pd.concat([src.frames[name], named], ignore_index=True)
     candidates["key"] = catalogue_key(candidates["name"])
     new = candidates[candidates["key"].notna() & ~candidates["key"].isin(list(lookup))].drop_duplicates("key")
     new = new.assign(id=src.next_id(table) + np.arange(len(new)), source_id=new["name"])
@@ -431,7 +462,8 @@ def _catalogue(src: _Source, table: sa.Table, name: str, referenced: pd.Series) 
     matched = catalogue_key(spellings).map(spelled)
     differ = matched.notna() & (matched != spellings)
     matches = dict(zip(spellings[differ], matched[differ], strict=True))
-    rows = new[["id", *CANONICAL[name], "source_id"]].astype({**CANONICAL[name], "source_id": "string"})
+    extra = [c for c in referenced.columns if c not in CANONICAL[name]]
+    rows = new[["id", *CANONICAL[name], *extra, "source_id"]].astype({**CANONICAL[name], "source_id": "string"})
     return rows.reset_index(drop=True), lookup, matches
 
 
