@@ -30,6 +30,9 @@ DASHBOARDS = [
     st.Page("pages/leaderboard.py", title="Leaderboards", icon=":material/leaderboard:"),
     st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
 ]
+COACHING = [
+    st.Page("pages/activities.py", title="Activities", icon=":material/call:"),
+]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
@@ -54,7 +57,7 @@ if signed_in is None:  # the users file cannot be read: current_user said why
     st.stop()
 user, cookie = signed_in
 
-pages = {"Dashboards": DASHBOARDS}
+pages = {"Dashboards": DASHBOARDS, "Coaching": COACHING}
 if user.role == "admin":
     pages["Admin"] = ADMIN
 page = st.navigation(pages)

@@ -1,0 +1,32 @@
+"""Cached coaching queries: keyed by the warehouse version, so a load invalidates them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from spm_core.coaching import activities
+from spm_core.filters import Filters, Scope
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def rep_activity(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> pd.DataFrame:
+    return activities.rep_activity(_engine, filters, scope, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def team_ratios(_engine: Engine, version: str, filters: Filters, team_ids: frozenset[int], as_of: date) -> pd.DataFrame:
+    return activities.team_ratios(_engine, filters, set(team_ids), as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def weekly(_engine: Engine, version: str, filters: Filters, scope: Scope, rep_id: int, as_of: date) -> pd.DataFrame:
+    return activities.weekly(_engine, filters, scope, rep_id, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def activity_list(_engine: Engine, version: str, filters: Filters, scope: Scope, rep_id: int) -> pd.DataFrame:
+    return activities.activity_list(_engine, filters, scope, rep_id)
