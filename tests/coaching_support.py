@@ -81,3 +81,14 @@ def activities(person_id: int, kind: str, day: date, count: int, first_id: int) 
         }
         for i in range(count)
     ]
+
+
+def copy_warehouse(url: str, folder) -> str:
+    """A copy of a test warehouse and its users file in `folder`, for a test that writes."""
+    import shutil
+    from pathlib import Path
+
+    source = Path(url.removeprefix("duckdb:///"))
+    shutil.copy(source, folder / source.name)
+    shutil.copy(source.with_name("users.yaml"), folder / "users.yaml")
+    return f"duckdb:///{folder / source.name}"

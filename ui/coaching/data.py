@@ -9,6 +9,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core.coaching import activities
+from spm_core.coaching import scorecard as scorecards
+from spm_core.coaching.scorecard_settings import Component, load_components
 from spm_core.filters import Filters, Scope
 
 
@@ -30,3 +32,13 @@ def weekly(_engine: Engine, version: str, filters: Filters, scope: Scope, rep_id
 @st.cache_data(show_spinner=False, max_entries=64)
 def activity_list(_engine: Engine, version: str, filters: Filters, scope: Scope, rep_id: int) -> pd.DataFrame:
     return activities.activity_list(_engine, filters, scope, rep_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def scorecard(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> pd.DataFrame:
+    return scorecards.scorecard(_engine, filters, scope, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def components(_engine: Engine, version: str) -> tuple[Component, ...]:
+    return load_components(_engine)
