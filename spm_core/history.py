@@ -209,7 +209,9 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope | None = None, 
     ]
     first_seen = sa.select(sa.func.min(h.changed_at)).where(h.opportunity_id == o.id, h.stage == o.stage).scalar_subquery()
     since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
-    threshold = sa.case(*[(current.c.position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
+    limits = [(current.c.position == p, days) for p, days in limit_by_position.items()]
+    # no stint in scope ended in the last year: every stage has the fallback (a CASE needs at least one WHEN)
+    threshold = sa.case(*limits, else_=STALLED_FALLBACK_DAYS) if limits else sa.literal(STALLED_FALLBACK_DAYS)
     days_in_stage = sa.literal(as_of) - since
     stmt = (
         with_deal_labels(
