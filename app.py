@@ -33,6 +33,7 @@ DASHBOARDS = [
 COACHING = [
     st.Page("pages/activities.py", title="Activities", icon=":material/call:"),
     st.Page("pages/scorecard.py", title="Rep scorecards", icon=":material/scoreboard:"),
+    st.Page("pages/coaching.py", title="Coaching flags", icon=":material/flag:"),
 ]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),

@@ -92,3 +92,22 @@ def copy_warehouse(url: str, folder) -> str:
     shutil.copy(source, folder / source.name)
     shutil.copy(source.with_name("users.yaml"), folder / "users.yaml")
     return f"duckdb:///{folder / source.name}"
+
+
+def history(did: int, stage: str, since: date, until: date | None, close: date, amount: float = 10.0) -> dict:
+    """One opportunity_history row: deal `did` in `stage` from `since` until `until` (None: still)."""
+    s = STAGES[stage]
+    return {
+        "id": did * 10_000 + (since - date(2020, 1, 1)).days, "opportunity_id": did, "changed_at": since, "valid_to": until,
+        "stage": stage, "amount": amount, "close_date": close, "probability": s.probability,
+        "forecast_category": s.forecast_category, "is_closed": s.is_closed, "is_won": s.is_won,
+    }
+
+
+def quota(person_id: int, months: tuple[int, ...], amount: float, first_id: int) -> list[dict]:
+    """Monthly bookings quotas for 2026."""
+    return [
+        {"id": first_id + i, "person_id": person_id, "month": date(2026, m, 1), "amount": amount,
+         "quota_type": "bookings", "is_ramped": False}
+        for i, m in enumerate(months)
+    ]

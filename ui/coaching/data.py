@@ -9,6 +9,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core.coaching import activities
+from spm_core.coaching import flags as coaching_flags
 from spm_core.coaching import scorecard as scorecards
 from spm_core.coaching.scorecard_settings import Component, load_components
 from spm_core.filters import Filters, Scope
@@ -42,3 +43,13 @@ def scorecard(_engine: Engine, version: str, filters: Filters, scope: Scope, as_
 @st.cache_data(show_spinner=False, max_entries=16)
 def components(_engine: Engine, version: str) -> tuple[Component, ...]:
     return load_components(_engine)
+
+
+@st.cache_data(show_spinner="Looking for reps who need help…", max_entries=64)
+def flags(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> pd.DataFrame:
+    return coaching_flags.flags(_engine, filters, scope, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def strongest(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> pd.DataFrame:
+    return coaching_flags.strongest(_engine, filters, scope, as_of)
