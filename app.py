@@ -34,6 +34,7 @@ COACHING = [
     st.Page("pages/activities.py", title="Activities", icon=":material/call:"),
     st.Page("pages/scorecard.py", title="Rep scorecards", icon=":material/scoreboard:"),
     st.Page("pages/coaching.py", title="Coaching flags", icon=":material/flag:"),
+    st.Page("pages/one_on_ones.py", title="1:1 notes", icon=":material/edit_note:"),
 ]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
