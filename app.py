@@ -35,6 +35,7 @@ COACHING = [
     st.Page("pages/scorecard.py", title="Rep scorecards", icon=":material/scoreboard:"),
     st.Page("pages/coaching.py", title="Coaching flags", icon=":material/flag:"),
     st.Page("pages/one_on_ones.py", title="1:1 notes", icon=":material/edit_note:"),
+    st.Page("pages/contests.py", title="Contests", icon=":material/emoji_events:"),
 ]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),

@@ -36,6 +36,8 @@ PEOPLE_PARAMS = {
     "rep": ("reps", "Rep"),
 }
 DEFAULT_PERIOD = "this_quarter"
+# Parameters a page reads and checks itself (contests, TV mode): kept in the URL, not reported as unknown.
+PAGE_PARAMS = ("contest", "tv", "boards", "every")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -77,7 +79,7 @@ def _load_from_url(options: FilterOptions, as_of: date) -> list[str]:
             state[f"f_{param}"] = ids
             if bad:
                 notices.append(f"Ignored {label.lower()} {', '.join(map(md, bad))} from the link: not found or not visible to you.")
-    known = {"period", "from", "to", *PEOPLE_PARAMS}
+    known = {"period", "from", "to", *PEOPLE_PARAMS, *PAGE_PARAMS}
     unknown = sorted(set(params) - known)
     if unknown:
         notices.append(f"Ignored unknown link parameter(s): {', '.join(map(md, unknown))}.")
@@ -91,6 +93,7 @@ def _write_url(period_name: str, period: Period, chosen: dict[str, list[int]]) -
     elif period_name != DEFAULT_PERIOD:
         wanted["period"] = period_name
     wanted.update({param: ",".join(map(str, ids)) for param, ids in chosen.items() if ids})
+    wanted.update({param: st.query_params[param] for param in PAGE_PARAMS if param in st.query_params})
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 
