@@ -8,6 +8,7 @@ every query), draws the filter bar every page shares, and runs the chosen page.
 import streamlit as st
 
 from spm_core.db import WarehouseError
+from spm_core.filters import Filters, Period
 from spm_core.users import viewer_scope
 from ui import warehouse
 from ui.auth import current_user, is_signed_in, sign_in, sign_out
@@ -30,12 +31,14 @@ DASHBOARDS = [
     st.Page("pages/leaderboard.py", title="Leaderboards", icon=":material/leaderboard:"),
     st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
 ]
+TV = st.Page("pages/tv.py", title="TV mode", icon=":material/tv:")
 COACHING = [
     st.Page("pages/activities.py", title="Activities", icon=":material/call:"),
     st.Page("pages/scorecard.py", title="Rep scorecards", icon=":material/scoreboard:"),
     st.Page("pages/coaching.py", title="Coaching flags", icon=":material/flag:"),
     st.Page("pages/one_on_ones.py", title="1:1 notes", icon=":material/edit_note:"),
     st.Page("pages/contests.py", title="Contests", icon=":material/emoji_events:"),
+    TV,
 ]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
@@ -60,6 +63,14 @@ if signed_in is None:  # the users file cannot be read: current_user said why
     st.navigation([st.Page(login_page, title="Sign in")], position="hidden")
     st.stop()
 user, cookie = signed_in
+if user.role == "display":  # a screen on the sales floor: contest boards only, full screen, no sidebar
+    set_context(
+        PageContext(
+            wh=wh, scope=viewer_scope(wh.engine, user), filters=Filters(Period.month(wh.as_of)), viewer_id=None, user=user
+        )
+    )
+    st.navigation([TV], position="hidden").run()
+    st.stop()
 
 pages = {"Dashboards": DASHBOARDS, "Coaching": COACHING}
 if user.role == "admin":

@@ -34,7 +34,7 @@ from .db import read_frame
 from .filters import Scope
 from .schema import person
 
-ROLES = ("admin", "leader", "manager", "rep")
+ROLES = ("admin", "leader", "manager", "rep", "display")  # display: a screen on the sales floor, contest boards only
 USERS_ENV_VAR = "SPM_USERS_FILE"
 DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -216,9 +216,12 @@ def _check_role(role: str, person_id: int | None) -> None:
 
 def viewer_scope(engine: Engine | sa.Connection, user: User) -> Scope:
     """What a user may see: admins and leaders everything, a manager their whole subtree (any depth),
-    a rep only themselves. A manager or rep whose person is not in the warehouse sees nothing."""
+    a rep only themselves. A manager or rep whose person is not in the warehouse sees nothing, and so does
+    a display: it shows contest boards (ranks, names, points), which never go through a scope."""
     if user.role in ("admin", "leader"):
         return Scope.everyone()
+    if user.role == "display":
+        return Scope.nobody()
     if user.person_id is None or not person_exists(engine, user.person_id):
         return Scope.nobody()
     return Scope.subtree(user.person_id) if user.role == "manager" else Scope.only(user.person_id)

@@ -191,3 +191,10 @@ def test_each_duckdb_warehouse_keeps_its_users_beside_it(tmp_path, monkeypatch):
     assert users_file(warehouse="postgresql://u@h/db") == DEFAULT_USERS_FILE
     monkeypatch.setenv("SPM_USERS_FILE", str(tmp_path / "env.yaml"))
     assert users_file(warehouse=f"duckdb:///{tmp_path}/w.duckdb") == tmp_path / "env.yaml"
+
+
+def test_a_display_account_needs_no_person_and_sees_no_one(tmp_path, tiny_engine):
+    """A screen on the sales floor shows contest boards only: its scope holds nobody."""
+    store = UserStore(tmp_path / "users.yaml")
+    store.add("screen", "Sales floor", "screen@example.com", "a-long-enough-password", "display", None)
+    assert viewer_scope(tiny_engine(), store.get("screen")) == Scope.nobody()

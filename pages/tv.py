@@ -1,0 +1,42 @@
+"""TV mode: full-screen contest boards in large type, rotating every N seconds and refreshing their data
+(st.fragment(run_every=...)). The display role sees only this page; ?boards=1,2&every=20 choose."""
+
+import streamlit as st
+
+from spm_core.contests.model import load, visible
+from ui import warehouse
+from ui.contests.boards import board, describe
+from ui.contests.tv import LARGE_TYPE, board_markdown, parse
+from ui.context import context
+from ui.text import md
+
+ctx = context()
+role = ctx.user.role if ctx.user else "rep"
+st.markdown(LARGE_TYPE, unsafe_allow_html=True)
+contests = visible(ctx.wh.engine, load(ctx.wh.engine), ctx.scope, ctx.viewer_id, role)
+chosen, every, notices = parse(dict(st.query_params), contests)
+for notice in notices:
+    st.warning(notice)
+if not chosen:
+    st.info("No contest to show yet: an admin or a manager creates one on the Contests page.")
+    st.stop()
+
+
+@st.fragment(run_every=every)
+def rotate() -> None:
+    """The next board in turn, with fresh data: current() reopens the warehouse after a load."""
+    wh = warehouse.current()
+    turn = st.session_state.get("tv_turn", 0)
+    st.session_state["tv_turn"] = turn + 1
+    c = chosen[turn % len(chosen)]
+    frame = board(wh.engine, wh.version, c, wh.as_of)
+    st.markdown(f"# {md(c.name)}")
+    st.caption(describe(c))
+    if frame.empty:
+        st.info("No one takes part in this contest.")
+    else:
+        st.markdown(board_markdown(c, frame))
+    st.caption(f"Board {turn % len(chosen) + 1} of {len(chosen)} · next in {every} s · data as of {wh.as_of:%d %b %Y}")
+
+
+rotate()
