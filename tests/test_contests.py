@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from coaching_support import MANAGER, NINA, OLGA, PEOPLE, RITA, ROB, SAM, STAGE_ROWS, TEAMS, activities, deal
 
+from spm_core.contests.badges import BIGGEST, FIRST_OF_MONTH, STREAK
 from spm_core.contests.model import Contest, ContestError, MetricRule, load, participants, save, visible
 from spm_core.contests.scoring import board, eliminated, points
 from spm_core.filters import Scope
@@ -20,6 +21,7 @@ DEALS = [
     deal(3, ROB, 100, "Closed Won", date(2026, 1, 5), MAR5),
     deal(4, SAM, 30, "Closed Won", date(2026, 1, 5), MAR5),
     deal(5, SAM, 999, "Closed Won", date(2026, 1, 5), date(2026, 2, 27)),  # before the window
+    deal(6, SAM, 10, "Closed Won", date(2026, 1, 5), date(2026, 2, 18)),  # Sam wins in 3 weeks running
 ]
 WON_AND_BOOKED = (MetricRule("deals_won", 10), MetricRule("bookings", 0.1))
 MARCH = Contest("March madness", MAR1, date(2026, 3, 31), "individual", "ranked", WON_AND_BOOKED)
@@ -144,3 +146,13 @@ def test_who_sees_which_contest(tiny):
 def test_bad_contests_are_refused_with_a_reason(tiny, change, message):
     with pytest.raises(ContestError, match=message):
         save(tiny, Contest(**{**MARCH.__dict__, **change}), 1, Scope.everyone())
+
+
+def test_badges_by_hand(tiny):
+    got = board(tiny, MARCH, MAR5)["badges"]
+    # Rita closed March's first won deal (1 Mar); Rob the biggest of the window (100; Sam's 999 was in February);
+    # Sam won in the weeks of 16 Feb, 23 Feb and 2 Mar
+    assert got.to_dict() == {RITA: (FIRST_OF_MONTH,), ROB: (BIGGEST,), SAM: (STREAK,), NINA: ()}
+    teams = board(tiny, Contest("Teams", MAR1, date(2026, 3, 31), "team", "ranked", WON_AND_BOOKED), MAR5)
+    assert teams.set_index("name")["badges"].to_dict() == {"Team One": (FIRST_OF_MONTH, BIGGEST), "Team Two": (STREAK,)}
+    assert board(tiny, MARCH, date(2026, 2, 20))["badges"].map(len).sum() == 0  # before it starts: none

@@ -14,6 +14,7 @@ from spm_core.contests.scoring import board
 from spm_core.db import make_engine
 from spm_core.filters import Scope
 from spm_core.users import UserStore
+from ui.contests.boards import badge_text
 
 OTHER_PASSWORD = "other-rep-password"
 
@@ -54,6 +55,7 @@ def test_a_team_leads_contest_is_seen_by_their_rep_only(monkeypatch, url):
     shown = mine.dataframe[0].value
     assert shown["name"].tolist() == expected["name"].tolist() and shown["rank"].tolist() == expected["rank"].tolist()
     assert len(shown) == 6  # the team lead's reps
+    assert shown["badges"].tolist() == expected["badges"].map(badge_text).tolist()
     assert "Prizes: \\!\\[x\\]\\(https\\:\\/\\/evil\\.example\\/p\\.png\\) dinner" in mine.caption[0].value
     assert not mine.get("expander")  # a rep creates no contest
 

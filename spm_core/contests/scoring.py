@@ -24,6 +24,7 @@ from ..db import read_frame
 from ..filters import Filters, Period, Scope
 from ..leaderboard import rank_entries
 from ..schema import team
+from .badges import badges
 from .model import Contest, MetricRule, participants
 
 
@@ -89,8 +90,8 @@ def _ranked(entries: pd.DataFrame, scores: pd.Series) -> pd.DataFrame:
 
 
 def board(engine: Engine | sa.Connection, c: Contest, as_of: date) -> pd.DataFrame:
-    """The contest's board on as_of: index entry id; rank, name, score, change, one column per metric's
-    units, and progress (race: score / target, capped at 1) or out_in_round (elimination)."""
+    """The contest's board on as_of: index entry id; rank, name, score, change, badges (badges.py), one
+    column per metric's units, and progress (race: score / target, capped at 1) or out_in_round (elimination)."""
     people = participants(engine, c)
     entries = _entries(engine, c, people)
     today = min(as_of, c.ends)
@@ -103,7 +104,9 @@ def board(engine: Engine | sa.Connection, c: Contest, as_of: date) -> pd.DataFra
         change = (now["id"].map(before.set_index("id")["rank"]) - now["rank"]).astype("Int64")
     else:
         change = pd.Series(pd.NA, index=now.index, dtype="Int64")
-    out = now.assign(change=change).set_index("id").rename(columns={"value": "score"})
+    awarded = badges(engine, c, people, today)
+    out = now.assign(change=change, badges=now["id"].map(lambda i: awarded.get(int(i), ()))).set_index("id")
+    out = out.rename(columns={"value": "score"})
     out = out.join(now_units)
     if c.board == "race":
         out["progress"] = (out["score"] / c.target).clip(upper=1.0)

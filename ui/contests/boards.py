@@ -9,11 +9,17 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core.contests import scoring
+from spm_core.contests.badges import BIGGEST, FIRST_OF_MONTH, ICONS, STREAK, STREAK_WEEKS
 from spm_core.contests.model import Contest, label
 from ui.text import md
 
 BOARD_LABELS = {"ranked": "Ranked table", "race": "Race to a target", "elimination": "Elimination"}
 MEDALS = ("🥇", "🥈", "🥉")
+BADGE_HELP = (
+    f"{ICONS[FIRST_OF_MONTH]} First deal of the month: the month's earliest won deal among the participants. "
+    f"{ICONS[BIGGEST]} Biggest deal: the largest won deal of the contest so far. "
+    f"{ICONS[STREAK]} Streak: a won deal in each of the last {STREAK_WEEKS} weeks, this one included."
+)
 RANK_HELP = 'Ties share a rank ("1224"). Change: the rank yesterday minus the rank now (▲ up, ▼ down).'
 
 
@@ -26,6 +32,10 @@ def change_text(change: object) -> str:
     if pd.isna(change):
         return "—"
     return "=" if change == 0 else f"▲ {change}" if change > 0 else f"▼ {-change}"
+
+
+def badge_text(badges: tuple[str, ...]) -> str:
+    return ", ".join(f"{ICONS[b]} {b}" for b in badges)
 
 
 def describe(c: Contest) -> str:
@@ -47,8 +57,8 @@ def describe(c: Contest) -> str:
 
 def table(c: Contest, frame: pd.DataFrame) -> pd.DataFrame:
     """The rows shown: rank, name, score, change, each metric's units, progress or status."""
-    shown = frame.assign(change=frame["change"].map(change_text))
-    columns = ["rank", "name", "score", "change", *(m.kpi for m in c.metrics)]
+    shown = frame.assign(change=frame["change"].map(change_text), badges=frame["badges"].map(badge_text))
+    columns = ["rank", "name", "score", "change", "badges", *(m.kpi for m in c.metrics)]
     if c.board == "race":
         columns.append("progress")
     if c.board == "elimination":
@@ -66,6 +76,7 @@ def column_config(c: Contest) -> dict:
         "change": st.column_config.TextColumn("Since yesterday", help=RANK_HELP),
         "progress": st.column_config.ProgressColumn("To target", format="percent", min_value=0, max_value=1),
         "status": "Status",
+        "badges": st.column_config.TextColumn("Badges", help=BADGE_HELP),
     }
     return config | {m.kpi: st.column_config.NumberColumn(label(m.kpi), format="%.0f") for m in c.metrics}
 

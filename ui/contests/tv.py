@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from spm_core.contests.badges import ICONS
 from spm_core.contests.model import Contest
 from ui.text import md
 
@@ -43,8 +44,9 @@ def parse(params: dict[str, str], contests: list[Contest]) -> tuple[list[Contest
     return chosen, every, notices
 
 
-def _row(rank: int, name: str, score: float, extra: str) -> str:
-    return f"| {rank} | {md(name)} | {score:,.1f} |{extra}"
+def _row(rank: int, name: str, badges: tuple[str, ...], score: float, extra: str) -> str:
+    icons = "".join(ICONS[b] for b in badges)
+    return f"| {rank} | {md(name)} {icons} | {score:,.1f} |{extra}"
 
 
 def board_markdown(c: Contest, frame: pd.DataFrame, top: int = 10) -> str:
@@ -60,5 +62,8 @@ def board_markdown(c: Contest, frame: pd.DataFrame, top: int = 10) -> str:
     else:
         extras = [""] * min(top, len(frame))
     shown = frame.head(top)
-    rows = [_row(int(r), n, float(s), e) for r, n, s, e in zip(shown["rank"], shown["name"], shown["score"], extras, strict=True)]
+    rows = [
+        _row(int(r), n, b, float(s), e)
+        for r, n, b, s, e in zip(shown["rank"], shown["name"], shown["badges"], shown["score"], extras, strict=True)
+    ]
     return "\n".join([head, rule, *rows])
