@@ -37,7 +37,7 @@ else:
     )
     c = by_id[picked]
     st.subheader(md(c.name))
-    st.caption(describe(c))
+    st.caption(describe(c, ctx.wh.as_of))
     frame = board(engine, ctx.wh.version, c, ctx.wh.as_of)
     if ctx.wh.as_of > c.ends and not frame.empty:
         winners(c, frame)

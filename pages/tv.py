@@ -31,7 +31,7 @@ def rotate() -> None:
     c = chosen[turn % len(chosen)]
     frame = board(wh.engine, wh.version, c, wh.as_of)
     st.markdown(f"# {md(c.name)}")
-    st.caption(describe(c))
+    st.caption(describe(c, wh.as_of))
     if frame.empty:
         st.info("No one takes part in this contest.")
     else:

@@ -10,9 +10,9 @@ import pytest
 from coaching_support import MANAGER, NINA, OLGA, PEOPLE, RITA, ROB, SAM, STAGE_ROWS, TEAMS, activities, deal
 
 from spm_core.contests.badges import BIGGEST, FIRST_OF_MONTH, STREAK
-from spm_core.contests.model import Contest, ContestError, MetricRule, load, participants, save, visible
+from spm_core.contests.model import Contest, ContestError, MetricRule, load, occurrence, participants, save, visible
 from spm_core.contests.scoring import board, eliminated, points
-from spm_core.filters import Scope
+from spm_core.filters import Period, Scope
 
 MAR1, MAR4, MAR5 = date(2026, 3, 1), date(2026, 3, 4), date(2026, 3, 5)
 DEALS = [
@@ -59,6 +59,18 @@ def test_points_per_percent_of_a_personal_target(tiny):
     got = board(tiny, calls, MAR5)["score"]
     # Rita 5 of 10 = 50 % x 2 = 100; Rob 8 of 40 = 20 % x 2 = 40; no target: 0
     assert got[RITA] == 100 and got[ROB] == 40 and got[SAM] == 0
+
+
+def test_a_recurring_contest_scores_the_current_round_only(tiny):
+    weekly = Contest(**{**MARCH.__dict__, "recurring": "weekly"})
+    got = board(tiny, weekly, MAR5)  # round Mon 2 - Sun 8 March: Rita's deals of Sun 1 March are last round's
+    assert got["score"].to_dict() == pytest.approx({ROB: 20, SAM: 13, NINA: 0, RITA: 0})
+    assert got.loc[RITA, "badges"] == (FIRST_OF_MONTH,)  # the month's first deal, whatever the round
+    assert got.loc[ROB, "badges"] == (BIGGEST,)
+    assert board(tiny, weekly, date(2026, 3, 2))["change"].isna().all()  # a round's first day: no change
+    daily = board(tiny, Contest(**{**MARCH.__dict__, "recurring": "daily"}), MAR4)
+    assert (daily["score"] == 0).all()  # nothing closed on 4 March
+    assert occurrence(Contest(**{**MARCH.__dict__, "recurring": "monthly"}), date(2026, 4, 9)) == Period(MAR1, date(2026, 3, 31))
 
 
 def test_a_race_shows_progress_to_the_target(tiny):
@@ -112,7 +124,7 @@ def test_a_managers_contest_draws_from_their_subtree_only(tiny):
 
 def test_stored_contests_round_trip(tiny):
     full = Contest("Calls", MAR1, date(2026, 3, 31), "individual", "elimination", (MetricRule("calls", 2, per_target=True),),
-                   teams=frozenset({1}), roles=frozenset({"rep", "manager"}), eliminate=1, every_days=7, prizes="A day off",
+                   teams=frozenset({1}), roles=frozenset({"rep", "manager"}), eliminate=1, every_days=7, prizes="A day off", recurring="weekly",
                    targets=((RITA, "calls", 10.0),))  # fmt: skip
     new_id = save(tiny, full, 1, Scope.everyone())
     (got,) = load(tiny)
@@ -141,6 +153,7 @@ def test_who_sees_which_contest(tiny):
         ({"board": "elimination", "eliminate": 1}, "how many drop"),
         ({"level": "team", "metrics": (MetricRule("calls", 1, per_target=True),)}, "individual contests"),
         ({"roles": frozenset({"admin"})}, "roles"),
+        ({"recurring": "hourly"}, "recurs daily, weekly, monthly"),
     ],
 )
 def test_bad_contests_are_refused_with_a_reason(tiny, change, message):

@@ -37,6 +37,7 @@ def test_a_team_leads_contest_is_seen_by_their_rep_only(monkeypatch, url):
     lead = run_page(monkeypatch, url, page="contests", user="teamlead")
     assert not lead.exception
     lead.text_input(key="contest_name").input("Close it out")
+    lead.selectbox(key="contest_recurring").set_value("weekly")
     lead.multiselect(key="contest_metrics").set_value(["deals_won", "bookings"])
     lead.run()
     lead.number_input(key="contest_points_deals_won").set_value(10.0)
@@ -48,6 +49,7 @@ def test_a_team_leads_contest_is_seen_by_their_rep_only(monkeypatch, url):
 
     engine = make_engine(url, read_only=True)
     (contest,) = load(engine)
+    assert contest.recurring == "weekly" and contest.scope_root == UserStore(users_path(url)).get("teamlead").person_id
     expected = board(engine, contest, AS_OF)
     engine.dispose()
     mine = run_page(monkeypatch, url, page="contests", user="rep")
@@ -56,6 +58,7 @@ def test_a_team_leads_contest_is_seen_by_their_rep_only(monkeypatch, url):
     assert shown["name"].tolist() == expected["name"].tolist() and shown["rank"].tolist() == expected["rank"].tolist()
     assert len(shown) == 6  # the team lead's reps
     assert shown["badges"].tolist() == expected["badges"].map(badge_text).tolist()
+    assert "repeats weekly, this round 23 Nov – 29 Nov" in mine.caption[0].value
     assert "Prizes: \\!\\[x\\]\\(https\\:\\/\\/evil\\.example\\/p\\.png\\) dinner" in mine.caption[0].value
     assert not mine.get("expander")  # a rep creates no contest
 

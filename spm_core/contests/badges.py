@@ -2,7 +2,7 @@
 
 - First deal of the month: closed the earliest won deal of the current month among the participants
   (ties: all of them);
-- Biggest deal: closed the largest won deal of the contest's window so far (ties: all of them);
+- Biggest deal: closed the largest won deal of the contest's window (its current round) so far (ties: all);
 - Streak: won a deal in each of the last STREAK_WEEKS calendar weeks (Monday to Sunday), this one included.
 On team boards a team has a badge when one of its participants has it.
 """
@@ -25,18 +25,18 @@ STREAK_WEEKS = 3
 ICONS = {FIRST_OF_MONTH: "🥇", BIGGEST: "🐋", STREAK: "🔥"}
 
 
-def _facts(engine: Engine | sa.Connection, c: Contest, people: pd.DataFrame, day: date) -> pd.DataFrame:
+def _facts(engine: Engine | sa.Connection, start: date, people: pd.DataFrame, day: date) -> pd.DataFrame:
     """Per participant with a won deal: first won close date this month, biggest won amount in the window,
     and the number of the last STREAK_WEEKS weeks with a win. One grouped scan."""
     o = opportunity.c
     month_start = day.replace(day=1)
     streak_start = day - timedelta(days=day.weekday() + 7 * (STREAK_WEEKS - 1))
-    earliest = min(month_start, c.starts, streak_start)
+    earliest = min(month_start, start, streak_start)
     stmt = (
         sa.select(
             o.owner_id,
             sa.func.min(sa.case((o.close_date >= month_start, o.close_date))).label("first_in_month"),
-            sa.func.max(sa.case((o.close_date >= c.starts, o.amount))).label("biggest"),
+            sa.func.max(sa.case((o.close_date >= start, o.amount))).label("biggest"),
             sa.func.count(sa.distinct(sa.case((o.close_date >= streak_start, sa.func.date_trunc("week", o.close_date))))).label(
                 "weeks"
             ),
@@ -47,11 +47,14 @@ def _facts(engine: Engine | sa.Connection, c: Contest, people: pd.DataFrame, day
     return read_frame(engine, stmt)
 
 
-def badges(engine: Engine | sa.Connection, c: Contest, people: pd.DataFrame, day: date) -> dict[int, tuple[str, ...]]:
-    """Entry id (person, or team on team boards) -> its badges in BADGES order; entries without any are left out."""
-    if day < c.starts or people.empty:
+def badges(
+    engine: Engine | sa.Connection, c: Contest, people: pd.DataFrame, start: date, day: date
+) -> dict[int, tuple[str, ...]]:
+    """Entry id (person, or team on team boards) -> its badges in BADGES order, for the round that began on
+    `start`, on `day`; entries without any are left out."""
+    if day < start or people.empty:
         return {}
-    facts = _facts(engine, c, people, day)
+    facts = _facts(engine, start, people, day)
     first = pd.to_datetime(facts["first_in_month"])
     biggest = facts["biggest"].astype("float64")
     won = {

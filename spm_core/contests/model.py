@@ -1,6 +1,7 @@
 """A contest's definition, its checks, and how it is stored and read back.
 
-A contest runs from `starts` to `ends` (both included) for individuals or teams, scores one or more
+A contest runs from `starts` to `ends` (both included), in one round or recurring daily, weekly (Monday to
+Sunday) or monthly (each round scored afresh), for individuals or teams, scores one or more
 metrics (points per unit, or points per % of a personal target), and is shown as a ranked table, a race
 to `target` points, or an elimination (the bottom `eliminate` drop every `every_days` days). Participants
 are the active people of the chosen roles matching the chosen teams and segments, within the creating
@@ -11,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..db import read_frame
-from ..filters import Scope
+from ..filters import Period, Scope
 from ..kpis import CATALOGUE
 from ..people import people_in_view, subtree_ids
 from ..schema import person
@@ -26,6 +27,7 @@ from .tables import contest, contest_metric, contest_participant, contest_target
 
 LEVELS = ("individual", "team")
 BOARDS = ("ranked", "race", "elimination")
+RECURRENCES = ("daily", "weekly", "monthly")
 METRICS = ("bookings", "deals_won", "deals_created", "pipeline_created", "activities", "calls", "emails", "meetings", "demos")
 PARTICIPANT_ROLES = ("rep", "manager")
 MAX_NAME, MAX_PRIZES = 100, 1000
@@ -59,6 +61,7 @@ class Contest:
     eliminate: int | None = None
     every_days: int | None = None
     prizes: str = ""
+    recurring: str | None = None
     scope_root: int | None = None
     created_by: int | None = None
     targets: tuple[tuple[int, str, float], ...] = field(default=())  # (person id, kpi, target)
@@ -88,6 +91,8 @@ def validate(c: Contest) -> Contest:
         raise ContestError("A race needs a target score above 0.")
     if c.board == "elimination" and not (c.eliminate and c.eliminate >= 1 and c.every_days and c.every_days >= 1):
         raise ContestError("An elimination needs how many drop (1 or more) and every how many days (1 or more).")
+    if c.recurring is not None and c.recurring not in RECURRENCES:
+        raise ContestError(f"A contest recurs {', '.join(RECURRENCES)}, or not at all.")
     if len(c.prizes) > MAX_PRIZES:
         raise ContestError(f"Prizes: at most {MAX_PRIZES} characters.")
     return replace(c, name=c.name.strip(), prizes=c.prizes.strip())
@@ -105,7 +110,7 @@ def save(engine: Engine, c: Contest, creator_id: int | None, creator_scope: Scop
         conn.execute(
             contest.insert().values(
                 id=new_id, name=c.name, starts=c.starts, ends=c.ends, level=c.level, board=c.board, target=c.target,
-                eliminate=c.eliminate, every_days=c.every_days, prizes=c.prizes, scope_root=root, created_by=creator_id,
+                eliminate=c.eliminate, every_days=c.every_days, prizes=c.prizes, recurring=c.recurring, scope_root=root, created_by=creator_id,
             )
         )  # fmt: skip
         conn.execute(contest_metric.insert(), [{"contest_id": new_id, **m.__dict__} for m in c.metrics])
@@ -140,12 +145,29 @@ def load(engine: Engine | sa.Connection) -> list[Contest]:
             metrics=tuple(MetricRule(k, float(p), bool(b)) for k, p, b in metrics.loc[metrics["contest_id"] == cid, ["kpi", "points", "per_target"]].itertuples(index=False)),
             teams=frozenset(int(v) for v in pick("team")), segments=frozenset(int(v) for v in pick("segment")),
             roles=frozenset(pick("role")), target=opt(row["target"], float), eliminate=opt(row["eliminate"], int),
-            every_days=opt(row["every_days"], int), prizes=row["prizes"] or "", scope_root=opt(row["scope_root"], int),
+            every_days=opt(row["every_days"], int), prizes=row["prizes"] or "", recurring=opt(row["recurring"], str), scope_root=opt(row["scope_root"], int),
             created_by=opt(row["created_by"], int),
             targets=tuple((int(p), k, float(v)) for p, k, v in t[["person_id", "kpi", "target"]].itertuples(index=False)),
         )  # fmt: skip
 
     return [one(row) for _, row in heads.iterrows()]  # a handful of contests, each a few rows
+
+
+def occurrence(c: Contest, day: date) -> Period:
+    """The round of the contest that `day` falls in (the whole contest when it does not recur); a day before
+    or after the contest falls in its first or last round."""
+    d = min(max(day, c.starts), c.ends)
+    if c.recurring is None:
+        return Period(c.starts, c.ends)
+    if c.recurring == "daily":
+        first, last = d, d
+    elif c.recurring == "weekly":
+        first = d - timedelta(days=d.weekday())
+        last = first + timedelta(days=6)
+    else:
+        month = Period.month(d)
+        first, last = month.start, month.end
+    return Period(max(first, c.starts), min(last, c.ends))
 
 
 def participants_statement(c: Contest) -> sa.Select:

@@ -3,7 +3,8 @@ points per % of a personal target; ties share the rank, 1224).
 
     board(engine, contest, as_of)
 
-Units come from the metrics layer over the contest's window up to the day scored (so a contest agrees
+Units come from the metrics layer over the contest's window (the current round of a recurring contest)
+up to the day scored (so a contest agrees
 with every dashboard), for the participants only. Rank change is since yesterday: the rank on the day
 before minus the rank now (+2: up two places; <NA> on the first day). A race adds each entry's progress
 toward the target; an elimination drops the bottom `eliminate` at the end of every `every_days` days,
@@ -25,7 +26,7 @@ from ..filters import Filters, Period, Scope
 from ..leaderboard import rank_entries
 from ..schema import team
 from .badges import badges
-from .model import Contest, MetricRule, participants
+from .model import Contest, MetricRule, occurrence, participants
 
 
 def points(units: pd.DataFrame, rules: Sequence[MetricRule], targets: pd.DataFrame) -> pd.Series:
@@ -67,13 +68,15 @@ def _entries(engine: Engine | sa.Connection, c: Contest, people: pd.DataFrame) -
     return teams.assign(id=teams["id"].astype("int64"))
 
 
-def units_on(engine: Engine | sa.Connection, c: Contest, people: pd.DataFrame, entries: pd.DataFrame, day: date) -> pd.DataFrame:
-    """Units of each metric per entry over the window up to `day` (zeros before it starts)."""
+def units_on(
+    engine: Engine | sa.Connection, c: Contest, people: pd.DataFrame, entries: pd.DataFrame, start: date, day: date
+) -> pd.DataFrame:
+    """Units of each metric per entry from `start` (the round's first day) up to `day` (zeros before start)."""
     kpis = [m.kpi for m in c.metrics]
     blank = pd.DataFrame(0.0, index=entries["id"], columns=kpis)
-    if day < c.starts or people.empty:
+    if day < start or people.empty:
         return blank
-    window = Filters(Period(c.starts, min(day, c.ends)), reps=frozenset(int(i) for i in people["id"]))
+    window = Filters(Period(start, min(day, c.ends)), reps=frozenset(int(i) for i in people["id"]))
     key = "rep" if c.level == "individual" else "team"
     values = metrics.query(engine, kpis, window, Scope.everyone(), by=[key])
     values = values.dropna(subset=[f"{key}_id"]).astype({f"{key}_id": "int64"}).set_index(f"{key}_id")[kpis]
@@ -95,25 +98,26 @@ def board(engine: Engine | sa.Connection, c: Contest, as_of: date) -> pd.DataFra
     people = participants(engine, c)
     entries = _entries(engine, c, people)
     today = min(as_of, c.ends)
+    start = occurrence(c, today).start
     targets = _targets(c)
-    now_units = units_on(engine, c, people, entries, today)
+    now_units = units_on(engine, c, people, entries, start, today)
     now = _ranked(entries, points(now_units, c.metrics, targets))
     yesterday = today - timedelta(days=1)
-    if yesterday >= c.starts:
-        before = _ranked(entries, points(units_on(engine, c, people, entries, yesterday), c.metrics, targets))
+    if yesterday >= start:  # the first day of a round has no change: yesterday belonged to another round
+        before = _ranked(entries, points(units_on(engine, c, people, entries, start, yesterday), c.metrics, targets))
         change = (now["id"].map(before.set_index("id")["rank"]) - now["rank"]).astype("Int64")
     else:
         change = pd.Series(pd.NA, index=now.index, dtype="Int64")
-    awarded = badges(engine, c, people, today)
+    awarded = badges(engine, c, people, start, today)
     out = now.assign(change=change, badges=now["id"].map(lambda i: awarded.get(int(i), ()))).set_index("id")
     out = out.rename(columns={"value": "score"})
     out = out.join(now_units)
     if c.board == "race":
         out["progress"] = (out["score"] / c.target).clip(upper=1.0)
     if c.board == "elimination":
-        ends = [c.starts + timedelta(days=c.every_days * k - 1) for k in range(1, (today - c.starts).days // c.every_days + 2)]
+        ends = [start + timedelta(days=c.every_days * k - 1) for k in range(1, (today - start).days // c.every_days + 2)]
         ends = [d for d in ends if d <= today]
-        rounds = [points(units_on(engine, c, people, entries, d), c.metrics, targets) for d in ends]  # one query a round
+        rounds = [points(units_on(engine, c, people, entries, start, d), c.metrics, targets) for d in ends]  # a query a round
         out["out_in_round"] = (
             eliminated(rounds, c.eliminate).reindex(out.index) if rounds else pd.Series(pd.NA, index=out.index, dtype="Int64")
         )

@@ -22,6 +22,7 @@ contest = Table(
     Column("eliminate", Integer),  # elimination: how many drop each round
     Column("every_days", Integer),  # elimination: days per round
     Column("prizes", String),
+    Column("recurring", String),  # daily | weekly | monthly; NULL: one round over the whole window
     Column("scope_root", Integer),  # the creating manager: participants come from their subtree; NULL: everyone
     Column("created_by", Integer),
 )

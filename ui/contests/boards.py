@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from spm_core.contests import scoring
 from spm_core.contests.badges import BIGGEST, FIRST_OF_MONTH, ICONS, STREAK, STREAK_WEEKS
-from spm_core.contests.model import Contest, label
+from spm_core.contests.model import Contest, label, occurrence
 from ui.text import md
 
 BOARD_LABELS = {"ranked": "Ranked table", "race": "Race to a target", "elimination": "Elimination"}
@@ -38,8 +38,8 @@ def badge_text(badges: tuple[str, ...]) -> str:
     return ", ".join(f"{ICONS[b]} {b}" for b in badges)
 
 
-def describe(c: Contest) -> str:
-    """The contest's rules in one line of Markdown (its name and prizes escaped)."""
+def describe(c: Contest, today: date) -> str:
+    """The contest's rules in one line of Markdown (its prizes escaped), with the current round of a recurring one."""
     rules = " + ".join(
         f"{m.points:g} pt per % of target in {label(m.kpi).lower()}"
         if m.per_target
@@ -51,6 +51,9 @@ def describe(c: Contest) -> str:
         extra = f" · first to {c.target:g} points"
     elif c.board == "elimination":
         extra = f" · bottom {c.eliminate} out every {c.every_days} days"
+    if c.recurring:
+        now = occurrence(c, today)
+        extra += f" · repeats {c.recurring}, this round {now.start:%d %b} – {now.end:%d %b}"
     text = f"{c.starts:%d %b} – {c.ends:%d %b %Y} · {c.level} · {BOARD_LABELS[c.board]}{extra} · {md(rules)}"
     return text + (f" · Prizes: {md(c.prizes)}" if c.prizes else "")
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from spm_core.contests.model import BOARDS, LEVELS, METRICS, PARTICIPANT_ROLES, Contest, MetricRule, label, save
+from spm_core.contests.model import BOARDS, LEVELS, METRICS, PARTICIPANT_ROLES, RECURRENCES, Contest, MetricRule, label, save
 from spm_core.filters import Scope
 from ui.coaching.writes import write
 
@@ -22,6 +22,9 @@ def create_form(creator_id: int | None, scope: Scope, teams: pd.DataFrame, segme
     start_col, end_col = st.columns(2)
     starts = start_col.date_input("Starts", today, key="contest_starts")
     ends = end_col.date_input("Ends", today + timedelta(days=13), key="contest_ends")
+    repeats = st.selectbox(
+        "Repeats", [None, *RECURRENCES], format_func=lambda r: "No: one round" if r is None else r, key="contest_recurring"
+    )
     level = st.segmented_control("For", LEVELS, default="individual", required=True, key="contest_level")
     kind = st.segmented_control(
         "Board", BOARDS, format_func=BOARD_LABELS.__getitem__, default="ranked", required=True, key="contest_board"
@@ -47,6 +50,6 @@ def create_form(creator_id: int | None, scope: Scope, teams: pd.DataFrame, segme
     if st.button("Create contest", key="contest_create"):
         contest = Contest(
             name, starts, ends, level, kind, rules, frozenset(chosen_teams), frozenset(chosen_segments), frozenset(roles),
-            target, eliminate, every, prizes,
+            target, eliminate, every, prizes, repeats,
         )  # fmt: skip
         write(lambda engine: save(engine, contest, creator_id, scope), f"Contest {name.strip()} created.")
