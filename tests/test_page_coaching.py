@@ -56,3 +56,10 @@ def test_maven_without_history_says_what_is_not_checked(monkeypatch, maven_url):
     at = run_page(monkeypatch, maven_url, page="coaching", user="admin")
     assert not at.exception
     assert any("no opportunity history" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("page", ["activities", "scorecard", "coaching", "one_on_ones", "contests", "tv"])
+@pytest.mark.parametrize("warehouse", ["empty_url", "maven_url"])
+def test_every_coaching_page_opens_on_an_empty_and_a_real_warehouse(monkeypatch, request, page, warehouse):
+    at = run_page(monkeypatch, request.getfixturevalue(warehouse), page=page, user="admin")
+    assert not at.exception, page
