@@ -41,12 +41,12 @@ COVERAGE, STAGE, STUCK, ACTIVITY, PACING = "Low coverage", "Stage win rate", "St
 FLAG_COLUMNS = ("rep_id", "rep", "team", "flag", "reason")
 
 
-# Measures compared for "what the strongest do differently": KPI -> how to show it.
 def _number(value: object) -> str:
     """A count or a median of counts (2.5 stays 2.5)."""
     return f"{float(value):,.1f}".removesuffix(".0")
 
 
+# Measures compared for "what the strongest do differently": KPI -> how to show it.
 DIFFERENCE_MEASURES: dict[str, Callable[[object], str]] = {
     "calls": _number, "emails": _number, "meetings": _number, "demos": _number, "deals_created": _number,
     "win_rate": percent, "avg_deal_size": money, "open_pipeline": money,
@@ -55,6 +55,8 @@ DIFFERENCE_MEASURES: dict[str, Callable[[object], str]] = {
 
 @dataclass(frozen=True)
 class Thresholds:
+    """Where a flag starts, in one place so the page can state the rules it applies."""
+
     coverage: float = 2.0
     win_rate_share: float = 0.5
     min_deals: int = 5
