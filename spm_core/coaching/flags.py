@@ -114,23 +114,19 @@ def _stage_flags(engine: Engine, filters: Filters, reps: pd.DataFrame, peers: Sc
     return _frame(rows, STAGE, reasons)
 
 
-def _owners(engine: Engine, deal_ids: pd.Series) -> pd.Series:
-    """The owner of each deal id listed (a deal list carries the owner's name, not their id)."""
-    if deal_ids.empty:
-        return pd.Series(dtype="int64")
+def _owners(engine: Engine, filters: Filters) -> pd.Series:
+    """Deal id -> owner id for the deals still open with an expected close from the period's start on (every
+    stalled or slipped deal is one): deal lists carry the owner's name, not their id. One scan."""
     o = opportunity.c
-    found = read_frame(engine, sa.select(o.id, o.owner_id).where(o.id.in_(sorted(int(i) for i in deal_ids.unique()))))
-    return deal_ids.map(pd.Series(found["owner_id"].to_numpy(), index=found["id"]))
+    found = read_frame(engine, sa.select(o.id, o.owner_id).where(sa.not_(o.is_closed), o.close_date >= filters.period.start))
+    return pd.Series(found["owner_id"].to_numpy(), index=found["id"].to_numpy())
 
 
 def _stuck_flags(engine: Engine, filters: Filters, scope: Scope, reps: pd.DataFrame, as_of: date, t: Thresholds) -> pd.DataFrame:
     """Reps with many stalled or slipped deals, in number and as a share of their open deals of the period."""
-    stalled = _owners(engine, stalled_deals(engine, filters, scope, as_of)["id"]).value_counts()
-    slipped = (
-        _owners(engine, slipped_deals(engine, filters, scope)["id"]).value_counts()
-        if has_history(engine)
-        else pd.Series(dtype="int64")
-    )
+    owner = _owners(engine, filters)
+    stalled = stalled_deals(engine, filters, scope, as_of)["id"].map(owner).value_counts()
+    slipped = slipped_deals(engine, filters, scope)["id"].map(owner).value_counts()
     ids = reps["rep_id"]
     n_stalled = ids.map(stalled).fillna(0).astype("int64")
     n_slipped = ids.map(slipped).fillna(0).astype("int64")
