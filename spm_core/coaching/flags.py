@@ -34,6 +34,7 @@ from ..history import has_history, slipped_deals, stalled_deals
 from ..kpis import CATALOGUE
 from ..schema import opportunity
 from .activities import rep_activity
+from .roster import eligible
 from .roster import reps as roster
 from .stage_wins import compare_with_team, stage_wins
 
@@ -174,15 +175,15 @@ def strongest(engine: Engine, filters: Filters, scope: Scope, as_of: date, top: 
     """The `top` reps in view by attainment (bookings when no one has a quota), ties by name, each with the
     `measures` measures where they are furthest above the median of the reps in view: rep_id, rep,
     attainment, bookings, differences (text)."""
-    rows = rep_activity(engine, filters, scope, as_of)
-    counted = [m for m in DIFFERENCE_MEASURES if m in rows.columns]  # activities and deals created come with the rows
-    others = ["attainment", "bookings", *(m for m in DIFFERENCE_MEASURES if m not in counted)]
-    values = metrics.query(engine, others, filters, scope, by=["rep"], as_of=as_of)
-    values = values.dropna(subset=["rep_id"]).astype({"rep_id": "int64"})[["rep_id", *others]]
-    frame = rows[["rep_id", "rep", *counted]].merge(values, on="rep_id", how="left")
+    listed = roster(engine, filters, scope)
+    kpis = ["attainment", "bookings", *DIFFERENCE_MEASURES]
+    values = metrics.query(engine, kpis, filters, scope, by=["rep"], as_of=as_of)
+    values = values.dropna(subset=["rep_id"]).astype({"rep_id": "int64"})[["rep_id", *kpis]]
+    frame = listed.merge(values, on="rep_id", how="left")
     # a plain sum or count (one measure) is 0 for a rep with nothing in the period; a ratio stays unknown
-    amounts = [m for m in others if CATALOGUE[m].unit in ("currency", "count") and len(CATALOGUE[m].measures) == 1]
+    amounts = [m for m in kpis if CATALOGUE[m].unit in ("currency", "count") and len(CATALOGUE[m].measures) == 1]
     frame[amounts] = frame[amounts].fillna(0.0)
+    frame = frame[eligible(frame, filters.period.end) | (frame[amounts].sum(axis=1) > 0)]
     key = "attainment" if frame["attainment"].notna().any() else "bookings"
     leaders = frame.assign(_k=frame[key].fillna(-1)).sort_values(["_k", "rep"], ascending=[False, True]).head(top)
     medians = frame[list(DIFFERENCE_MEASURES)].median()
