@@ -13,19 +13,27 @@ from ui.text import md
 ctx = context()
 role = ctx.user.role if ctx.user else "rep"
 st.markdown(LARGE_TYPE, unsafe_allow_html=True)
-contests = visible(ctx.wh.engine, load(ctx.wh.engine), ctx.scope, ctx.viewer_id, role)
-chosen, every, notices = parse(dict(st.query_params), contests)
+params = dict(st.query_params)
+
+
+def shown(wh: warehouse.Warehouse) -> tuple[list, int, list[str]]:
+    """The boards this screen may show now (contests added or changed since the page opened included)."""
+    return parse(params, visible(wh.engine, load(wh.engine), ctx.scope, ctx.viewer_id, role))
+
+
+_, every, notices = shown(ctx.wh)
 for notice in notices:
     st.warning(notice)
-if not chosen:
-    st.info("No contest to show yet: an admin or a manager creates one on the Contests page.")
-    st.stop()
 
 
 @st.fragment(run_every=every)
 def rotate() -> None:
     """The next board in turn, with fresh data: current() reopens the warehouse after a load."""
     wh = warehouse.current()
+    chosen = shown(wh)[0]
+    if not chosen:
+        st.info("No contest to show yet: an admin or a manager creates one on the Contests page.")
+        return
     turn = st.session_state.get("tv_turn", 0)
     st.session_state["tv_turn"] = turn + 1
     c = chosen[turn % len(chosen)]

@@ -11,6 +11,7 @@ from spm_core.contests.model import Contest, MetricRule, save
 from spm_core.db import make_engine
 from spm_core.filters import Scope
 from spm_core.users import UserStore
+from ui import warehouse
 from ui.contests.tv import DEFAULT_EVERY, parse
 
 SCREEN_PASSWORD = "sales-floor-screen"
@@ -93,3 +94,14 @@ def test_a_reps_tv_shows_only_the_contests_they_are_in(monkeypatch, url, demo_ur
 def test_parse_defaults():
     got, every, notices = parse({}, [contest("A")])
     assert [c.name for c in got] == ["A"] and every == DEFAULT_EVERY and notices == []
+
+
+def test_a_contest_created_while_the_screen_runs_joins_the_rotation(monkeypatch, url):
+    at = screen(monkeypatch, url, params={"boards": ""})
+    with warehouse.writable() as engine:  # as the Contests page writes, beside the screen's read-only engine
+        save(engine, contest("Late entry"), 1, Scope.everyone())
+    seen = set()
+    for _ in range(4):
+        at.run()
+        seen.add(titles(at)[0])
+    assert "# Late entry" in seen
