@@ -88,3 +88,10 @@ def test_each_role_opens_the_page(monkeypatch, demo_url, username):
     at = run_page(monkeypatch, demo_url, page="contests", user=username)
     assert not at.exception
     assert bool(at.get("expander")) == (username in ("admin", "manager", "teamlead"))
+
+
+def test_a_contest_without_a_name_is_refused_with_the_reason(monkeypatch, url):
+    at = run_page(monkeypatch, url, page="contests", user="teamlead")
+    at.button(key="contest_create").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["A contest needs a name of 1 to 100 characters\\."]
