@@ -8,6 +8,7 @@ every query), draws the filter bar every page shares, and runs the chosen page.
 import streamlit as st
 
 from spm_core.db import WarehouseError
+from spm_core.filters import Filters, Period
 from spm_core.users import viewer_scope
 from spm_core.warehouse import FIRST_START_OPPORTUNITIES
 from ui import warehouse
@@ -58,6 +59,15 @@ DASHBOARDS = [
     st.Page("pages/pulse.py", title="Employee pulse", icon=":material/favorite:"),
 ]
 PLANNING = [st.Page("pages/planning.py", title="Quota planning", icon=":material/edit_calendar:")]
+TV = st.Page("pages/tv.py", title="TV mode", icon=":material/tv:")
+COACHING = [
+    st.Page("pages/activities.py", title="Activities", icon=":material/call:"),
+    st.Page("pages/scorecard.py", title="Rep scorecards", icon=":material/scoreboard:"),
+    st.Page("pages/coaching.py", title="Coaching flags", icon=":material/flag:"),
+    st.Page("pages/one_on_ones.py", title="1:1 notes", icon=":material/edit_note:"),
+    st.Page("pages/contests.py", title="Contests", icon=":material/emoji_events:"),
+    TV,
+]
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
@@ -86,8 +96,16 @@ if signed_in is None:  # the users file cannot be read: current_user said why
     st.navigation([st.Page(login_page, title="Sign in")], position="hidden")
     st.stop()
 user, cookie = signed_in
+if user.role == "display":  # a screen on the sales floor: contest boards only, full screen, no sidebar
+    set_context(
+        PageContext(
+            wh=wh, scope=viewer_scope(wh.engine, user), filters=Filters(Period.month(wh.as_of)), viewer_id=None, user=user
+        )
+    )
+    st.navigation([TV], position="hidden").run()
+    st.stop()
 
-pages = {"Dashboards": DASHBOARDS, "Planning": PLANNING}  # every role: a rep sees their own quota only
+pages = {"Dashboards": DASHBOARDS, "Coaching": COACHING, "Planning": PLANNING}  # every role: within their scope
 if user.role == "admin":
     pages["Admin"] = ADMIN
 page = st.navigation(pages)

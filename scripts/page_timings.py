@@ -28,7 +28,7 @@ from spm_core.db import make_engine  # noqa: E402
 from spm_core.demo import DemoSpec, build_demo  # noqa: E402
 from spm_core.users import DEMO_PASSWORDS, create_demo_users, users_file  # noqa: E402
 
-PAGES = ("overview", "pipeline", "attainment", "leaderboard", "forecast")
+PAGES = ("overview", "pipeline", "attainment", "leaderboard", "forecast", "activities", "scorecard", "coaching", "one_on_ones", "contests")
 AS_OF = date(2026, 11, 23)
 
 

@@ -206,15 +206,28 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | 
     medians = median_days_in_stage(engine, filters, scope, as_of)
     limit_by_position = {int(p): 2 * float(d) for p, d in zip(medians["position"], medians["median_days"], strict=True)}
     current = stage.alias("current_stage")
-    # the day it last left another stage (valid_to), not when it entered that one: a deal moved back to its stage
-    # has been in it since it returned
-    in_stage_since = sa.select(sa.func.max(h.valid_to)).where(h.opportunity_id == o.id, h.stage != o.stage).scalar_subquery()
     open_in_period = [
         sa.not_(o.is_closed),
         o.close_date.between(filters.period.start, filters.period.end),
         *deals_in_view(filters, scope),
     ]
-    first_seen = sa.select(sa.func.min(h.changed_at)).where(h.opportunity_id == o.id, h.stage == o.stage).scalar_subquery()
+    # One grouped pass over the history of the deals open in the period (in anyone's view: the scope applies
+    # below, and its CTE must appear once): the day each last left another stage (valid_to, not when it entered
+    # that one: a deal moved back to its stage has been in it since it returned), and when it first reached its
+    # current stage.
+    cur = opportunity.alias("cur")
+    marks = (
+        sa.select(
+            h.opportunity_id,
+            sa.func.max(sa.case((h.stage != cur.c.stage, h.valid_to))).label("left_other"),
+            sa.func.min(sa.case((h.stage == cur.c.stage, h.changed_at))).label("first_seen"),
+        )
+        .select_from(opportunity_history.join(cur, cur.c.id == h.opportunity_id))
+        .where(sa.not_(cur.c.is_closed), cur.c.close_date.between(filters.period.start, filters.period.end))
+        .group_by(h.opportunity_id)
+        .subquery("marks")
+    )
+    in_stage_since, first_seen = marks.c.left_other, marks.c.first_seen
     since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
     threshold = _stalled_threshold(current.c.position, limit_by_position)
     days_in_stage = sa.literal(as_of) - since
@@ -228,6 +241,7 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | 
             )
         )
         .join(current, current.c.name == o.stage)
+        .outerjoin(marks, marks.c.opportunity_id == o.id)
         .where(*open_in_period, days_in_stage > threshold)
         .order_by(days_in_stage.desc(), o.id)
     )

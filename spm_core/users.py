@@ -36,7 +36,7 @@ from .db import read_frame
 from .filters import Scope
 from .schema import person
 
-ROLES = ("admin", "leader", "planner", "manager", "rep")  # planner: leader's view, builds quota plans
+ROLES = ("admin", "leader", "planner", "manager", "rep", "display")  # planner: builds quota plans; display: a sales-floor screen
 USERS_ENV_VAR = "SPM_USERS_FILE"
 DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"  # for warehouses that are not DuckDB files
 SHARED_USERS_NAME = "users.yaml"  # before each DuckDB file had its own, one per folder
@@ -247,9 +247,12 @@ def _check_role(role: str, person_id: int | None) -> None:
 
 def viewer_scope(engine: Engine | sa.Connection, user: User) -> Scope:
     """What a user may see: admins, leaders and planners everything, a manager their whole subtree (any
-    depth), a rep only themselves. A manager or rep whose person is not in the warehouse sees nothing."""
+    depth), a rep only themselves. A manager or rep whose person is not in the warehouse sees nothing, and so
+    does a display: it shows contest boards (ranks, names, points), which never go through a scope."""
     if user.role in ("admin", "leader", "planner"):
         return Scope.everyone()
+    if user.role == "display":
+        return Scope.nobody()
     if user.person_id is None or not person_exists(engine, user.person_id):
         return Scope.nobody()
     return Scope.subtree(user.person_id) if user.role == "manager" else Scope.only(user.person_id)

@@ -360,6 +360,14 @@ def test_stalled_deals_for_everyone(tiny_engine):
     assert ids(history.stalled_deals(engine, Filters(Q1), Scope.everyone(), as_of=MAR31)) == [1, 9, 10, 5, 3]
 
 
+
+def test_stalled_deals_when_no_stint_has_ended_use_the_fallback_everywhere(tiny_engine):
+    # Sam has one open deal at Prospecting since Jan 1 and no finished stint: no median for any stage (a CASE
+    # with no WHEN used to be sent to the database), so 30 days applies: 89 > 30.
+    engine = warehouse(tiny_engine, *STALLED_DEALS)
+    frame = history.stalled_deals(engine, Filters(Q1), Scope.only(SAM), as_of=MAR31)
+    assert ids(frame) == [9] and frame["stalled_after_days"].tolist() == [30]
+
 # --------------------------------------------------------------------------------------------- slipped and overdue
 
 SLIPPED_DEALS = (

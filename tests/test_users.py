@@ -223,3 +223,10 @@ def test_users_takes_url_and_file_before_or_after_the_action(tmp_path, monkeypat
     assert main(["users", "list", "--file", other]) == 0
     out = capsys.readouterr().out
     assert "ana" in out and "boss" not in out
+
+
+def test_a_display_account_needs_no_person_and_sees_no_one(tmp_path, tiny_engine):
+    """A screen on the sales floor shows contest boards only: its scope holds nobody."""
+    store = UserStore(tmp_path / "users.yaml")
+    store.add("screen", "Sales floor", "screen@example.com", "a-long-enough-password", "display", None)
+    assert viewer_scope(tiny_engine(), store.get("screen")) == Scope.nobody()

@@ -44,6 +44,8 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 # another number; 18 digits keep int() clear of its 4,300-digit limit and inside BIGINT.
 _ID = re.compile(r"[0-9]{1,18}")
 SHOWN_CHARACTERS = 40  # of an ignored value echoed in a notice
+# Parameters a page reads and checks itself (contests, TV mode): kept in the URL, not reported as unknown.
+PAGE_PARAMS = ("contest", "tv", "boards", "every")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -120,7 +122,7 @@ def _load_from_url(options: FilterOptions, as_of: date) -> list[str]:
             state[f"f_{param}"] = ids
             if bad:
                 notices.append(f"Ignored {label.lower()} {', '.join(map(md, bad))} from the link: not found or not visible to you.")
-    known = {"period", "from", "to", *PEOPLE_PARAMS}
+    known = {"period", "from", "to", *PEOPLE_PARAMS, *PAGE_PARAMS}
     unknown = sorted(set(params) - known)
     if unknown:
         notices.append(f"Ignored unknown link parameter(s): {', '.join(map(_shown, unknown))}.")
@@ -134,6 +136,7 @@ def _write_url(period_name: str, period: Period, chosen: dict[str, list[int]]) -
     elif period_name != DEFAULT_PERIOD:
         wanted["period"] = period_name
     wanted.update({param: ",".join(map(str, ids)) for param, ids in chosen.items() if ids})
+    wanted.update({param: st.query_params[param] for param in PAGE_PARAMS if param in st.query_params})
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
 

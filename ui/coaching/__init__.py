@@ -1,0 +1,1 @@
+"""Views of the coaching pages (spm_core.coaching), cached per warehouse version."""

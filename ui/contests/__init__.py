@@ -1,0 +1,1 @@
+"""Views of contests (spm_core.contests): boards, the create form, TV mode."""
