@@ -88,10 +88,13 @@ def copy_warehouse(url: str, folder) -> str:
     import shutil
     from pathlib import Path
 
+    from apptest_support import users_path
+
     source = Path(url.removeprefix("duckdb:///"))
     shutil.copy(source, folder / source.name)
-    shutil.copy(source.with_name("users.yaml"), folder / "users.yaml")
-    return f"duckdb:///{folder / source.name}"
+    copied = f"duckdb:///{folder / source.name}"
+    shutil.copy(users_path(url), users_path(copied))
+    return copied
 
 
 def history(did: int, stage: str, since: date, until: date | None, close: date, amount: float = 10.0) -> dict:
