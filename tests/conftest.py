@@ -1,4 +1,5 @@
-"""Shared fixtures: a seeded demo warehouse (built once per session) and empty tiny warehouses."""
+"""Shared fixtures: a seeded demo warehouse (built once per session) and empty tiny warehouses, each on
+every engine the metrics are tested live on (DuckDB, and PostgreSQL from tests/pg_cluster.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from sqlalchemy.engine import Engine
 from spm_core import schema
 from spm_core.db import create_schema, insert_frame, make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
+from spm_core.transfer import copy_warehouse
 
 DEMO_SPEC = DemoSpec(opportunities=3000, activities=9000, seed=7, as_of=date(2026, 11, 23))
+ENGINES = ("duckdb", "postgresql")
 DEMO_TABLES = ("opportunity", "person", "quota", "activity", "stage", "team", "product", "region", "segment")
 
 
 @pytest.fixture(scope="session")
-def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def demo_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A read-write engine on a demo warehouse in a temporary DuckDB file (seed 7, today 2026-11-23)."""
     path = tmp_path_factory.mktemp("demo_warehouse") / "demo.duckdb"
     engine = make_engine(f"duckdb:///{path}")
@@ -29,10 +32,22 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def demo_engine(request: pytest.FixtureRequest, demo_duckdb: Engine) -> Iterator[Engine]:
+    """The demo warehouse on each engine: the DuckDB file itself, or a PostgreSQL copy of it (made once)."""
+    if request.param == "duckdb":
+        yield demo_duckdb
+        return
+    engine = make_engine(request.getfixturevalue("pg_database")())
+    copy_warehouse(demo_duckdb, engine)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def demo_frames(demo_engine: Engine) -> dict[str, pd.DataFrame]:
+def demo_frames(demo_duckdb: Engine) -> dict[str, pd.DataFrame]:
     """The demo warehouse's tables as plain DataFrames, read with a bare `select *` (no KPI code)."""
-    return {name: read_frame(demo_engine, sa.select(schema.metadata.tables[name])) for name in DEMO_TABLES}
+    return {name: read_frame(demo_duckdb, sa.select(schema.metadata.tables[name])) for name in DEMO_TABLES}
 
 
 Rows = Sequence[Mapping[str, object]] | pd.DataFrame | pa.Table
@@ -44,10 +59,10 @@ def _as_frame(rows: Rows) -> pd.DataFrame | pa.Table:
     return pa.Table.from_pylist([dict(r) for r in rows])
 
 
-@pytest.fixture
-def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
-    """A factory: `tiny_engine(person=[...], opportunity=[...], ...)` gives an engine on a new DuckDB file
-    in tmp_path holding the empty schema plus exactly the rows given (lists of dicts with the same keys,
+@pytest.fixture(params=ENGINES)
+def tiny_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[..., Engine]]:
+    """A factory: `tiny_engine(person=[...], opportunity=[...], ...)` gives an engine on a new warehouse (a
+    DuckDB file in tmp_path, or a new database on the session's PostgreSQL cluster) holding the empty schema plus exactly the rows given (lists of dicts with the same keys,
     DataFrames or Arrow tables), inserted with insert_frame in one transaction. With no arguments the
     warehouse is empty; a test may also insert rows itself with insert_frame inside engine.begin()."""
     engines: list[Engine] = []
@@ -56,7 +71,10 @@ def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
         unknown = set(tables) - set(schema.metadata.tables)
         if unknown:
             raise ValueError(f"no table(s) {sorted(unknown)} in the schema")
-        engine = make_engine(f"duckdb:///{tmp_path / f'tiny_{len(engines)}.duckdb'}")
+        if request.param == "duckdb":
+            engine = make_engine(f"duckdb:///{tmp_path / f'tiny_{len(engines)}.duckdb'}")
+        else:
+            engine = make_engine(request.getfixturevalue("pg_database")())
         engines.append(engine)
         create_schema(engine)
         with engine.begin() as conn:
@@ -69,5 +87,5 @@ def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
     for engine in engines:
         engine.dispose()
 
-# Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url).
-pytest_plugins = ["apptest_support"]
+# Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url) and the PostgreSQL cluster.
+pytest_plugins = ["apptest_support", "pg_cluster"]
