@@ -17,9 +17,25 @@ from spm_core.db import create_schema, insert_frame, make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
 from spm_core.transfer import copy_warehouse
 
+ENGINES = ("duckdb", "postgresql")  # the engines the metrics tests run on, live
 DEMO_SPEC = DemoSpec(opportunities=3000, activities=9000, seed=7, as_of=date(2026, 11, 23))
-ENGINES = ("duckdb", "postgresql")
 DEMO_TABLES = ("opportunity", "person", "quota", "activity", "stage", "team", "product", "region", "segment")
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """The one parametrisation: every warehouse fixture below, and every test using one, runs on each engine
+    (all DuckDB tests first, then all PostgreSQL ones, so each session-wide warehouse is built once)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def new_warehouse_url(engine_kind: str, request: pytest.FixtureRequest,
+                      tmp_path_factory: pytest.TempPathFactory) -> Callable[[], str]:
+    """A factory of URLs of new, empty warehouses on the engine under test."""
+    if engine_kind == "postgresql":
+        return request.getfixturevalue("pg_database")
+    return lambda: f"duckdb:///{tmp_path_factory.mktemp('warehouse')}/w.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -32,13 +48,13 @@ def demo_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session", params=ENGINES)
-def demo_engine(request: pytest.FixtureRequest, demo_duckdb: Engine) -> Iterator[Engine]:
-    """The demo warehouse on each engine: the DuckDB file itself, or a PostgreSQL copy of it (made once)."""
-    if request.param == "duckdb":
+@pytest.fixture(scope="session")
+def demo_engine(engine_kind: str, new_warehouse_url: Callable[[], str], demo_duckdb: Engine) -> Iterator[Engine]:
+    """The demo warehouse on the engine under test: the DuckDB file itself, or a copy of it (made once)."""
+    if engine_kind == "duckdb":
         yield demo_duckdb
         return
-    engine = make_engine(request.getfixturevalue("pg_database")())
+    engine = make_engine(new_warehouse_url())
     copy_warehouse(demo_duckdb, engine)
     yield engine
     engine.dispose()
@@ -59,11 +75,12 @@ def _as_frame(rows: Rows) -> pd.DataFrame | pa.Table:
     return pa.Table.from_pylist([dict(r) for r in rows])
 
 
-@pytest.fixture(params=ENGINES)
-def tiny_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[..., Engine]]:
-    """A factory: `tiny_engine(person=[...], opportunity=[...], ...)` gives an engine on a new warehouse (a
-    DuckDB file in tmp_path, or a new database on the session's PostgreSQL cluster) holding the empty schema plus exactly the rows given (lists of dicts with the same keys,
-    DataFrames or Arrow tables), inserted with insert_frame in one transaction. With no arguments the
+@pytest.fixture
+def tiny_engine(new_warehouse_url: Callable[[], str]) -> Iterator[Callable[..., Engine]]:
+    """A factory: `tiny_engine(person=[...], opportunity=[...], ...)` gives an engine on a new warehouse on
+    the engine under test (a temporary DuckDB file, or a new database on the session's PostgreSQL cluster)
+    holding the empty schema plus exactly the rows given (lists of dicts with the same keys, DataFrames or
+    Arrow tables), inserted with insert_frame in one transaction. With no arguments the
     warehouse is empty; a test may also insert rows itself with insert_frame inside engine.begin()."""
     engines: list[Engine] = []
 
@@ -71,10 +88,7 @@ def tiny_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Callable[.
         unknown = set(tables) - set(schema.metadata.tables)
         if unknown:
             raise ValueError(f"no table(s) {sorted(unknown)} in the schema")
-        if request.param == "duckdb":
-            engine = make_engine(f"duckdb:///{tmp_path / f'tiny_{len(engines)}.duckdb'}")
-        else:
-            engine = make_engine(request.getfixturevalue("pg_database")())
+        engine = make_engine(new_warehouse_url())
         engines.append(engine)
         create_schema(engine)
         with engine.begin() as conn:
