@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--opportunities", type=_positive, default=10_000_000)
     bench.add_argument("--activities", type=_positive, default=50_000_000)
     bench.add_argument("--repeat", type=_positive, default=5)
-    bench.add_argument("--reuse", action="store_true", help="reuse the file at --path if it exists")
+    bench.add_argument("--reuse", action="store_true", help="reuse the file at --path (and the --postgres copy) if it exists")
+    bench.add_argument("--postgres", metavar="URL", help="also copy the warehouse to this PostgreSQL database and time every case there")
     return parser
 
 
@@ -262,7 +263,10 @@ def _progress_line() -> Callable[[str, int, int], None]:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    run_bench(args.path, opportunities=args.opportunities, activities=args.activities, repeat=args.repeat, reuse=args.reuse)
+    run_bench(
+        args.path, opportunities=args.opportunities, activities=args.activities, repeat=args.repeat, reuse=args.reuse,
+        postgres_url=args.postgres,
+    )
     return 0
 
 
