@@ -123,7 +123,7 @@ def conform(table: sa.Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
 
 
 def copy_into_postgres(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame | pa.Table) -> None:
-    """PostgreSQL's COPY with CSV that Arrow writes: about 20x an executemany, in the caller's transaction.
+    """PostgreSQL's COPY with CSV that Arrow writes (one round trip per batch, not per row), in the caller's transaction.
     Arrow's CSV quotes every string and leaves NULLs unquoted and empty, which is how COPY tells them apart."""
     arrow = conform(table, frame)
     cols = ", ".join(f'"{c}"' for c in arrow.column_names)
