@@ -118,14 +118,14 @@ def pipeline_change(engine: Engine, filters: Filters, scope: Scope | None = None
     )
 
 
-def _stage_entries(candidates: sa.Select) -> sa.Subquery:
+def _stage_entries(candidates: sa.Select) -> sa.CTE:
     """When each candidate deal first entered each stage it reached."""
     return (
         sa.select(h.opportunity_id, stage.c.position, stage.c.is_won, sa.func.min(h.changed_at).label("entered"))
         .select_from(opportunity_history.join(stage, stage.c.name == h.stage))
         .where(h.opportunity_id.in_(candidates))
         .group_by(h.opportunity_id, stage.c.position, stage.c.is_won)
-        .subquery("entries")
+        .cte("entries")
     )
 
 
