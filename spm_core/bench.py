@@ -8,6 +8,10 @@ person would write by hand for the same answer, on the same file, in the same pr
 also asserts that both give the same numbers, so the benchmark doubles as an independent check of
 the KPI definitions (a mismatch raises BenchMismatch naming the case).
 
+With a PostgreSQL URL, the same warehouse is copied there and each case also runs through the metrics
+layer on PostgreSQL, checked against DuckDB's answer and timed in the same interleaved loop: the
+figures then compare the engines on identical data in one run.
+
 Timings are the median of `repeat` runs after one uncounted warm-up (PITFALLS.md: the first call pays
 for warm-up). Memory is the RSS high-water mark from resource.getrusage(RUSAGE_SELF).ru_maxrss; on
 Linux it is reset before each phase (writing 5 to /proc/self/clear_refs), so each figure is that
@@ -44,7 +48,8 @@ class BenchMismatch(ValueError):
 
 @dataclass(frozen=True)
 class BenchRow:
-    """One case's result: row count, median seconds both ways, their ratio, and the case's peak RSS."""
+    """One case's result: row count, median seconds both ways, their ratio, and the case's peak RSS
+    (with PostgreSQL: its median seconds and its ratio to the metrics layer on DuckDB)."""
 
     case: str
     rows: int
@@ -52,6 +57,11 @@ class BenchRow:
     raw_s: float
     ratio: float  # metrics_s / raw_s: > 1 means the metrics layer is slower
     peak_rss_mb: float
+    postgres_s: float | None = None
+
+    @property
+    def postgres_ratio(self) -> float | None:
+        return None if self.postgres_s is None else self.postgres_s / self.metrics_s
 
 
 @dataclass(frozen=True)
@@ -416,6 +426,7 @@ CASES: tuple[Case, ...] = (
 )
 
 HEADER = f"{'case':<24} {'rows':>6} {'metrics s':>10} {'raw SQL s':>10} {'ratio':>6} {'peak RSS MB':>12}"
+POSTGRES_HEADER = f"{HEADER} {'postgres s':>12} {'pg/duck':>8}"  # the metrics layer on each engine
 
 SQL_SECOND_LINE_MANAGER = """
 SELECT m.id, m.segment_id
@@ -546,15 +557,17 @@ def _print_table_counts(con: duckdb.DuckDBPyConnection, out: TextIO) -> None:
         print(f"  {table.name:<22} {count:>14,}", file=out)
 
 
-def run_case(case: Case, ctx: Context, engine: Engine, con: duckdb.DuckDBPyConnection, repeat: int) -> BenchRow:
-    """Warm up both ways (and cross-check those results), then time `repeat` interleaved runs of each."""
+def run_case(
+    case: Case, ctx: Context, engine: Engine, con: duckdb.DuckDBPyConnection, repeat: int, postgres: Engine | None = None
+) -> BenchRow:
+    """Warm up every way (and cross-check those results), then time `repeat` interleaved runs of each."""
     filters, scope = case.request(ctx)
     params = ctx.params(case.params)
     if case.sql.count("?") != len(params):
         raise ValueError(f"{case.name}: {case.sql.count('?')} placeholders but {len(params)} parameters")
 
-    def metrics() -> pd.DataFrame:
-        return query(engine, list(case.kpis), filters, scope, by=list(case.by), as_of=ctx.as_of)
+    def metrics(on: Engine = engine) -> pd.DataFrame:
+        return query(on, list(case.kpis), filters, scope, by=list(case.by), as_of=ctx.as_of)
 
     def raw() -> pd.DataFrame:
         return con.execute(case.sql, params).df()
@@ -563,16 +576,39 @@ def run_case(case: Case, ctx: Context, engine: Engine, con: duckdb.DuckDBPyConne
     _, got = _timed(metrics)
     _, want = _timed(raw)
     _check_same(case.name, got, want)
-    metrics_times, raw_times = [], []
-    for _ in range(repeat):  # interleaved, so drift (other load, cache state) hits both sides alike
+    if postgres is not None:
+        _check_same(f"{case.name} on PostgreSQL", _timed(lambda: metrics(postgres))[1], got)
+    metrics_times, raw_times, postgres_times = [], [], []
+    for _ in range(repeat):  # interleaved, so drift (other load, cache state) hits every side alike
         metrics_times.append(_timed(metrics)[0])
         raw_times.append(_timed(raw)[0])
+        if postgres is not None:
+            postgres_times.append(_timed(lambda: metrics(postgres))[0])
     m, r = statistics.median(metrics_times), statistics.median(raw_times)
-    return BenchRow(case.name, len(got), m, r, m / r if r > 0 else float("inf"), _peak_rss_mb())
+    p = statistics.median(postgres_times) if postgres_times else None
+    return BenchRow(case.name, len(got), m, r, m / r if r > 0 else float("inf"), _peak_rss_mb(), p)
 
 
 def format_row(row: BenchRow) -> str:
-    return f"{row.case:<24} {row.rows:>6} {row.metrics_s:>10.4f} {row.raw_s:>10.4f} {row.ratio:>6.2f} {row.peak_rss_mb:>12,.0f}"
+    line = f"{row.case:<24} {row.rows:>6} {row.metrics_s:>10.4f} {row.raw_s:>10.4f} {row.ratio:>6.2f} {row.peak_rss_mb:>12,.0f}"
+    return line if row.postgres_s is None else f"{line} {row.postgres_s:>12.4f} {row.postgres_ratio:>8.2f}"
+
+
+def _postgres_copy(path: Path, url: str, reuse: bool, out: TextIO) -> Engine:
+    """The bench warehouse copied to PostgreSQL (kept when reusing and it is the same demo)."""
+    from .transfer import copy_warehouse
+
+    source, target = make_engine(f"duckdb:///{path}", read_only=True), make_engine(url)
+    try:
+        if reuse and get_info(target) == get_info(source):
+            print(f"Reusing the copy at {target.url.render_as_string()}", file=out)
+        else:
+            start = time.perf_counter()
+            rows = sum(copy_warehouse(source, target).values())
+            print(f"Copied {rows:,} rows to {target.url.render_as_string()} in {time.perf_counter() - start:.1f} s", file=out)
+    finally:
+        source.dispose()  # the bench reopens the file with its own settings
+    return target
 
 
 def run_bench(
@@ -582,14 +618,16 @@ def run_bench(
     repeat: int = 5,
     reuse: bool = False,
     out: TextIO | None = None,
+    postgres_url: str | None = None,
 ) -> list[BenchRow]:
-    """Build (or reuse) a demo warehouse at `path`, then time and cross-check every case; print a table
-    to `out` (sys.stdout at call time when None, so captured/redirected stdout works)."""
+    """Build (or reuse) a demo warehouse at `path` (and its copy at postgres_url), then time and cross-check
+    every case; print a table to `out` (sys.stdout at call time when None, so captured/redirected stdout works)."""
     out = sys.stdout if out is None else out
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
     path = Path(path)
     _build(path, opportunities, activities, reuse, out)
+    postgres = _postgres_copy(path, postgres_url, reuse, out) if postgres_url else None
     engine = make_engine(f"duckdb:///{path}", read_only=True)
     con = _raw_connection(path, engine)
     try:
@@ -602,13 +640,15 @@ def run_bench(
         )
         peak_note = "this case's peak (reset per case)" if _reset_peak_rss() else "process peak so far"
         print(f"peak RSS MB = ru_maxrss, {peak_note}", file=out)
-        print(HEADER, file=out)
+        print(HEADER if postgres is None else POSTGRES_HEADER, file=out)
         rows = []
         for case in CASES:
-            row = run_case(case, ctx, engine, con, repeat)
+            row = run_case(case, ctx, engine, con, repeat, postgres)
             rows.append(row)
             print(format_row(row), file=out, flush=True)
         return rows
     finally:
         con.close()
         engine.dispose()
+        if postgres is not None:
+            postgres.dispose()

@@ -1,4 +1,4 @@
-"""Command line: create a warehouse, load data, print KPIs, benchmark.
+"""Command line: create or copy a warehouse, load data, print KPIs, benchmark.
 
 Every command takes --url (default: $SPM_WAREHOUSE_URL or the embedded data/spm.duckdb).
 Errors are one clear line on stderr and exit status 2, never a traceback.
@@ -11,6 +11,7 @@ import dataclasses
 import getpass
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -183,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--errors", type=Path, metavar="FILE.csv", help="write every row error to this CSV file")
     imp.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
+    copy = sub.add_parser("copy", help="copy a warehouse (schema and data) to another one, e.g. DuckDB to PostgreSQL")
+    copy.add_argument("--from", dest="source", required=True, metavar="URL", help="the warehouse to read")
+    copy.add_argument("--to", dest="target", required=True, metavar="URL", help="the warehouse to replace")
+    copy.add_argument("--batch", type=_positive, default=100_000, help="rows per batch (default 100000)")
+    copy.add_argument("--force", action="store_true", help="replace a target that already has data")
+
     bench_import = sub.add_parser("bench-import", help="time importing a Salesforce-style CSV export of N rows")
     bench_import.add_argument("--rows", type=_positive, default=1_000_000)
     bench_import.add_argument("--folder", type=Path, help="scratch folder (default: the system's temp folder)")
@@ -197,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--opportunities", type=_positive, default=10_000_000)
     bench.add_argument("--activities", type=_positive, default=50_000_000)
     bench.add_argument("--repeat", type=_positive, default=5)
-    bench.add_argument("--reuse", action="store_true", help="reuse the file at --path if it exists")
+    bench.add_argument("--reuse", action="store_true", help="reuse the file at --path (and the --postgres copy) if it exists")
+    bench.add_argument("--postgres", metavar="URL", help="also copy the warehouse to this PostgreSQL database and time every case there")
 
     comp_cli.add_parser(sub)
     return parser
@@ -287,10 +295,39 @@ def _info_date(engine) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    from .transfer import copy_warehouse
+
+    source, target = open_engine(args.source, read_only=True), open_engine(args.target)
+    if has_schema(target) and not args.force and _has_rows(target):
+        raise WarehouseError(f"{args.target} already holds data; add --force to replace it.")
+    started = time.perf_counter()
+    counts = copy_warehouse(source, target, batch_rows=args.batch, progress=_progress_line())
+    print(f"Copied {sum(counts.values()):,} rows in {time.perf_counter() - started:.1f} s to {args.target}.")
+    return 0
+
+
+def _progress_line() -> Callable[[str, int, int], None]:
+    """One line per table, rewritten in place on a terminal, as rows arrive."""
+    tty = sys.stdout.isatty()
+
+    def show(table: str, done: int, total: int) -> None:
+        line = f"  {table:<22}{done:>14,} / {total:,}"
+        if done == total:
+            print(f"\r{line}" if tty else line, flush=True)
+        elif tty:
+            print(f"\r{line}", end="", flush=True)
+
+    return show
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    run_bench(args.path, opportunities=args.opportunities, activities=args.activities, repeat=args.repeat, reuse=args.reuse)
+    run_bench(
+        args.path, opportunities=args.opportunities, activities=args.activities, repeat=args.repeat, reuse=args.reuse,
+        postgres_url=args.postgres,
+    )
     return 0
 
 
@@ -441,6 +478,7 @@ COMMANDS = {
     "info": cmd_info,
     "kpi": cmd_kpi,
     "bench": cmd_bench,
+    "copy": cmd_copy,
     "users": cmd_users,
     "report": cmd_report,
     "pulse-import": cmd_pulse_import,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import io
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -114,9 +116,51 @@ def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame | pa.
         finally:
             raw.unregister(view)
         return
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        copy_into_postgres(conn, table, frame)
+        return
     records = frame.to_pylist() if isinstance(frame, pa.Table) else frame.to_dict("records")
     for start in range(0, len(records), 10_000):
         conn.execute(table.insert(), _none_for_nan(records[start : start + 10_000]))
+
+
+def arrow_type(column: sa.Column) -> pa.DataType:
+    """The Arrow type a column's values travel as between warehouses."""
+    kind = column.type
+    if isinstance(kind, sa.BigInteger):
+        return pa.int64()
+    if isinstance(kind, sa.Integer):
+        return pa.int32()
+    if isinstance(kind, sa.Numeric):
+        return pa.float64()
+    if isinstance(kind, sa.DateTime):
+        return pa.timestamp("us")
+    if isinstance(kind, sa.Date):
+        return pa.date32()
+    if isinstance(kind, sa.Boolean):
+        return pa.bool_()
+    return pa.string()
+
+
+def conform(table: sa.Table, frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """The frame as Arrow with each column cast to its schema type (whole floats from pandas become
+    integers again, label dictionaries become strings); a lossy cast raises."""
+    arrow = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    return arrow.cast(pa.schema([pa.field(name, arrow_type(table.c[name])) for name in arrow.column_names]))
+
+
+def copy_into_postgres(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame | pa.Table) -> None:
+    """PostgreSQL's COPY with CSV that Arrow writes (one round trip per batch, not per row), in the caller's transaction.
+    Arrow's CSV quotes every string and leaves NULLs unquoted and empty, which is how COPY tells them apart."""
+    arrow = conform(table, frame)
+    cols = ", ".join(f'"{c}"' for c in arrow.column_names)
+    options = pa_csv.WriteOptions(include_header=False)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f'COPY "{table.name}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+        for batch in arrow.to_batches(max_chunksize=50_000):
+            buffer = io.BytesIO()
+            pa_csv.write_csv(batch, buffer, options)
+            copy.write(buffer.getvalue())
 
 
 def _none_for_nan(rows: Iterable[Mapping]) -> list[dict]:
@@ -136,7 +180,31 @@ def read_frame(conn_or_engine: sa.Connection | Engine, stmt: sa.Executable) -> p
     cursor = result.cursor
     if cursor is not None and hasattr(cursor, "df"):
         return cursor.df()
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return frame_like_duckdb(list(result.keys()), result.fetchall())
+
+
+def frame_like_duckdb(columns: list[str], rows: Sequence[Sequence]) -> pd.DataFrame:
+    """Rows from any other driver with the dtypes DuckDB's DataFrames have, so callers see one shape
+    whatever the engine: dates and timestamps as datetime64, decimals as floats, integer and boolean
+    columns with NULLs as pandas' nullable dtypes (plain NumPy ones without)."""
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    frame = pd.DataFrame({i: _series_like_duckdb(pa.array(v, from_pandas=True)) for i, v in enumerate(values)})
+    frame.columns = columns
+    return frame
+
+
+def _series_like_duckdb(array: pa.Array) -> pd.Series:
+    kind = array.type
+    if pa.types.is_decimal(kind):
+        array = array.cast(pa.float64())
+    elif pa.types.is_date(kind):
+        array = array.cast(pa.timestamp("us"))
+    elif array.null_count and kind in _NULLABLE:
+        return array.to_pandas(types_mapper=_NULLABLE.get)
+    return array.to_pandas()
+
+
+_NULLABLE = {pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 def get_info(engine: Engine) -> dict[str, str]:

@@ -4,6 +4,10 @@ Tables are declared in code and never reflected (reflection fails on duckdb-engi
 PITFALLS.md). Big fact tables (opportunity, opportunity_history, activity) carry no primary-key
 constraint: on DuckDB an ART index over tens of millions of rows costs minutes on load and is
 never used by the scans the metrics run; ids are still unique by construction and by importer checks.
+
+The same reasoning does not hold on PostgreSQL, whose row-store scans read whole rows: there the
+indexes below serve the metrics' period, owner, history and quota lookups. They are PostgreSQL-only
+(`ddl_if`), so DuckDB loads stay index-free.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -305,3 +310,15 @@ survey_response = Table(
     Column("score", Integer, nullable=False),  # 0-10: "How likely are you to recommend working here?"
     Column("comment", String),
 )
+
+def _postgres_index(name: str, *columns: Column) -> None:
+    Index(name, *columns).ddl_if(dialect="postgresql")
+
+
+_postgres_index("ix_opportunity_close_date", opportunity.c.close_date)
+_postgres_index("ix_opportunity_owner_id", opportunity.c.owner_id)
+_postgres_index("ix_opportunity_created_date", opportunity.c.created_date)
+_postgres_index("ix_history_opportunity", opportunity_history.c.opportunity_id, opportunity_history.c.changed_at)
+_postgres_index("ix_history_changed_at", opportunity_history.c.changed_at, opportunity_history.c.valid_to)
+_postgres_index("ix_activity_person_date", activity.c.person_id, activity.c.activity_date)
+_postgres_index("ix_quota_person_month", quota.c.person_id, quota.c.month)

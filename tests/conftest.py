@@ -1,4 +1,5 @@
-"""Shared fixtures: a seeded demo warehouse (built once per session) and empty tiny warehouses."""
+"""Shared fixtures: a seeded demo warehouse (built once per session) and empty tiny warehouses, each on
+every engine the metrics are tested live on (DuckDB, and PostgreSQL from tests/pg_cluster.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,31 @@ from sqlalchemy.engine import Engine
 from spm_core import schema
 from spm_core.db import create_schema, insert_frame, make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
+from spm_core.transfer import copy_warehouse
 
+ENGINES = ("duckdb", "postgresql")  # the engines the metrics tests run on, live
 DEMO_SPEC = DemoSpec(opportunities=3000, activities=9000, seed=7, as_of=date(2026, 11, 23))
 DEMO_TABLES = ("opportunity", "person", "quota", "activity", "stage", "team", "product", "region", "segment")
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """The one parametrisation: every warehouse fixture below, and every test using one, runs on each engine
+    (all DuckDB tests first, then all PostgreSQL ones, so each session-wide warehouse is built once)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def new_warehouse_url(engine_kind: str, request: pytest.FixtureRequest,
+                      tmp_path_factory: pytest.TempPathFactory) -> Callable[[], str]:
+    """A factory of URLs of new, empty warehouses on the engine under test."""
+    if engine_kind == "postgresql":
+        return request.getfixturevalue("pg_database")
+    return lambda: f"duckdb:///{tmp_path_factory.mktemp('warehouse')}/w.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A read-write engine on a demo warehouse in a temporary DuckDB file (seed 7, today 2026-11-23)."""
     path = tmp_path_factory.mktemp("demo_warehouse") / "demo.duckdb"
     engine = make_engine(f"duckdb:///{path}")
@@ -30,9 +49,21 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def demo_frames(demo_engine: Engine) -> dict[str, pd.DataFrame]:
+def demo_engine(engine_kind: str, new_warehouse_url: Callable[[], str], demo_duckdb: Engine) -> Iterator[Engine]:
+    """The demo warehouse on the engine under test: the DuckDB file itself, or a copy of it (made once)."""
+    if engine_kind == "duckdb":
+        yield demo_duckdb
+        return
+    engine = make_engine(new_warehouse_url())
+    copy_warehouse(demo_duckdb, engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_frames(demo_duckdb: Engine) -> dict[str, pd.DataFrame]:
     """The demo warehouse's tables as plain DataFrames, read with a bare `select *` (no KPI code)."""
-    return {name: read_frame(demo_engine, sa.select(schema.metadata.tables[name])) for name in DEMO_TABLES}
+    return {name: read_frame(demo_duckdb, sa.select(schema.metadata.tables[name])) for name in DEMO_TABLES}
 
 
 Rows = Sequence[Mapping[str, object]] | pd.DataFrame | pa.Table
@@ -45,10 +76,11 @@ def _as_frame(rows: Rows) -> pd.DataFrame | pa.Table:
 
 
 @pytest.fixture
-def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
-    """A factory: `tiny_engine(person=[...], opportunity=[...], ...)` gives an engine on a new DuckDB file
-    in tmp_path holding the empty schema plus exactly the rows given (lists of dicts with the same keys,
-    DataFrames or Arrow tables), inserted with insert_frame in one transaction. With no arguments the
+def tiny_engine(new_warehouse_url: Callable[[], str]) -> Iterator[Callable[..., Engine]]:
+    """A factory: `tiny_engine(person=[...], opportunity=[...], ...)` gives an engine on a new warehouse on
+    the engine under test (a temporary DuckDB file, or a new database on the session's PostgreSQL cluster)
+    holding the empty schema plus exactly the rows given (lists of dicts with the same keys, DataFrames or
+    Arrow tables), inserted with insert_frame in one transaction. With no arguments the
     warehouse is empty; a test may also insert rows itself with insert_frame inside engine.begin()."""
     engines: list[Engine] = []
 
@@ -56,7 +88,7 @@ def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
         unknown = set(tables) - set(schema.metadata.tables)
         if unknown:
             raise ValueError(f"no table(s) {sorted(unknown)} in the schema")
-        engine = make_engine(f"duckdb:///{tmp_path / f'tiny_{len(engines)}.duckdb'}")
+        engine = make_engine(new_warehouse_url())
         engines.append(engine)
         create_schema(engine)
         with engine.begin() as conn:
@@ -69,8 +101,8 @@ def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
     for engine in engines:
         engine.dispose()
 
-# Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url).
-pytest_plugins = ["apptest_support"]
+# Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url) and the PostgreSQL cluster.
+pytest_plugins = ["apptest_support", "pg_cluster"]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from spm_core.bench import CASES, HEADER, BenchMismatch, BenchRow, _check_same, run_bench
+from spm_core.bench import CASES, HEADER, POSTGRES_HEADER, BenchMismatch, BenchRow, _check_same, run_bench
 from spm_core.kpis import CATALOGUE
 
 
@@ -38,6 +38,20 @@ def test_bench_reuses_existing_file(tmp_path: Path) -> None:
     rows = run_bench(path, opportunities=5_000, activities=10_000, repeat=1, reuse=True, out=out)
     assert out.getvalue().startswith("Reusing ")
     assert len(rows) == len(CASES)
+
+
+def test_bench_times_every_case_on_postgresql_beside_duckdb(tmp_path: Path, pg_database) -> None:
+    url, out = pg_database(), io.StringIO()
+    rows = run_bench(tmp_path / "b.duckdb", opportunities=5_000, activities=10_000, repeat=1, out=out, postgres_url=url)
+    assert [r.case for r in rows] == [c.name for c in CASES]
+    assert all(r.postgres_s > 0 and r.postgres_ratio == r.postgres_s / r.metrics_s for r in rows)
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith("Copied ") and url.split("@")[1] in line for line in lines)
+    table = lines[lines.index(POSTGRES_HEADER) + 1 :]
+    assert [len(line.split()) for line in table] == [8] * len(CASES)
+    again = io.StringIO()
+    run_bench(tmp_path / "b.duckdb", opportunities=5_000, activities=10_000, repeat=1, reuse=True, out=again, postgres_url=url)
+    assert "Reusing the copy at " in again.getvalue()
 
 
 def test_cases_cover_every_catalogue_kpi() -> None:

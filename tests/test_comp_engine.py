@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 import pytest
-from comp_postgres import new_database, postgres_server  # noqa: F401 (a fixture)
 from sqlalchemy.engine import Engine
 
 from spm_core import schema
@@ -17,7 +16,7 @@ from spm_core.comp.periods import parse_period
 from spm_core.comp.plans import PlanError, plan_from_yaml
 from spm_core.comp.store import save_plan
 from spm_core.comp.trace import lines, totals
-from spm_core.db import create_schema, insert_frame
+from spm_core.db import insert_frame
 from spm_core.filters import Scope
 
 Q3 = parse_period("2026-Q3")
@@ -55,11 +54,11 @@ def _commission(extra: str = "", mode: str = "marginal") -> str:
     return f"  - name: Commission\n    kind: commission\n    mode: {mode}\n{BANDS}{extra}"
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def rep_warehouse(request, tiny_engine) -> Iterator[Callable[..., Engine]]:
+@pytest.fixture
+def rep_warehouse(tiny_engine) -> Callable[..., Engine]:
     """One rep (id 1, manager 9) with a $30,000 quarter quota ($10,000 a month) and the given deals and
-    plans, on DuckDB and on PostgreSQL: every hand-worked case must come out the same on both."""
-    engines: list[Engine] = []
+    plans, on every engine under test (tiny_engine runs on DuckDB and on PostgreSQL): every hand-worked
+    case must come out the same on both."""
 
     def make(deals: list[dict], *plans: str, people: list[dict] | None = None, quota: list[dict] | None = None, **more: list[dict]) -> Engine:
         rows = {
@@ -68,23 +67,12 @@ def rep_warehouse(request, tiny_engine) -> Iterator[Callable[..., Engine]]:
             "quota": quota if quota is not None else _quota(1, 10_000),
             "opportunity": deals,
         }
-        if request.param == "duckdb":
-            engine = tiny_engine(**rows)
-        else:
-            engine = new_database(request.getfixturevalue("postgres_server"))
-            engines.append(engine)
-            create_schema(engine)
-            with engine.begin() as conn:
-                for name, table_rows in rows.items():
-                    if table_rows:
-                        conn.execute(schema.metadata.tables[name].insert(), table_rows)
+        engine = tiny_engine(**{name: table_rows for name, table_rows in rows.items() if table_rows})
         for text in plans:
             save_plan(engine, plan_from_yaml(text))
         return engine
 
-    yield make
-    for engine in engines:
-        engine.dispose()
+    return make
 
 
 def _amounts(engine: Engine, rule: str | None = None, person: int = 1) -> list[Decimal]:

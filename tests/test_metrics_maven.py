@@ -1,5 +1,6 @@
 """KPIs through the metrics layer on the real Maven CRM dataset, against pandas on the raw CSVs: once
-loaded by the Maven loader (which replaces the warehouse) and once through the CSV importer."""
+loaded by the Maven loader (which replaces the warehouse) and once through the CSV importer, each on
+DuckDB and on a live PostgreSQL."""
 
 from datetime import date
 from pathlib import Path
@@ -24,8 +25,8 @@ MAVEN_FILES = ("sales_pipeline.csv", "accounts.csv", "products.csv", "sales_team
 
 
 @pytest.fixture(scope="module", params=["loader", "importer"])
-def engine(request, tmp_path_factory):
-    engine = make_engine(f"duckdb:///{tmp_path_factory.mktemp('maven')}/m.duckdb")
+def engine(request, new_warehouse_url):
+    engine = make_engine(new_warehouse_url())
     if request.param == "loader":
         load_maven(engine, MAVEN)
     else:

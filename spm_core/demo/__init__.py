@@ -6,6 +6,7 @@ about a minute; the same seed and "today" give the same warehouse byte for byte.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,10 +17,11 @@ from sqlalchemy.engine import Engine
 
 from .. import schema
 from ..comp.engine import calculate
-from ..db import create_schema, drop_schema, insert_frame, set_info
+from ..db import create_schema, drop_schema, insert_frame, make_engine, set_info
 from ..filters import Period
 from ..pulse.demo import build_responses
 from ..stages import DEFAULT_STAGES, stage_rows
+from ..transfer import copy_warehouse
 from .activities import ACTIVITY_TYPES, OUTCOMES, build_activities
 from .calendar import day_number, month_index
 from .comp import build_splits, save_demo_plans
@@ -50,11 +52,21 @@ class DemoSpec:
 
 
 def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
-    """Replace the warehouse's contents with demo data; returns row counts per table."""
-    if engine.dialect.name != "duckdb":
-        raise ValueError("The demo generator writes to DuckDB; generate a DuckDB file and load it from there.")
+    """Replace the warehouse's contents with demo data; returns row counts per table.
+
+    The rows are generated into DuckDB (an Arrow scan loads millions a second); any other warehouse
+    gets a copy of a temporary DuckDB one."""
     if spec.opportunities < 1:
         raise ValueError("opportunities must be at least 1")
+    if engine.dialect.name != "duckdb":
+        with tempfile.TemporaryDirectory(prefix="spm_demo_") as folder:
+            scratch = make_engine(f"duckdb:///{folder}/demo.duckdb")
+            try:
+                counts = build_demo(scratch, spec)
+                copy_warehouse(scratch, engine)
+            finally:
+                scratch.dispose()
+        return counts
     rng = np.random.default_rng(spec.seed)
     start, today = day_number(spec.start), day_number(spec.as_of)
     org = build_org(rng, spec.rep_count, max(50, spec.opportunities // 20), start, today)

@@ -1,0 +1,66 @@
+"""Copy a whole warehouse between engines (`python -m spm_core copy --from URL --to URL`).
+
+Rows travel as Arrow batches: DuckDB hands them over natively, other warehouses stream through a
+server-side cursor; each batch is written with insert_frame (DuckDB's Arrow scan, PostgreSQL's COPY).
+The target's tables are replaced inside one transaction, so a failed copy leaves the target as it was
+(on PostgreSQL; DuckDB too, its DDL being transactional).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from . import schema
+from .db import WarehouseError, arrow_type, has_schema, insert_frame
+
+Progress = Callable[[str, int, int], None]  # table, rows copied so far, rows in the table
+
+
+def copy_warehouse(source: Engine, target: Engine, *, batch_rows: int = 100_000, progress: Progress | None = None) -> dict[str, int]:
+    """Replace the target's SPM tables with the source's, schema and rows; returns rows per table."""
+    if source.url == target.url:
+        raise WarehouseError("The source and the target are the same warehouse.")
+    if not has_schema(source):
+        raise WarehouseError(f"No SPM tables in {source.url.render_as_string()}.")
+    present = [t for t in schema.metadata.sorted_tables if sa.inspect(source).has_table(t.name)]
+    with source.connect() as src:
+        totals = {t.name: src.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in present}
+        with target.begin() as dst:
+            schema.metadata.drop_all(dst)
+            schema.metadata.create_all(dst)
+            for table in present:
+                done = 0
+                for batch in read_batches(src, table, batch_rows):
+                    insert_frame(dst, table, batch)
+                    done += batch.num_rows
+                    if progress:
+                        progress(table.name, done, totals[table.name])
+                if progress and done == 0:
+                    progress(table.name, 0, 0)
+    analyze(target)
+    return totals
+
+
+def read_batches(conn: sa.Connection, table: sa.Table, batch_rows: int) -> Iterator[pa.Table]:
+    """The table's rows in Arrow batches of at most batch_rows, with the schema's column types."""
+    names = [c.name for c in table.columns]
+    if conn.dialect.name == "duckdb":
+        cols = ", ".join(f'"{n}"' for n in names)
+        for batch in conn.connection.driver_connection.sql(f'SELECT {cols} FROM "{table.name}"').to_arrow_reader(batch_rows):
+            yield pa.Table.from_batches([batch])
+        return
+    result = conn.execution_options(yield_per=batch_rows).execute(sa.select(table))
+    for rows in result.partitions():
+        values = list(zip(*rows, strict=True))
+        yield pa.table({c.name: pa.array(values[i], type=arrow_type(c)) for i, c in enumerate(table.columns)})
+
+
+def analyze(engine: Engine) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL plans with stale ones until autovacuum runs)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
