@@ -131,7 +131,9 @@ def arrow_type(column: sa.Column) -> pa.DataType:
         return pa.int64()
     if isinstance(kind, sa.Integer):
         return pa.int32()
-    if isinstance(kind, sa.Numeric):
+    if isinstance(kind, sa.Numeric) and kind.asdecimal and kind.precision is not None:
+        return pa.decimal128(kind.precision, kind.scale or 0)  # exact amounts (compensation) stay exact
+    if isinstance(kind, sa.Numeric | sa.Float):  # Float is no Numeric in SQLAlchemy 2.1
         return pa.float64()
     if isinstance(kind, sa.DateTime):
         return pa.timestamp("us")

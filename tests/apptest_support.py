@@ -5,6 +5,7 @@ The fixtures are registered for every test by conftest.py (pytest_plugins); impo
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -57,6 +58,22 @@ def maven_url(tmp_path_factory) -> str:
     engine.dispose()
     add_unlinked_users(url)
     return url
+
+
+def private_copy(url: str, folder: Path) -> str:
+    """A copy of a test warehouse and its users file in `folder`, for a test that writes to either."""
+    source = Path(url.removeprefix("duckdb:///"))
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, folder / source.name)
+    copied = f"duckdb:///{folder / source.name}"
+    shutil.copy(users_path(url), users_path(copied))
+    return copied
+
+
+@pytest.fixture
+def copy_url(tmp_path: Path, demo_url: str) -> str:
+    """A private copy of the session's demo warehouse (and its users file) that a test may change."""
+    return private_copy(demo_url, tmp_path / "warehouse")
 
 
 def users_path(url: str) -> Path:

@@ -83,19 +83,6 @@ def activities(person_id: int, kind: str, day: date, count: int, first_id: int) 
     ]
 
 
-def copy_warehouse(url: str, folder) -> str:
-    """A copy of a test warehouse and its users file in `folder`, for a test that writes."""
-    import shutil
-    from pathlib import Path
-
-    from apptest_support import users_path
-
-    source = Path(url.removeprefix("duckdb:///"))
-    shutil.copy(source, folder / source.name)
-    copied = f"duckdb:///{folder / source.name}"
-    shutil.copy(users_path(url), users_path(copied))
-    return copied
-
 
 def history(did: int, stage: str, since: date, until: date | None, close: date, amount: float = 10.0) -> dict:
     """One opportunity_history row: deal `did` in `stage` from `since` until `until` (None: still)."""

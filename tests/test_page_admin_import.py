@@ -7,9 +7,6 @@ every test that may write imports into its own copy in tmp_path.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -27,18 +24,6 @@ from ui.format import money
 from ui.text import md
 
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
-
-
-@pytest.fixture
-def copy_url(tmp_path: Path, demo_url: str) -> str:
-    """A private copy of the demo warehouse (and its users file) that a test may import into."""
-    source = Path(demo_url.removeprefix("duckdb:///"))
-    target = tmp_path / "warehouse" / "demo.duckdb"
-    target.parent.mkdir()
-    shutil.copy(source, target)
-    url = f"duckdb:///{target}"
-    shutil.copy(users_path(demo_url), users_path(url))
-    return url
 
 
 def read(url: str, stmt: sa.Executable):

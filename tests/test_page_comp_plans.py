@@ -5,25 +5,12 @@ Tests that preview or save work on their own copy of the demo warehouse (the pag
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
-from apptest_support import run_page, users_path
+from apptest_support import run_page
 from streamlit.testing.v1 import AppTest
 
 from spm_core.comp.store import load_plans
 from spm_core.db import make_engine
-
-
-@pytest.fixture
-def copy_url(tmp_path: Path, demo_url: str) -> str:
-    target = tmp_path / "warehouse" / "demo.duckdb"
-    target.parent.mkdir()
-    shutil.copy(Path(demo_url.removeprefix("duckdb:///")), target)
-    url = f"duckdb:///{target}"
-    shutil.copy(users_path(demo_url), users_path(url))
-    return url
 
 
 def saved_versions(url: str) -> list[tuple[str, int]]:

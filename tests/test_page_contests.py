@@ -5,8 +5,7 @@ its winners; names and prizes stay text."""
 from datetime import date
 
 import pytest
-from apptest_support import AS_OF, run_page, sign_in, users_path
-from coaching_support import copy_warehouse
+from apptest_support import AS_OF, private_copy, run_page, sign_in, users_path
 
 from spm_core.coaching.roster import reps
 from spm_core.contests.model import Contest, MetricRule, load, save
@@ -22,7 +21,7 @@ OTHER_PASSWORD = "other-rep-password"
 @pytest.fixture
 def url(demo_url, tmp_path):
     """A copy of the demo with a second rep account on a team the team lead does not manage."""
-    copied = copy_warehouse(demo_url, tmp_path)
+    copied = private_copy(demo_url, tmp_path)
     engine = make_engine(copied, read_only=True)
     store = UserStore(users_path(copied))
     mine = set(reps(engine, None, Scope.subtree(store.get("teamlead").person_id))["rep_id"])

@@ -2,8 +2,7 @@
 an item, another rep sees nothing of it, and only the author may edit."""
 
 import pytest
-from apptest_support import run_page, sign_in, users_path
-from coaching_support import copy_warehouse
+from apptest_support import private_copy, run_page, sign_in, users_path
 
 from spm_core.coaching.notes import items, notes
 from spm_core.coaching.roster import reps
@@ -17,7 +16,7 @@ OTHER_PASSWORD = "other-rep-password"
 @pytest.fixture
 def url(demo_url, tmp_path):
     """A copy of the demo with a second rep account, on a team the team lead does not manage."""
-    copied = copy_warehouse(demo_url, tmp_path)
+    copied = private_copy(demo_url, tmp_path)
     engine = make_engine(copied, read_only=True)
     store = UserStore(users_path(copied))
     teamlead = store.get("teamlead").person_id

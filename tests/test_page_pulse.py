@@ -4,9 +4,7 @@ comments hold only their subtree and never a group of fewer than 5 responses; ad
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -95,16 +93,6 @@ def test_the_breakdown_holds_only_the_scope_and_no_small_group(monkeypatch, demo
     listed = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert len(listed) == len(comments)
     assert not any(name in " ".join(listed) for name in _read(demo_url, sa.select(person.c.name))["name"])
-
-
-@pytest.fixture
-def copy_url(tmp_path: Path, demo_url: str) -> str:
-    target = tmp_path / "warehouse" / "demo.duckdb"
-    target.parent.mkdir()
-    shutil.copy(Path(demo_url.removeprefix("duckdb:///")), target)
-    url = f"duckdb:///{target}"
-    shutil.copy(users_path(demo_url), users_path(url))
-    return url
 
 
 def test_an_admin_imports_a_survey_csv_after_the_row_check(monkeypatch, copy_url):

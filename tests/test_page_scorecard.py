@@ -4,8 +4,7 @@ changes the scorecard and a personal target, and the scores follow."""
 from functools import cache
 
 import pytest
-from apptest_support import AS_OF, run_page, users_path
-from coaching_support import copy_warehouse
+from apptest_support import AS_OF, private_copy, run_page, users_path
 
 from spm_core.coaching.scorecard import scorecard
 from spm_core.db import make_engine
@@ -38,7 +37,7 @@ def test_each_role_sees_the_cards_in_their_scope(monkeypatch, demo_url, username
 
 
 def test_the_admin_changes_weights_and_a_personal_target(monkeypatch, demo_url, tmp_path):
-    url = copy_warehouse(demo_url, tmp_path)
+    url = private_copy(demo_url, tmp_path)
     at = run_page(monkeypatch, url, page="scorecard", user="admin")
     for kpi, weight in (("calls", 0.0), ("meetings", 0.0), ("deals_created", 0.0), ("deals_won", 0.0), ("bookings", 0.0)):
         at.number_input(key=f"sc_w_{kpi}").set_value(weight)
@@ -60,7 +59,7 @@ def test_the_admin_changes_weights_and_a_personal_target(monkeypatch, demo_url, 
 
 
 def test_weights_not_adding_up_are_refused_with_the_reason(monkeypatch, demo_url, tmp_path):
-    url = copy_warehouse(demo_url, tmp_path)
+    url = private_copy(demo_url, tmp_path)
     at = run_page(monkeypatch, url, page="scorecard", user="admin")
     at.number_input(key="sc_w_calls").set_value(50.0)
     next(b for b in at.button if b.label == "Save scorecard").click().run()

@@ -4,8 +4,7 @@ with URL parameters checked; names stay text; a rep's TV shows only their contes
 from datetime import date
 
 import pytest
-from apptest_support import run_page, sign_in, users_path
-from coaching_support import copy_warehouse
+from apptest_support import private_copy, run_page, sign_in, users_path
 
 from spm_core.contests.model import Contest, MetricRule, save
 from spm_core.db import make_engine
@@ -25,7 +24,7 @@ def contest(name: str, **extra) -> Contest:
 @pytest.fixture
 def url(demo_url, tmp_path):
     """The demo with a display account and three contests: the company's, a race, and a team lead's."""
-    copied = copy_warehouse(demo_url, tmp_path)
+    copied = private_copy(demo_url, tmp_path)
     store = UserStore(users_path(copied))
     store.add("screen", "Sales floor", "screen@example.com", SCREEN_PASSWORD, "display", None)
     engine = make_engine(copied)
