@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Numeric,
@@ -90,6 +91,12 @@ account = Table(
     Column("annual_revenue", Money),
     Column("employees", Integer),
     Column("source_id", String),
+    # Territory planning (spm_core/planning/territories): where the account is and what it could buy.
+    Column("state", String),  # state, province or region within the country
+    Column("postcode", String),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("potential", Money),  # yearly spend the account could bring (a wallet estimate or a score)
 )
 
 product = Table(
