@@ -312,3 +312,31 @@ survey_response = Table(
     Column("score", Integer, nullable=False),  # 0-10: "How likely are you to recommend working here?"
     Column("comment", String),
 )
+
+# Territory planning (spm_core/planning/territories). A rule claims the accounts matching every criterion it
+# sets (NULL: any); postcodes compare as text, so a range needs codes of one length. An assignment names one
+# account's territory directly (a key account, an accepted balancing move) and wins over every rule.
+territory_rule = Table(
+    "territory_rule",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("territory_id", Integer, nullable=False),
+    Column("country", String),
+    Column("state", String),
+    Column("postcode_from", String),
+    Column("postcode_to", String),
+    Column("industry", String),
+    Column("size_band", String),  # spm_core.planning.territories.model.SIZE_BANDS, from employees
+    Column("created_by", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+territory_assignment = Table(
+    "territory_assignment",
+    metadata,
+    Column("account_id", Integer, primary_key=True, autoincrement=False),
+    Column("territory_id", Integer, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("set_by", String, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
