@@ -7,13 +7,15 @@ from dataclasses import dataclass, fields
 import sqlalchemy as sa
 
 from ...schema import account
+from ..model import PlanError
 
 # (band, lowest employee count): an account is in the last band whose floor it reaches.
 SIZE_BANDS = (("Small", 0), ("Medium", 200), ("Large", 2000))
 
 
-class TerritoryError(ValueError):
-    """Input territory planning cannot take, with a message for the person who gave it. Nothing is written."""
+class TerritoryError(PlanError):
+    """Input territory planning cannot take, with a message for the person who gave it. Nothing is written.
+    A PlanError, so the planning pages' one write path reports it the same way."""
 
 
 def size_band() -> sa.ColumnElement[str]:
