@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ...db import read_frame
+from ...db import insert_frame, read_frame
 from ...schema import account, metadata, territory, territory_assignment, territory_rule
 from .model import Rule, TerritoryError, size_band
 
@@ -125,21 +125,12 @@ def assign(engine: Engine, assignments: list[Assignment], by: str) -> None:
         if missing := sorted(wanted - have):
             raise TerritoryError(f"Unknown territory(ies): {', '.join(map(str, missing))}. Nothing was changed.")
         conn.execute(territory_assignment.delete().where(territory_assignment.c.account_id.in_(accounts)))
-        conn.execute(
-            territory_assignment.insert(),
-            [
-                {
-                    "account_id": a.account_id,
-                    "territory_id": a.territory_id,
-                    "reason": a.reason.strip(),
-                    "set_by": by,
-                    "set_at": _now(),
-                }
-                for a in assignments
-            ],
-        )
-        move = account.update().where(account.c.id == sa.bindparam("aid")).values(territory_id=sa.bindparam("tid"))
-        conn.execute(move, [{"aid": a.account_id, "tid": a.territory_id} for a in assignments])
+        at = _now()
+        rows = [(a.account_id, a.territory_id, a.reason.strip(), by, at) for a in assignments]
+        insert_frame(conn, territory_assignment, pd.DataFrame(rows, columns=[c.name for c in territory_assignment.c]))
+        t = territory_assignment
+        named = t.c.account_id.in_(accounts)
+        conn.execute(account.update().where(account.c.id == t.c.account_id, named).values(territory_id=t.c.territory_id))
 
 
 def unassign(engine: Engine, account_id: int) -> None:
