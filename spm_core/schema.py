@@ -14,7 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Float,
+    Double,
     Integer,
     MetaData,
     Numeric,
@@ -94,10 +94,13 @@ account = Table(
     # Territory planning (spm_core/planning/territories): where the account is and what it could buy.
     Column("state", String),  # state, province or region within the country
     Column("postcode", String),
-    Column("latitude", Float),
-    Column("longitude", Float),
+    Column("latitude", Double),
+    Column("longitude", Double),
     Column("potential", Money),  # yearly spend the account could bring (a wallet estimate or a score)
 )
+
+# Columns declared after warehouses already existed: db.add_new_columns gives an older warehouse them on a write.
+ADDED_COLUMNS = {"account": ("state", "postcode", "latitude", "longitude", "potential")}
 
 product = Table(
     "product",

@@ -14,12 +14,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ...db import insert_frame, read_frame
+from ...db import add_new_columns, insert_frame, read_frame
 from ...schema import account, metadata, territory, territory_assignment, territory_rule
 from .model import Rule, TerritoryError, size_band
 
 TABLES = (territory_rule, territory_assignment)
-LOCATION_COLUMNS = ("state", "postcode", "latitude", "longitude", "potential")
 ASSIGNED, RULE, GAP, OVERLAP = "assigned", "rule", "gap", "overlap"
 
 
@@ -52,9 +51,7 @@ def _now() -> datetime:
 def ensure_tables(conn: sa.Connection) -> None:
     """Warehouses created before territory planning get its tables and the account columns on the first write."""
     metadata.create_all(conn, tables=list(TABLES))
-    for name in LOCATION_COLUMNS:
-        kind = account.c[name].type.compile(dialect=conn.dialect)
-        conn.execute(sa.text(f"ALTER TABLE account ADD COLUMN IF NOT EXISTS {name} {kind}"))
+    add_new_columns(conn)
 
 
 def has_tables(engine: Engine | sa.Connection) -> bool:
