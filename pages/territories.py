@@ -5,6 +5,7 @@ Writes go through ui.planning_view.write (a short read-write engine), as quota p
 
 import streamlit as st
 
+from spm_core.db import has_new_columns
 from spm_core.planning.territories import rules as tr
 from spm_core.planning.territories.balance import propose
 from spm_core.planning.territories.measures import CRITERIA, account_measures, spreads, territories, territory_summary
@@ -25,6 +26,11 @@ engine, as_of, scope, by = ctx.wh.engine, ctx.wh.as_of, ctx.scope, ctx.user.user
 
 st.title("Territories")
 show_notice()
+if not has_new_columns(engine):
+    st.info("This warehouse was created before accounts had a location and potential; an import adds them.")
+    if leads and st.button("Add them now (changes no data)", key="terr_prepare"):
+        write(tr.prepare, "Accounts can now hold a location and potential.")
+    st.stop()
 accounts = account_measures(engine, as_of, scope)
 names = territories(engine, scope)
 if accounts.empty:

@@ -101,6 +101,17 @@ def add_new_columns(conn: sa.Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}"))
 
 
+def has_new_columns(engine: Engine) -> bool:
+    """Whether the warehouse has every column of schema.ADDED_COLUMNS (probed: reflection fails on duckdb-engine)."""
+    columns = [schema.metadata.tables[name].c[c] for name, cols in schema.ADDED_COLUMNS.items() for c in cols]
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.select(*columns).limit(0))
+    except sa.exc.DBAPIError:
+        return False
+    return True
+
+
 def has_schema(engine: Engine) -> bool:
     return sa.inspect(engine).has_table(schema.opportunity.name)
 

@@ -54,6 +54,12 @@ def ensure_tables(conn: sa.Connection) -> None:
     add_new_columns(conn)
 
 
+def prepare(engine: Engine) -> None:
+    """Add territory planning's tables and account columns to an older warehouse, changing no row."""
+    with engine.begin() as conn:
+        ensure_tables(conn)
+
+
 def has_tables(engine: Engine | sa.Connection) -> bool:
     return sa.inspect(engine).has_table(territory_rule.name)
 
