@@ -160,3 +160,15 @@ def test_an_older_warehouse_says_why_and_a_leader_adds_the_columns(monkeypatch, 
     at = run_page(monkeypatch, own_url, page="territories", user="leader")
     at.button(key="terr_prepare").click().run()
     assert not at.error and accounts_table(at)["potential"].eq(0).all()  # the column is back, empty (counted as 0)
+
+
+def test_accepting_with_nothing_ticked_rejects_every_move(monkeypatch, own_url):
+    with opened(own_url) as engine:
+        before = read_frame(engine, sa.select(account.c.id, account.c.territory_id))
+    at = run_page(monkeypatch, own_url, page="territories", user="leader")
+    at.button(key="terr_propose").click().run()
+    at.button(key="terr_accept").click().run()
+    assert "0 move(s) accepted; the others rejected." in " ".join(s.value for s in at.success).replace("\\", "")
+    assert not [d for d in at.dataframe if "accept" in d.value.columns]  # the proposal is gone
+    with opened(own_url) as engine:
+        pd.testing.assert_frame_equal(read_frame(engine, sa.select(account.c.id, account.c.territory_id)), before)

@@ -131,3 +131,17 @@ def test_a_stale_move_is_refused_and_nothing_moves(engine):
     with pytest.raises(TerritoryError, match=r"Account\(s\) 2 changed territory"):
         accept_moves(engine, moves, "potential", "lea")
     assert account_measures(engine, AS_OF, Scope.everyone())["territory_id"].tolist()[:2] == [1, 2]
+
+
+def test_accepting_some_moves_moves_those_accounts_only(engine):
+    from spm_core.planning.territories.balance import propose
+    from spm_core.planning.territories.moves import accept_moves
+
+    rows = account_measures(engine, AS_OF, Scope.everyone())
+    proposal = propose(rows, [1, 2, 3], "potential", target=0)
+    assert proposal.disruption >= 1
+    before = rows.set_index("account_id")["territory_id"]
+    accept_moves(engine, proposal.moves.iloc[:1], "potential", "lea")
+    after = account_measures(engine, AS_OF, Scope.everyone()).set_index("account_id")["territory_id"]
+    changed = after[after.ne(before)].index.tolist()
+    assert changed == [int(proposal.moves["account_id"].iloc[0])]
