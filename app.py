@@ -58,7 +58,10 @@ DASHBOARDS = [
     st.Page("pages/reports.py", title="Period review", icon=":material/summarize:"),
     st.Page("pages/pulse.py", title="Employee pulse", icon=":material/favorite:"),
 ]
-PLANNING = [st.Page("pages/planning.py", title="Quota planning", icon=":material/edit_calendar:")]
+PLANNING = [
+    st.Page("pages/planning.py", title="Quota planning", icon=":material/edit_calendar:"),
+    st.Page("pages/territories.py", title="Territories", icon=":material/map:"),
+]
 TV = st.Page("pages/tv.py", title="TV mode", icon=":material/tv:")
 COACHING = [
     st.Page("pages/activities.py", title="Activities", icon=":material/call:"),
@@ -75,7 +78,7 @@ ADMIN = [
     st.Page("pages/comp_plans.py", title="Compensation plans", icon=":material/payments:"),
 ]
 # Pages that read no ctx.filters (their own period picker, or nothing to filter): no filter bar there.
-UNFILTERED = {"pulse", "planning", *(p.url_path for p in ADMIN)}
+UNFILTERED = {"pulse", "planning", "territories", *(p.url_path for p in ADMIN)}
 
 
 def login_page() -> None:

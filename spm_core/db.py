@@ -92,6 +92,28 @@ def drop_schema(engine: Engine) -> None:
     schema.metadata.drop_all(engine)
 
 
+def add_new_columns(conn: sa.Connection) -> None:
+    """Give a warehouse created before some columns existed those columns (schema.ADDED_COLUMNS), empty.
+
+    create_all adds missing tables but never columns; ADD COLUMN IF NOT EXISTS runs on DuckDB and PostgreSQL."""
+    for name, columns in schema.ADDED_COLUMNS.items():
+        table = schema.metadata.tables[name]
+        for column in columns:
+            kind = table.c[column].type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}"))
+
+
+def has_new_columns(engine: Engine) -> bool:
+    """Whether the warehouse has every column of schema.ADDED_COLUMNS (probed: reflection fails on duckdb-engine)."""
+    columns = [schema.metadata.tables[name].c[c] for name, cols in schema.ADDED_COLUMNS.items() for c in cols]
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.select(*columns).limit(0))
+    except sa.exc.DBAPIError:
+        return False
+    return True
+
+
 def has_schema(engine: Engine) -> bool:
     return sa.inspect(engine).has_table(schema.opportunity.name)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Double,
     Index,
     Integer,
     MetaData,
@@ -95,7 +96,16 @@ account = Table(
     Column("annual_revenue", Money),
     Column("employees", Integer),
     Column("source_id", String),
+    # Territory planning (spm_core/planning/territories): where the account is and what it could buy.
+    Column("state", String),  # state, province or region within the country
+    Column("postcode", String),
+    Column("latitude", Double),
+    Column("longitude", Double),
+    Column("potential", Money),  # yearly spend the account could bring (a wallet estimate or a score)
 )
+
+# Columns declared after warehouses already existed: db.add_new_columns gives an older warehouse them on a write.
+ADDED_COLUMNS = {"account": ("state", "postcode", "latitude", "longitude", "potential")}
 
 product = Table(
     "product",
@@ -310,6 +320,35 @@ survey_response = Table(
     Column("score", Integer, nullable=False),  # 0-10: "How likely are you to recommend working here?"
     Column("comment", String),
 )
+
+# Territory planning (spm_core/planning/territories). A rule claims the accounts matching every criterion it
+# sets (NULL: any); postcodes compare as text, so a range needs codes of one length. An assignment names one
+# account's territory directly (a key account, an accepted balancing move) and wins over every rule.
+territory_rule = Table(
+    "territory_rule",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("territory_id", Integer, nullable=False),
+    Column("country", String),
+    Column("state", String),
+    Column("postcode_from", String),
+    Column("postcode_to", String),
+    Column("industry", String),
+    Column("size_band", String),  # spm_core.planning.territories.model.SIZE_BANDS, from employees
+    Column("created_by", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+territory_assignment = Table(
+    "territory_assignment",
+    metadata,
+    Column("account_id", Integer, primary_key=True, autoincrement=False),
+    Column("territory_id", Integer, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("set_by", String, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
 
 def _postgres_index(name: str, *columns: Column) -> None:
     Index(name, *columns).ddl_if(dialect="postgresql")

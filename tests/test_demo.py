@@ -154,3 +154,23 @@ def test_warehouse_info_says_demo_with_history_and_quotas(demo):
 def test_rejects_zero_opportunities(tmp_path):
     with pytest.raises(ValueError, match="at least 1"):
         build_demo(make_engine(f"duckdb:///{tmp_path}/z.duckdb"), DemoSpec(opportunities=0))
+
+
+def test_accounts_sit_around_real_cities_of_their_country_with_potential(demo):
+    from spm_core.demo.geo import CITIES, JITTER_DEGREES
+
+    engine, _ = demo
+    accounts = table(engine, schema.account)
+    assert accounts[["state", "postcode", "latitude", "longitude", "potential"]].notna().all().all()
+    for row in accounts.itertuples():
+        assert any(
+            state == row.state
+            and row.postcode.startswith(prefix)
+            and abs(row.latitude - lat) <= JITTER_DEGREES
+            and abs(row.longitude - lon) <= JITTER_DEGREES
+            for _, state, prefix, lat, lon in CITIES[row.country]
+        ), row
+    assert (accounts["potential"] > 0).all()
+    ratio = accounts["potential"] / accounts["annual_revenue"]
+    assert 0.005 < ratio.median() < 0.02  # about 1 % of revenue: a wallet estimate
+    assert accounts["state"].nunique() >= 8  # spread over the cities, not piled on one

@@ -7,7 +7,7 @@ about a minute; the same seed and "today" give the same warehouse byte for byte.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -26,6 +26,7 @@ from .activities import ACTIVITY_TYPES, OUTCOMES, build_activities
 from .calendar import day_number, month_index
 from .comp import build_splits, save_demo_plans
 from .deals import LEAD_SOURCES, TYPES, build_deals
+from .geo import locate
 from .org import build_org
 from .plans import build_forecast_submissions, build_quotas
 
@@ -70,6 +71,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
     rng = np.random.default_rng(spec.seed)
     start, today = day_number(spec.start), day_number(spec.as_of)
     org = build_org(rng, spec.rep_count, max(50, spec.opportunities // 20), start, today)
+    org = replace(org, accounts=locate(np.random.default_rng([spec.seed, 14]), org.accounts))
     deals = build_deals(rng, org, spec.opportunities, start, today)
     acts = build_activities(rng, org, deals, spec.activity_count, today)
     last_month = int(month_index(np.array([today]))[0]) // 12 * 12 + 11  # quotas planned to year end

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import schema
-from ..db import dated_arrow, insert_frame, set_info
+from ..db import add_new_columns, dated_arrow, insert_frame, set_info
 from ..stages import stage_rows
 from .model import ImportPlan, ImportRejected, ImportReport, Parsed
 from .plan import Resolution, Write, key_conditions, resolve
@@ -33,6 +33,7 @@ def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = N
     report(0.0, "Checking the files against the warehouse")
     with engine.begin() as conn:
         schema.metadata.create_all(conn)
+        add_new_columns(conn)
         resolution = resolve(conn, plan.parsed, plan.stage_mapping)
         if resolution.errors:
             raise ImportRejected("the warehouse changed since the plan was made; plan the import again", resolution.errors)

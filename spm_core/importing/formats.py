@@ -158,12 +158,20 @@ GENERIC_HEADERS: dict[str, tuple[str, ...]] = {
     "region": ("Region", "Sales Region"),
     "segment": ("Segment", "Customer Segment", "Market Segment"),
     "industry": ("Industry", "Sector"),
+    "state": ("State", "Billing State/Province", "Billing State", "Province", "State/Province"),
+    "postcode": ("Postcode", "Billing Zip/Postal Code", "Postal Code", "Zip Code", "Zip", "Postal code"),
+    "latitude": ("Latitude", "Billing Latitude", "Lat"),
+    "longitude": ("Longitude", "Billing Longitude", "Lng", "Lon"),
+    "potential": ("Potential", "Account Potential", "Wallet Size"),
 }  # fmt: skip
 # More headers a column is read from where the first is empty, joined with "|" (`--map close_date="A|B"`):
 # Pipedrive writes a won deal's close in "Won time", a lost one's in "Lost time", an open one's expected close apart.
 GENERIC_FALLBACKS = {"close_date": ("Deal - Won time", "Deal - Lost time", "Expected Close Date", "Deal - Expected close date")}
 GENERIC_KINDS = {
     "amount": "amount",
+    "potential": "amount",
+    "latitude": "latitude",
+    "longitude": "longitude",
     "probability": "percent",
     "forecast_category": "forecast",
     "created_date": "date",
@@ -189,6 +197,11 @@ GENERIC_HELP = {
     "region": "the account's region (new regions are created)",
     "segment": "the account's segment (new segments are created)",
     "industry": "the account's industry",
+    "state": "the account's state, province or region within its country",
+    "postcode": "the account's postcode (territory rules compare postcodes as text)",
+    "latitude": "the account's latitude in degrees (-90 to 90), for the territory map",
+    "longitude": "the account's longitude in degrees (-180 to 180)",
+    "potential": "what the account could buy a year (a wallet estimate or a score), balanced by territory planning",
 }
 GENERIC_COLUMNS = OPPORTUNITY_COLUMNS | DEAL_ACCOUNT_COLUMNS | {"status": "string"}  # status: applied to the stage, not stored
 STATUS_STAGES = {"won": "Closed Won", "lost": "Closed Lost"}
@@ -819,6 +832,20 @@ def _forecast(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
     return categories.astype("string")
 
 
+def _degrees(limit: float) -> Callable[[pd.Series, _Column, DateRule], pd.Series]:
+    """A latitude (limit 90) or longitude (limit 180) in decimal degrees; negative is south or west."""
+
+    def read(cells: pd.Series, column: _Column, rule: DateRule) -> pd.Series:
+        values = pd.to_numeric(cells.str.strip().replace("", np.nan), errors="coerce")
+        column.error(
+            (cells.str.strip() != "") & ~values.between(-limit, limit),
+            f"{column.header} must be decimal degrees from -{limit:g} to {limit:g}.",
+        )
+        return values.where(values.between(-limit, limit))
+
+    return read
+
+
 READERS: dict[str, Callable[[pd.Series, _Column, DateRule], pd.Series]] = {
     "text": _text,
     "email": _email,
@@ -829,6 +856,8 @@ READERS: dict[str, Callable[[pd.Series, _Column, DateRule], pd.Series]] = {
     "count": _count,
     "percent": _percent,
     "forecast": _forecast,
+    "latitude": _degrees(90),
+    "longitude": _degrees(180),
 }
 
 

@@ -35,7 +35,15 @@ OPPORTUNITY_COLUMNS = {
 }
 # The generic format may also give each deal's account's attributes (region and segment name rows of their
 # tables; new ones are created). The account's first deal in the file sets them; existing accounts keep theirs.
-DEAL_ACCOUNT_COLUMNS = {"country": "string", "region": "string", "segment": "string", "industry": "string"}
+# Location and potential feed territory planning (spm_core/planning/territories).
+ACCOUNT_LOCATION = {
+    "state": "string",
+    "postcode": "string",
+    "latitude": "float64",
+    "longitude": "float64",
+    "potential": "float64",
+}
+DEAL_ACCOUNT_COLUMNS = {"country": "string", "region": "string", "segment": "string", "industry": "string", **ACCOUNT_LOCATION}
 HISTORY_COLUMNS = {
     "source_id": "string",  # the history row's own id (upsert key)
     "opportunity_source_id": "string",  # which opportunity (required)

@@ -1,0 +1,102 @@
+"""Territory balancing at scale: N accounts around the demo's cities in K geographic territories (cities
+unevenly busy, potential lognormal), two deals an account, then each step timed with its Python peak memory
+(tracemalloc) and the process's peak RSS.
+
+    python scripts/territory_bench.py --accounts 50000 --territories 40
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ...db import create_schema, insert_frame, make_engine
+from ...demo.geo import CITIES, JITTER_DEGREES
+from ...filters import Scope
+from ...schema import account, opportunity, territory
+from ..bench import Step, _timed
+from .balance import propose
+from .measures import account_measures
+from .moves import accept_moves
+
+AS_OF = date(2026, 11, 23)
+
+
+def market(accounts: int, territories: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Territories, accounts (each city's accounts in one territory, so territories are geographic) and deals."""
+    rng = np.random.default_rng(seed)
+    cities = [(country, *city) for country, rows in CITIES.items() for city in rows]
+    busy = rng.dirichlet(np.full(len(cities), 0.7))  # some cities hold far more accounts than others
+    city = rng.choice(len(cities), accounts, p=busy)
+    lat = np.array([c[4] for c in cities])[city] + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES, accounts)
+    lon = np.array([c[5] for c in cities])[city] + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES, accounts)
+    terr = pd.DataFrame({"id": np.arange(1, territories + 1), "name": [f"Territory {t}" for t in range(1, territories + 1)]})
+    accts = pd.DataFrame(
+        {
+            "id": np.arange(1, accounts + 1),
+            "name": [f"Account {i}" for i in range(1, accounts + 1)],
+            "country": np.array([c[0] for c in cities])[city],
+            "state": np.array([c[2] for c in cities])[city],
+            "latitude": lat,
+            "longitude": lon,
+            "territory_id": city % territories + 1,
+            "potential": np.round(rng.lognormal(11, 1.0, accounts), -2),
+            "employees": rng.integers(5, 20_000, accounts),
+        }
+    )
+    n = 2 * accounts
+    is_open = rng.random(n) < 0.5
+    deals = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "account_id": rng.integers(1, accounts + 1, n),
+            "owner_id": 1,
+            "amount": rng.integers(1_000, 100_000, n).astype(float),
+            "stage": np.where(is_open, "Proposal", "Closed Won"),
+            "probability": np.where(is_open, 60, 100),
+            "forecast_category": np.where(is_open, "Best Case", "Closed"),
+            "close_date": (pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(-100, 300, n), unit="D")).astype("datetime64[us]"),
+            "is_closed": ~is_open,
+            "is_won": ~is_open,
+        }
+    )
+    return terr, accts, deals
+
+
+def run(path: Path, accounts: int = 50_000, territories: int = 40, seed: int = 1) -> tuple[list[Step], dict[str, object]]:
+    """Build the warehouse at `path`, then time: reading every account's measures (one set-based query),
+    proposing moves by potential and by workload, and accepting every potential move. Also returns the
+    proposals' spreads and disruption."""
+    engine = make_engine(f"duckdb:///{path}")
+    create_schema(engine)
+    terr, accts, deals = market(accounts, territories, seed)
+    with engine.begin() as conn:
+        insert_frame(conn, territory, terr)
+        insert_frame(conn, account, accts)
+        insert_frame(conn, opportunity, deals)
+    box: dict[str, object] = {}
+    ids = terr["id"].tolist()
+    steps = [
+        _timed(
+            f"read measures of {accounts:,} accounts", lambda: box.update(rows=account_measures(engine, AS_OF, Scope.everyone()))
+        ),
+        _timed(f"propose by potential, {territories} territories", lambda: box.update(p=propose(box["rows"], ids, "potential"))),
+        _timed(f"propose by workload, {territories} territories", lambda: box.update(w=propose(box["rows"], ids, "workload"))),
+    ]
+    steps.append(_timed("accept every potential move", lambda: accept_moves(engine, box["p"].moves, "potential", "bench")))
+    engine.dispose()
+    figures = {
+        name: (box[key].spread_before, box[key].spread_after, box[key].disruption)
+        for name, key in (("potential", "p"), ("workload", "w"))
+    }
+    return steps, figures
+
+
+def report(steps: list[Step], figures: dict[str, tuple[float, float, int]]) -> str:
+    lines = [f"{'step':<44}{'seconds':>9}{'python peak MB':>16}{'process peak RSS MB':>21}"]
+    lines += [f"{s.name:<44}{s.seconds:>9.2f}{s.python_peak_mb:>16.1f}{s.rss_peak_mb:>21.0f}" for s in steps]
+    lines += [f"spread of {n}: {b:.1%} -> {a:.1%} with {d:,} moves" for n, (b, a, d) in figures.items()]
+    return "\n".join(lines)
