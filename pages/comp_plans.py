@@ -143,7 +143,7 @@ if checked and (plan := read_plan(text)) is not None:
 if saved and (plan := read_plan(text)) is not None:
     try:
         with warehouse.writable() as engine:
-            save_plan(engine, plan)
+            save_plan(engine, plan, ctx.user.username)
     except PlanError as exc:
         show_problems(exc.problems)
     else:

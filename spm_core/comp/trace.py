@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from ..filters import Period, Scope
 from ..people import people_in_view
 from ..schema import person
+from .periods import period_label
 from .plans import band_text
 from .schema import comp_line
 
@@ -85,7 +86,21 @@ def formula(row: pd.Series) -> str:
     if rule == "clawback":
         return (f"deal {row.opportunity_id} (closed {row.close_date}) no longer won, reverted {row.measured:.0f} days after closing "
                 f"(window {row.threshold:.0f}): its {_money(row.base)} is taken back = {amount}")
+    if rule == "prior_period":
+        origin = "a new line" if pd.isna(row.origin_line_id) else f"line {int(row.origin_line_id)}"
+        deal = "" if pd.isna(row.opportunity_id) else f", deal {row.opportunity_id}"
+        return (f"{_label(row.origin_start, row.origin_end)} {origin} ({row.origin_rule}{deal}) paid {_money(row.earlier)}, "
+                f"recalculated {_money(row.base)}: difference = {amount}")
+    if rule in ("manual", "dispute"):
+        corrects = "" if pd.isna(row.origin_start) else f" (for {_label(row.origin_start, row.origin_end)})"
+        of_line = "" if pd.isna(row.origin_line_id) else f" on line {int(row.origin_line_id)}"
+        kind = "adjustment" if rule == "manual" else "dispute resolved"
+        return f"{kind}{of_line}{corrects}: {row.reason} = {amount}"
     raise ValueError(f"unknown rule {rule!r}")
+
+
+def _label(start: object, end: object) -> str:
+    return period_label(Period(start, end))
 
 
 def _read(engine: Engine, stmt: sa.Select) -> pd.DataFrame:
