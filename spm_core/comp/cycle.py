@@ -43,7 +43,7 @@ def _set_state(conn: sa.Connection, period: Period, new: str, actor: str) -> Non
                                         "changed_at": datetime.now(), "changed_by": actor})
 
 
-def _add_months(day: date, count: int) -> date:
+def add_months(day: date, count: int) -> date:
     index = day.year * 12 + day.month - 1 + count
     return date(index // 12, index % 12 + 1, 1)
 
@@ -54,7 +54,7 @@ def next_open(conn: sa.Connection, period: Period) -> Period:
     current = period
     while True:
         start = current.end + timedelta(days=1)
-        current = Period(start, _add_months(start, span) - timedelta(days=1))
+        current = Period(start, add_months(start, span) - timedelta(days=1))
         if state(conn, current) not in CLOSED:
             return current
 
