@@ -12,7 +12,7 @@ from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, comp_warehouse, deal
 
 from spm_core.comp.adjustments import add_adjustment
 from spm_core.comp.audit import CompError, audit_log
-from spm_core.comp.cycle import decide, lock, mark_paid, set_auto_approve_below, state, statuses
+from spm_core.comp.cycle import approve_many, decide, lock, mark_paid, set_auto_approve_below, state, statuses
 from spm_core.comp.engine import calculate
 from spm_core.comp.trace import lines
 from spm_core.filters import Scope
@@ -149,3 +149,15 @@ def test_the_audit_log_records_every_change_and_reads_with_scope(tiny_engine):
     assert set(audit_log(engine, Scope.subtree(9))["person_id"]) == {1, 2}
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from comp_audit where person_id is null")).scalar() > 0
+
+
+def test_approving_many_takes_only_the_statements_awaiting_the_level(tiny_engine):
+    engine = comp_warehouse(tiny_engine, [deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
+    calculate(engine, Q3, run_by="carla")
+    with engine.begin() as conn:
+        assert approve_many(conn, ADMIN, Q3, [1, 2]) == 0  # the managers come first
+        assert approve_many(conn, MAX, Q3, [1, 2, 77]) == 2
+        assert approve_many(conn, ADMIN, Q3, [1]) == 1
+        assert state(conn, Q3) == "calculated"
+        assert approve_many(conn, ADMIN, Q3, [1, 2]) == 1
+        assert state(conn, Q3) == "approved"

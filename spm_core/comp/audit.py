@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from ..filters import Period, Scope
 from ..people import people_in_view
-from .schema import comp_audit, ensure_schema
+from .schema import comp_audit
 
 COMP_ADMIN_ROLES = ("comp_admin", "admin")
 
@@ -53,7 +53,6 @@ def record(conn: sa.Connection, actor: str, action: str, detail: str, period: Pe
 def audit_log(engine: Engine, scope: Scope) -> pd.DataFrame:
     """Entries the viewer may see, newest first: about people in scope; entries about no one (plans,
     whole periods) only for a viewer who sees everyone."""
-    ensure_schema(engine)
     a = comp_audit.c
     stmt = sa.select(a.logged_at, a.actor, a.action, a.period_start, a.period_end, a.person_id, a.detail).order_by(a.id.desc())
     ids = people_in_view(None, scope)

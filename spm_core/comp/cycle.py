@@ -166,7 +166,21 @@ def _in_scope(conn: sa.Connection, actor: Actor, person_id: int) -> bool:
     return ids is None or conn.execute(sa.select(person.c.id).where(person.c.id == person_id, person.c.id.in_(ids))).first() is not None
 
 
-def decide(conn: sa.Connection, actor: Actor, period: Period, person_id: int, approve: bool, comment: str = "") -> str:
+def approve_many(conn: sa.Connection, actor: Actor, period: Period, person_ids: list[int]) -> int:
+    """Approve, at the actor's level, each of these statements that awaits it; how many were approved."""
+    found = statuses(conn, period)
+    waiting = ("awaiting comp admin",) if actor.is_comp_admin else ("awaiting manager", "sent back")
+    count = 0
+    for pid in sorted(set(person_ids)):
+        if pid in found and found[pid][0] in waiting:
+            decide(conn, actor, period, pid, approve=True, promote=False)
+            count += 1
+    _promote(conn, period, actor.username)
+    return count
+
+
+def decide(conn: sa.Connection, actor: Actor, period: Period, person_id: int, approve: bool, comment: str = "",
+           promote: bool = True) -> str:
     """Approve or send back one statement at the actor's level; the statement's new status."""
     comment = comment.strip()
     if state(conn, period) != "calculated":
@@ -190,8 +204,9 @@ def decide(conn: sa.Connection, actor: Actor, period: Period, person_id: int, ap
     else:
         raise CompError("Only a manager or a comp admin approves statements.")
     _decide(conn, period, person_id, level, "approved" if approve else "sent_back", comment or None, actor.username)
-    _promote(conn, period, actor.username)
-    return statuses(conn, period)[person_id][0]
+    if promote:
+        _promote(conn, period, actor.username)
+    return "approved" if level == "comp_admin" and approve else "awaiting comp admin" if approve else "sent back"
 
 
 def lock(conn: sa.Connection, actor: Actor, period: Period) -> None:

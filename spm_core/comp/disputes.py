@@ -17,7 +17,7 @@ from ..schema import person
 from .adjustments import add_adjustment
 from .audit import Actor, CompError, next_id, record
 from .periods import period_label
-from .schema import comp_dispute, comp_line, ensure_schema
+from .schema import comp_dispute, comp_line
 from .trace import read_rows
 
 MAX_TEXT = 2000
@@ -89,7 +89,6 @@ def reject(conn: sa.Connection, actor: Actor, dispute_id: int, reason: str) -> N
 
 def disputes(engine: Engine, scope: Scope, status: str | None = None) -> pd.DataFrame:
     """Disputes about people in view (newest first), with the adjustment's amount when resolved."""
-    ensure_schema(engine)
     d, c = comp_dispute.c, comp_line.alias("adjustment").c
     stmt = (
         sa.select(d.id, d.line_id, d.person_id, person.c.name.label("person"), d.period_start, d.period_end, d.comment, d.raised_by,

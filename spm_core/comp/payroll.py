@@ -13,7 +13,7 @@ from ..schema import person
 from .audit import Actor, CompError
 from .cycle import state
 from .periods import period_label
-from .schema import comp_line, ensure_schema
+from .schema import comp_line
 from .trace import read_rows
 
 CURRENCY = "USD"
@@ -25,7 +25,6 @@ def payroll(engine: Engine, actor: Actor, period: Period) -> pd.DataFrame:
     """person, employee_id (the person's id in the source system, else ours), period, amount, currency."""
     if not actor.is_comp_admin:
         raise CompError("Only a comp admin exports payroll.")
-    ensure_schema(engine)
     with engine.connect() as conn:
         current = state(conn, period)
     if current not in PAYABLE:

@@ -234,14 +234,26 @@ COMP_TABLES = (comp_plan, comp_plan_version, comp_component, comp_rate_band, com
 LEDGER_COLUMNS = ("origin_line_id", "origin_start", "origin_end", "origin_rule", "reason")
 
 
+def _present_columns(conn: sa.Connection, table: str) -> set[str]:
+    """information_schema, not reflection: reflection fails on duckdb-engine (PITFALLS)."""
+    return set(conn.execute(
+        sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": table}
+    ).scalars())
+
+
+def is_ready(engine: Engine) -> bool:
+    """Whether the warehouse has every compensation table and column (pages read on a read-only engine,
+    which cannot add them)."""
+    with engine.connect() as conn:
+        return all(_present_columns(conn, t.name) >= {c.name for c in t.columns} for t in COMP_TABLES)
+
+
 def ensure_schema(engine: Engine) -> None:
     """Add the compensation tables (and the split table) to a warehouse that lacks them, and the ledger's
     columns to a comp_line made before they existed (create_all never alters a table)."""
     metadata.create_all(engine, tables=[opportunity_split, *COMP_TABLES])
     with engine.begin() as conn:
-        present = set(conn.execute(  # information_schema: reflection fails on duckdb-engine (PITFALLS)
-            sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": comp_line.name}
-        ).scalars())
+        present = _present_columns(conn, comp_line.name)
         for name in LEDGER_COLUMNS:
             if name not in present:
                 column = comp_line.c[name]

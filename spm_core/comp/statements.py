@@ -23,7 +23,7 @@ from .crediting import credits, quotas
 from .cycle import add_months, state, statuses
 from .draws import months
 from .lines import ADJUSTMENT_RULES, FAR
-from .schema import comp_assignment, comp_component, comp_line, comp_rate_band, ensure_schema
+from .schema import comp_assignment, comp_component, comp_line, comp_rate_band
 from .trace import lines, money_text, totals
 
 ZERO = Decimal("0.00")
@@ -108,7 +108,6 @@ def _next_band(conn: sa.Connection, person_id: int, period: Period, credited: De
 
 def statement(engine: Engine, scope: Scope, person_id: int, period: Period) -> Statement | None:
     """The statement, or None when the viewer may not see the person (or there is no such person)."""
-    ensure_schema(engine)
     c = comp_line.c
     with engine.connect() as conn:
         if not visible(conn, scope, person_id):
@@ -136,7 +135,6 @@ def statement(engine: Engine, scope: Scope, person_id: int, period: Period) -> S
 
 def periods_of(engine: Engine, scope: Scope, person_id: int) -> list[Period]:
     """The periods with lines for the person (newest first); none when the viewer may not see them."""
-    ensure_schema(engine)
     c = comp_line.c
     with engine.connect() as conn:
         if not visible(conn, scope, person_id):
@@ -148,7 +146,6 @@ def periods_of(engine: Engine, scope: Scope, person_id: int) -> list[Period]:
 
 def team(engine: Engine, scope: Scope, period: Period) -> pd.DataFrame:
     """One row per person in view with lines in the period: person_id, person, total, lines, status, comment."""
-    ensure_schema(engine)
     frame = totals(engine, period, scope)
     with engine.connect() as conn:
         found = statuses(conn, period)
