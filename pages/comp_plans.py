@@ -39,8 +39,8 @@ assignments: []
 """
 
 ctx = context()
-if ctx.user is None or ctx.user.role != "admin":  # navigation hides this page; this guards a direct link
-    st.error("Only admins manage compensation plans.")
+if ctx.user is None or ctx.user.role not in ("admin", "comp_admin"):  # navigation hides this page; this guards a direct link
+    st.error("Only admins and comp admins manage compensation plans.")
     st.stop()
 
 st.title("Compensation plans")

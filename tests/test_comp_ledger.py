@@ -13,7 +13,7 @@ from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, comp_warehouse, deal
 from spm_core.comp.adjustments import add_adjustment
 from spm_core.comp.audit import CompError, audit_log
 from spm_core.comp.cycle import approve_many, decide, lock, mark_paid, set_auto_approve_below, state, statuses
-from spm_core.comp.engine import calculate
+from spm_core.comp.engine import calculate, calculate_in
 from spm_core.comp.trace import lines
 from spm_core.filters import Scope
 from spm_core.schema import opportunity
@@ -161,3 +161,15 @@ def test_approving_many_takes_only_the_statements_awaiting_the_level(tiny_engine
         assert state(conn, Q3) == "calculated"
         assert approve_many(conn, ADMIN, Q3, [1, 2]) == 1
         assert state(conn, Q3) == "approved"
+
+
+def test_a_what_if_run_rewrites_a_locked_period_only_inside_its_rolled_back_transaction(tiny_engine):
+    engine = _locked_q3(tiny_engine)
+    with engine.begin() as conn:
+        conn.execute(opportunity.update().where(opportunity.c.id == 1).values(amount=13_000))
+    with engine.connect() as conn:
+        calculate_in(conn, Q3, run_by="preview", what_if=True)
+        assert sum(lines(conn, Q3, Scope.everyone(), 1)["amount"]) == D("260.00")
+        assert lines(conn, Q4, Scope.everyone(), 1).empty
+        conn.rollback()
+    assert sum(lines(engine, Q3, Scope.everyone(), 1)["amount"]) == D("240.00")

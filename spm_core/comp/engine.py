@@ -63,8 +63,11 @@ def calculate(engine: Engine, period: Period, person_id: int | None = None, run_
         return calculate_in(conn, period, person_id, run_by)
 
 
-def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = None, run_by: str | None = None) -> RunSummary:
-    """calculate() inside the caller's transaction (a preview rolls it back)."""
+def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = None, run_by: str | None = None,
+                 what_if: bool = False) -> RunSummary:
+    """calculate() inside the caller's transaction. what_if: for a transaction the caller rolls back (a
+    plan preview, the estimator): the period's lines are rewritten as the engine pays them now, even in
+    a closed period, with no cycle state or audit entry."""
     if not period.is_whole_months:
         raise ValueError(f"Calculate whole months (a month, quarter or year), not {period.start}..{period.end}: quotas and draws are monthly.")
     started = time.perf_counter()
@@ -72,7 +75,7 @@ def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = No
         raise ValueError(f"No person with id {person_id} in the warehouse.")
     run = Run(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(comp_run.c.id), 0))).scalar_one()) + 1, period, person_id)
     actor = run_by or getpass.getuser()
-    closed = state(conn, period) in CLOSED
+    closed = not what_if and state(conn, period) in CLOSED
     if not closed:
         old = comp_line.delete().where(engine_lines_of(period))
         conn.execute(old if person_id is None else old.where(comp_line.c.person_id == person_id))
@@ -82,7 +85,7 @@ def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = No
         target, posted = post_differences(conn, run, actor)
         record(conn, actor, "calculation", f"{period_label(period)} is {state(conn, period)}: {posted} prior-period line(s) "
                f"posted in {period_label(target)}", period, person_id)
-    else:
+    elif not what_if:
         after_run(conn, period, person_id, actor)
         record(conn, actor, "calculation", f"{period_label(period)} calculated", period, person_id)
     c = comp_line.c

@@ -66,7 +66,7 @@ def estimate(engine: Engine, scope: Scope, person_id: int, period: Period, deal_
                 is_won=True, is_closed=True, stage="Closed Won", probability=100, forecast_category="Closed",
                 close_date=sa.case((in_period, o.close_date), else_=sa.literal(period.end)),
             ))
-            calculate_in(conn, period, person_id, run_by="estimate")
+            calculate_in(conn, period, person_id, run_by="estimate", what_if=True)
             after = lines(conn, period, scope, person_id)
         finally:
             conn.rollback()

@@ -133,15 +133,24 @@ def statement(engine: Engine, scope: Scope, person_id: int, period: Period) -> S
                      adjustments, ytd, draws, credited, quota, next_band)
 
 
-def periods_of(engine: Engine, scope: Scope, person_id: int) -> list[Period]:
-    """The periods with lines for the person (newest first); none when the viewer may not see them."""
+def history(engine: Engine, scope: Scope, person_id: int) -> pd.DataFrame:
+    """Per period with lines for the person (newest first): period_start, period_end, total, lines;
+    empty when the viewer may not see them."""
     c = comp_line.c
     with engine.connect() as conn:
         if not visible(conn, scope, person_id):
-            return []
-        rows = conn.execute(sa.select(c.period_start, c.period_end).where(c.person_id == person_id).distinct()
-                            .order_by(c.period_start.desc(), c.period_end)).all()
-    return [Period(start, end) for start, end in rows]
+            return pd.DataFrame(columns=["period_start", "period_end", "total", "lines"])
+        result = conn.execute(
+            sa.select(c.period_start, c.period_end, sa.func.sum(c.amount).label("total"), sa.func.count().label("lines"))
+            .where(c.person_id == person_id).group_by(c.period_start, c.period_end).order_by(c.period_start.desc(), c.period_end)
+        )
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+
+
+def periods_of(engine: Engine, scope: Scope, person_id: int) -> list[Period]:
+    """The periods with lines for the person (newest first); none when the viewer may not see them."""
+    frame = history(engine, scope, person_id)
+    return [Period(start, end) for start, end in zip(frame["period_start"], frame["period_end"], strict=True)]
 
 
 def team(engine: Engine, scope: Scope, period: Period) -> pd.DataFrame:
