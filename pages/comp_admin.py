@@ -60,14 +60,14 @@ with cycle:
             write(ctx, lambda conn: f"Approved {approve_many(conn, who, period, waiting)} statement(s).")
     left, right = st.columns(2)
     if left.button(f"Lock {label}", key="admin_lock", disabled=period_state != "approved"):
-        write(ctx, lambda conn: (lock(conn, who, period), f"{label} locked.")[1])
+        write(ctx, lambda conn: lock(conn, who, period), f"{label} locked.")
     if right.button(f"Mark {label} paid", key="admin_paid", disabled=period_state != "locked"):
-        write(ctx, lambda conn: (mark_paid(conn, who, period), f"{label} marked paid.")[1])
+        write(ctx, lambda conn: mark_paid(conn, who, period), f"{label} marked paid.")
     with st.form("admin_threshold"):
         text = st.text_input("Auto-approve statements under (empty: never)", value="" if threshold is None else str(threshold))
         if st.form_submit_button("Save threshold") and (not text.strip() or (amount := money(text)) is not None):
             value = None if not text.strip() else amount
-            write(ctx, lambda conn: (set_auto_approve_below(conn, who, value), "Auto-approval threshold saved.")[1])
+            write(ctx, lambda conn: set_auto_approve_below(conn, who, value), "Auto-approval threshold saved.")
     with st.form("admin_adjust", clear_on_submit=True):
         st.caption(f"A manual adjustment for {label} (posted in the next open period if {label} is closed).")
         person = st.number_input("Person id", min_value=1, step=1, key="admin_adjust_person")
@@ -92,7 +92,7 @@ with queue:
             if resolve_it.form_submit_button("Resolve with an adjustment") and (amount := money(text)) is not None:
                 write(ctx, lambda conn: f"Dispute #{dispute} resolved: line {resolve(conn, who, int(dispute), amount, reason)}.")
             if reject_it.form_submit_button("Reject"):
-                write(ctx, lambda conn: (reject(conn, who, int(dispute), reason), f"Dispute #{dispute} rejected.")[1])
+                write(ctx, lambda conn: reject(conn, who, int(dispute), reason), f"Dispute #{dispute} rejected.")
 
 with payroll_tab:
     if period_state not in PAYABLE:

@@ -20,7 +20,7 @@ from spm_core.comp.statements import history, statement
 from spm_core.comp.trace import money_text
 from spm_core.filters import Period
 from ui import warehouse
-from ui.comp.common import actor, person_from_url, pick_period, require, show_notice, write
+from ui.comp.common import actor, person_from_url, pick_period, reopened, require, show_notice, write
 from ui.comp.statement_view import show_statement
 from ui.context import context
 from ui.text import md
@@ -75,6 +75,9 @@ else:
                         zip(result.deal_lines["band_lower"], result.deal_lines["band_upper"], strict=True)],
                     "rate": result.deal_lines["rate"], "amount": result.deal_lines["amount"].map(money_text),
                     "trace": result.deal_lines["formula"]}), hide_index=True, key="my_estimate_lines")
+            finally:
+                ctx = reopened(ctx)  # writable() closed the read-only engine the rest of the page reads with
+                engine = ctx.wh.engine
 
 st.header("Disputes")
 mine = disputes(engine, ctx.scope)

@@ -18,6 +18,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core.comp.audit import Actor
 from spm_core.comp.disputes import disputes
+from spm_core.comp.estimator import estimate
 from spm_core.comp.payroll import payroll
 from spm_core.comp.statements import statement, team
 from spm_core.comp.trace import money_text
@@ -25,6 +26,7 @@ from spm_core.db import make_engine
 from spm_core.filters import Period, Scope
 from spm_core.schema import person
 from spm_core.users import UserStore, viewer_scope
+from ui import warehouse
 from ui.text import md
 
 CURRENT = Period.quarter(AS_OF)
@@ -207,3 +209,32 @@ def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy
     at = run_page(monkeypatch, copy_url, "my_commissions", user="rep")
     shown = at.dataframe[-1].value  # the disputes table comes last
     assert "agreed" in set(shown["outcome"])
+
+
+def test_the_estimator_shows_what_the_engine_would_pay(monkeypatch, copy_url):
+    at = run_page(monkeypatch, copy_url, "my_commissions", user="rep")
+    picker = at.multiselect(key="my_estimate_deals")
+    deal = picker.options[0]
+    picker.select(int(deal.split(":")[0])).run()
+    next(b for b in at.button if b.label == "Estimate").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    me = user(copy_url, "rep")
+    with warehouse.writable() as rw:  # the app's process holds the file read-only: writable() closes that first
+        want = estimate(rw, viewer_scope(rw, me), me.person_id, CURRENT, [int(deal.split(":")[0])])
+    assert metric(at, "Projected payout") == money_text(want.projected)
+    assert list(at.dataframe[-2].value["amount"]) == [money_text(a) for a in want.deal_lines["amount"]]
+
+
+def test_a_manager_sends_a_statement_back_with_a_comment(monkeypatch, copy_url):
+    at = run_page(monkeypatch, copy_url, "comp_team", user="teamlead")
+    at.selectbox(key="team_person").select(at.multiselect(key="team_approve_pick").value[0]).run()
+    next(b for b in at.button if b.label.startswith("Send")).click()
+    at.run()
+    assert any("comment is required" in e.value for e in at.error)
+    at.text_input(key="team_comment").input("deal 12 is missing")
+    next(b for b in at.button if b.label.startswith("Send")).click()
+    at.run()
+    assert any("Sent back" in s.value for s in at.success)
+    shown = at.dataframe[0].value
+    assert "deal 12 is missing" in set(shown["comment"])

@@ -77,18 +77,26 @@ def person_from_url(allowed: dict[int, str]) -> int | None:
     return None
 
 
-def write(ctx: PageContext, change: Callable[[sa.Connection], str]) -> None:
-    """Run one change in a read-write transaction; rerun with its message, or show why it was refused
-    (nothing is written then)."""
+def reopened(ctx: PageContext) -> PageContext:
+    """The page context on the reopened read-only warehouse, after writable() closed this session's
+    engine (a closed engine used again would reconnect outside the cache, and hold the file)."""
+    fresh = replace(ctx, wh=warehouse.current())
+    set_context(fresh)
+    return fresh
+
+
+def write(ctx: PageContext, change: Callable[[sa.Connection], str | None], done: str = "") -> None:
+    """Run one change in a read-write transaction; rerun with its message (or `done` when it returns
+    none), or show why it was refused (nothing is written then)."""
     try:
         with warehouse.writable() as engine:
             ensure_schema(engine)
             with engine.begin() as conn:
                 message = change(conn)
     except CompError as exc:
-        set_context(replace(ctx, wh=warehouse.current()))
+        reopened(ctx)
         st.error(md(str(exc)))
         return
-    set_context(replace(ctx, wh=warehouse.current()))
-    st.session_state[NOTICE] = message
+    reopened(ctx)
+    st.session_state[NOTICE] = message or done
     st.rerun()
