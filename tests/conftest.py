@@ -70,7 +70,7 @@ def tiny_engine(tmp_path) -> Iterator[Callable[..., Engine]]:
         engine.dispose()
 
 # Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url).
-pytest_plugins = ["apptest_support"]
+pytest_plugins = ["apptest_support", "comp_ledger_support"]  # comp_ledger_support: the comp_db fixture
 
 
 @pytest.fixture(autouse=True)

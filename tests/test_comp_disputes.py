@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, comp_warehouse, deal
+from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, deal
 
 from spm_core.comp.audit import Actor, CompError, audit_log
 from spm_core.comp.cycle import decide, lock
@@ -21,8 +21,8 @@ BO = Actor("bo", "rep", Scope.only(2), 2)
 
 
 @pytest.fixture
-def engine(tiny_engine):
-    engine = comp_warehouse(tiny_engine, [deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
+def engine(comp_db):
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
     calculate(engine, Q3, run_by="carla")
     return engine
 

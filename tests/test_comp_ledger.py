@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, comp_warehouse, deal
+from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, deal
 
 from spm_core.comp.adjustments import add_adjustment
 from spm_core.comp.audit import CompError, audit_log
@@ -28,9 +28,9 @@ def _approve_all(engine, period=Q3) -> None:
             decide(conn, ADMIN, period, pid, approve=True)
 
 
-def _locked_q3(tiny_engine):
+def _locked_q3(comp_db):
     # Ann: deal 1, 12,000 in July: 12,000 of 30,000 (0-50 %) at 2 % = 240.00. Bo: deal 5, 3,000 = 60.00.
-    engine = comp_warehouse(tiny_engine, [deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
     calculate(engine, Q3, run_by="carla")
     _approve_all(engine)
     with engine.begin() as conn:
@@ -38,8 +38,8 @@ def _locked_q3(tiny_engine):
     return engine
 
 
-def test_a_late_deal_into_a_locked_period_becomes_adjustments_next_period(tiny_engine):
-    engine = _locked_q3(tiny_engine)
+def test_a_late_deal_into_a_locked_period_becomes_adjustments_next_period(comp_db):
+    engine = _locked_q3(comp_db)
     original = lines(engine, Q3, Scope.everyone(), 1)
     # Deal 1 is corrected to 13,000 and deal 2 (8,000, closed 2 July) arrives late. Recomputed Q3 for Ann:
     # deal 1: 13,000 at 2 % = 260.00 (+20.00 on the locked 240.00); deal 2 from 13,000 to 21,000: 2,000 at
@@ -68,8 +68,8 @@ def test_a_late_deal_into_a_locked_period_becomes_adjustments_next_period(tiny_e
         assert state(conn, Q3) == "locked" and state(conn, Q4) == "calculated"
 
 
-def test_the_cycle_runs_in_order_and_refuses_shortcuts(tiny_engine):
-    engine = comp_warehouse(tiny_engine, [deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
+def test_the_cycle_runs_in_order_and_refuses_shortcuts(comp_db):
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
     with engine.begin() as conn, pytest.raises(CompError, match="is open"):
         decide(conn, MAX, Q3, 1, approve=True)
     calculate(engine, Q3, run_by="carla")
@@ -97,17 +97,17 @@ def test_the_cycle_runs_in_order_and_refuses_shortcuts(tiny_engine):
         assert state(conn, Q3) == "paid"
 
 
-def test_a_manager_approves_only_below_themselves(tiny_engine):
-    engine = comp_warehouse(tiny_engine, [deal(1, 1, 12_000, date(2026, 7, 1))])
+def test_a_manager_approves_only_below_themselves(comp_db):
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1))])
     calculate(engine, Q3, run_by="carla")
     other = MAX.__class__("zed", "manager", Scope.subtree(2), 2)
     with engine.begin() as conn, pytest.raises(CompError, match="below them"):
         decide(conn, other, Q3, 1, approve=True)
 
 
-def test_statements_under_the_threshold_are_approved_automatically(tiny_engine):
+def test_statements_under_the_threshold_are_approved_automatically(comp_db):
     # Ann 240.00, Bo 60.00: under 100 only Bo is auto-approved; under 250 both, and the period is approved.
-    engine = comp_warehouse(tiny_engine, [deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
     with engine.begin() as conn:
         set_auto_approve_below(conn, ADMIN, D("100"))
     calculate(engine, Q3, run_by="carla")
@@ -122,8 +122,8 @@ def test_statements_under_the_threshold_are_approved_automatically(tiny_engine):
         assert state(conn, Q3) == "approved"
 
 
-def test_a_manual_adjustment_into_a_locked_period_goes_to_the_next_open_one(tiny_engine):
-    engine = _locked_q3(tiny_engine)
+def test_a_manual_adjustment_into_a_locked_period_goes_to_the_next_open_one(comp_db):
+    engine = _locked_q3(comp_db)
     with engine.begin() as conn:
         with pytest.raises(CompError, match="reason"):
             add_adjustment(conn, ADMIN, 1, Q3, D("50"), "  ")
@@ -138,8 +138,8 @@ def test_a_manual_adjustment_into_a_locked_period_goes_to_the_next_open_one(tiny
     assert sum(lines(engine, Q3, Scope.everyone(), 1)["amount"]) == D("240.00")
 
 
-def test_the_audit_log_records_every_change_and_reads_with_scope(tiny_engine):
-    engine = _locked_q3(tiny_engine)
+def test_the_audit_log_records_every_change_and_reads_with_scope(comp_db):
+    engine = _locked_q3(comp_db)
     log = audit_log(engine, Scope.everyone())
     actions = list(log["action"])
     assert {"calculation", "manager approved", "comp_admin approved", "period approved", "period locked"} <= set(actions)
@@ -151,8 +151,8 @@ def test_the_audit_log_records_every_change_and_reads_with_scope(tiny_engine):
         assert conn.execute(sa.text("select count(*) from comp_audit where person_id is null")).scalar() > 0
 
 
-def test_approving_many_takes_only_the_statements_awaiting_the_level(tiny_engine):
-    engine = comp_warehouse(tiny_engine, [deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
+def test_approving_many_takes_only_the_statements_awaiting_the_level(comp_db):
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))])
     calculate(engine, Q3, run_by="carla")
     with engine.begin() as conn:
         assert approve_many(conn, ADMIN, Q3, [1, 2]) == 0  # the managers come first
@@ -163,8 +163,8 @@ def test_approving_many_takes_only_the_statements_awaiting_the_level(tiny_engine
         assert state(conn, Q3) == "approved"
 
 
-def test_a_what_if_run_rewrites_a_locked_period_only_inside_its_rolled_back_transaction(tiny_engine):
-    engine = _locked_q3(tiny_engine)
+def test_a_what_if_run_rewrites_a_locked_period_only_inside_its_rolled_back_transaction(comp_db):
+    engine = _locked_q3(comp_db)
     with engine.begin() as conn:
         conn.execute(opportunity.update().where(opportunity.c.id == 1).values(amount=13_000))
     with engine.connect() as conn:

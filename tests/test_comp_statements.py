@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from comp_ledger_support import ADMIN, Q3, comp_warehouse, deal
+from comp_ledger_support import ADMIN, Q3, deal
 
 from spm_core.comp.adjustments import add_adjustment
 from spm_core.comp.audit import CompError
@@ -21,10 +21,10 @@ D = Decimal
 
 
 @pytest.fixture
-def engine(tiny_engine):
+def engine(comp_db):
     # Ann: deal 1, 12,000 on 1 July (2 % = 240.00); deal 3, 1,234.57 on 5 July (2 % = 24.6914 -> 24.69);
     # open deal 20, 8,000 expected 15 August. Bo: deal 5, 3,000 (60.00).
-    engine = comp_warehouse(tiny_engine, [
+    engine = comp_db([
         deal(1, 1, 12_000, date(2026, 7, 1)), deal(3, 1, 1_234.57, date(2026, 7, 5)), deal(5, 2, 3_000, date(2026, 7, 3)),
         deal(20, 1, 8_000, date(2026, 8, 15), closed=False), deal(21, 2, 5_000, date(2026, 8, 1), closed=False),
     ])
