@@ -1,6 +1,6 @@
 """Team commissions: the statements of everyone in the viewer's scope for a period (a manager's
-subtree; leaders and comp admins everyone), one opened in full, and a manager's approval: approve, or
-send back with a comment. ?person= and ?period= open one statement when the viewer may see it."""
+subtree; leaders and comp admins everyone), one opened in full, and the first approval level (a
+manager for their subtree, a leader for anyone): approve, or send back with a comment. ?person= and ?period= open one statement when the viewer may see it."""
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +15,7 @@ from ui.comp.statement_view import show_statement
 from ui.context import context
 from ui.text import md
 
-APPROVERS = ("manager",)
+APPROVERS = ("manager", "leader")
 ROLES = ("manager", "leader", "planner", "comp_admin", "admin")
 
 ctx = context()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, deal
 
 from spm_core.comp.adjustments import add_adjustment
-from spm_core.comp.audit import CompError, audit_log
+from spm_core.comp.audit import Actor, CompError, audit_log
 from spm_core.comp.cycle import approve_many, decide, lock, mark_paid, set_auto_approve_below, state, statuses
 from spm_core.comp.engine import calculate, calculate_in
 from spm_core.comp.trace import lines
@@ -76,7 +76,7 @@ def test_the_cycle_runs_in_order_and_refuses_shortcuts(comp_db):
     with engine.begin() as conn:
         with pytest.raises(CompError, match="manager approves first"):
             decide(conn, ADMIN, Q3, 1, approve=True)
-        with pytest.raises(CompError, match="Only a manager or a comp admin"):
+        with pytest.raises(CompError, match="Only a manager, a leader or a comp admin"):
             decide(conn, ANN, Q3, 1, approve=True)
         with pytest.raises(CompError, match="comment is required"):
             decide(conn, MAX, Q3, 1, approve=False)
@@ -103,6 +103,14 @@ def test_a_manager_approves_only_below_themselves(comp_db):
     other = MAX.__class__("zed", "manager", Scope.subtree(2), 2)
     with engine.begin() as conn, pytest.raises(CompError, match="below them"):
         decide(conn, other, Q3, 1, approve=True)
+
+
+def test_a_leader_approves_at_the_first_level_for_anyone_but_themselves(comp_db):
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1))])
+    calculate(engine, Q3, run_by="carla")
+    leader = Actor("lea", "leader", Scope.everyone(), 2)
+    with engine.begin() as conn:
+        assert decide(conn, leader, Q3, 1, approve=True) == "awaiting comp admin"
 
 
 def test_statements_under_the_threshold_are_approved_automatically(comp_db):

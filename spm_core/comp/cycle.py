@@ -3,7 +3,7 @@ each person's statement (their manager, then a comp admin) that moves a period t
 
 SPEC: an approved, locked or paid period is never rewritten (CLOSED); a calculation of it posts the
 differences in the next open period instead (adjustments.py). A statement's status is its latest
-decision: none -> awaiting manager; manager approved -> awaiting comp admin; comp admin approved ->
+decision: none -> awaiting manager (their manager, or a leader); manager approved -> awaiting comp admin; comp admin approved ->
 approved; sent back (either level) -> sent back, and the approvals start again at the manager.
 """
 
@@ -26,6 +26,7 @@ from .schema import comp_approval, comp_line, comp_period, comp_setting
 STATES = ("open", "calculated", "approved", "locked", "paid")
 CLOSED = ("approved", "locked", "paid")
 LEVELS = ("manager", "comp_admin")
+MANAGER_LEVEL_ROLES = ("manager", "leader")  # a leader stands above everyone: the approver of the VPs below them
 AUTO = "auto-approve"
 AUTO_APPROVE_KEY = "auto_approve_below"
 
@@ -195,14 +196,14 @@ def decide(conn: sa.Connection, actor: Actor, period: Period, person_id: int, ap
         level = "comp_admin"
         if approve and current != "awaiting comp admin":
             raise CompError(f"This statement is {current}: the manager approves first.")
-    elif actor.role == "manager":
+    elif actor.role in MANAGER_LEVEL_ROLES:
         level = "manager"
         if person_id == actor.person_id or not _in_scope(conn, actor, person_id):
             raise CompError("A manager approves the statements of the people below them only.")
         if current not in ("awaiting manager", "sent back"):
             raise CompError(f"This statement is {current}.")
     else:
-        raise CompError("Only a manager or a comp admin approves statements.")
+        raise CompError("Only a manager, a leader or a comp admin approves statements.")
     _decide(conn, period, person_id, level, "approved" if approve else "sent_back", comment or None, actor.username)
     if promote:
         _promote(conn, period, actor.username)
