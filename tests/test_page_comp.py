@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from apptest_support import AS_OF, run_page, users_path
+from markdown_support import HOSTILE, live_markup, markdown_texts
 from pypdf import PdfReader
 from streamlit.runtime.media_file_manager import MediaFileManager
 
@@ -20,6 +21,7 @@ from spm_core.comp.audit import Actor
 from spm_core.comp.disputes import disputes
 from spm_core.comp.estimator import estimate
 from spm_core.comp.payroll import payroll
+from spm_core.comp.schema import comp_dispute, comp_line
 from spm_core.comp.statements import statement, team
 from spm_core.comp.trace import money_text
 from spm_core.db import make_engine
@@ -238,3 +240,32 @@ def test_a_manager_sends_a_statement_back_with_a_comment(monkeypatch, copy_url):
     assert any("Sent back" in s.value for s in at.success)
     shown = at.dataframe[0].value
     assert "deal 12 is missing" in set(shown["comment"])
+
+
+@pytest.fixture
+def hostile_url(copy_url: str) -> str:
+    """The demo rep, their open dispute's comment and their lines' component carry hostile names."""
+    rw = make_engine(copy_url)
+    try:
+        with rw.begin() as conn:
+            rep = user(copy_url, "rep").person_id
+            conn.execute(sa.update(person).where(person.c.id == rep).values(name=f"Rep {HOSTILE}"))
+            conn.execute(sa.update(comp_line).where(comp_line.c.person_id == rep).values(component=f"Comp {HOSTILE}"))
+            conn.execute(sa.update(comp_dispute).values(comment=f"Why {HOSTILE}"))
+    finally:
+        rw.dispose()
+    return copy_url
+
+
+@pytest.mark.parametrize(("username", "page"), [("rep", "my_commissions"), ("teamlead", "comp_team"), ("comp_admin", "comp_admin")])
+def test_compensation_pages_show_hostile_text_as_text(monkeypatch, hostile_url, username, page):
+    rep = user(hostile_url, "rep").person_id
+    at = open_page(monkeypatch, hostile_url, page, {"person": str(rep)} if page == "comp_team" else {}, username)
+    assert not at.exception and not at.warning
+    if page == "my_commissions":
+        at.selectbox(key="my_trace").select(int(at.selectbox(key="my_trace").options[0].removeprefix("line "))).run()
+    texts = markdown_texts(at) + [b.label for b in at.button] + [h.value for h in at.subheader]
+    live = {text: found for text in texts if (found := live_markup(text))}
+    assert not live, live
+    if page != "comp_admin":
+        assert any(md(f"Rep {HOSTILE}") in t for t in texts)
