@@ -63,27 +63,27 @@ def _rows(deals: list[dict]) -> dict[str, list[dict]]:
             "quota": quotas(), "opportunity": deals}
 
 
-def comp_warehouse(tiny_engine, deals: list[dict]) -> Engine:
+def comp_warehouse(tiny_engine, deals: list[dict], plan: str = PLAN) -> Engine:
     engine = tiny_engine(**_rows(deals))
-    save_plan(engine, plan_from_yaml(PLAN))
+    save_plan(engine, plan_from_yaml(plan))
     return engine
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
-def comp_db(request, tiny_engine) -> Iterator[Callable[[list[dict]], Engine]]:
+def comp_db(request, tiny_engine) -> Iterator[Callable[..., Engine]]:
     """comp_warehouse on DuckDB and on PostgreSQL: the ledger must post the same lines on both."""
     engines: list[Engine] = []
 
-    def make(deals: list[dict]) -> Engine:
+    def make(deals: list[dict], plan: str = PLAN) -> Engine:
         if request.param == "duckdb":
-            return comp_warehouse(tiny_engine, deals)
+            return comp_warehouse(tiny_engine, deals, plan)
         engine = new_database(request.getfixturevalue("postgres_server"))
         engines.append(engine)
         create_schema(engine)
         with engine.begin() as conn:
             for name, rows in _rows(deals).items():
                 conn.execute(schema.metadata.tables[name].insert(), rows)
-        save_plan(engine, plan_from_yaml(PLAN))
+        save_plan(engine, plan_from_yaml(plan))
         return engine
 
     yield make

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from comp_ledger_support import ADMIN, ANN, MAX, Q3, Q4, deal
+from comp_ledger_support import ADMIN, ANN, MAX, PLAN, Q3, Q4, deal
 
 from spm_core.comp.adjustments import add_adjustment
 from spm_core.comp.audit import Actor, CompError, audit_log
@@ -16,7 +16,7 @@ from spm_core.comp.cycle import approve_many, decide, lock, mark_paid, set_auto_
 from spm_core.comp.engine import calculate, calculate_in
 from spm_core.comp.trace import lines
 from spm_core.filters import Scope
-from spm_core.schema import opportunity
+from spm_core.schema import opportunity, opportunity_history
 
 D = Decimal
 
@@ -181,3 +181,25 @@ def test_a_what_if_run_rewrites_a_locked_period_only_inside_its_rolled_back_tran
         assert lines(conn, Q4, Scope.everyone(), 1).empty
         conn.rollback()
     assert sum(lines(engine, Q3, Scope.everyone(), 1)["amount"]) == D("240.00")
+
+
+def test_a_deal_clawed_back_later_is_not_taken_back_again_by_a_locked_period_s_recalculation(comp_db):
+    # Q3 pays Ann 240.00 on deal 1 and is locked. The deal is lost on 20 October (111 days after closing,
+    # window 120): Q4 claws back 240.00. Recalculating Q3 then finds deal 1 no longer won, but the clawback
+    # settled it: no prior-period line, Q4 stays at -240.00.
+    plan = PLAN.replace("      - {from: 150, rate: 12}\n", "      - {from: 150, rate: 12}\n    clawback_days: 120\n")
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))], plan)
+    calculate(engine, Q3, run_by="carla")
+    _approve_all(engine)
+    with engine.begin() as conn:
+        lock(conn, ADMIN, Q3)
+        conn.execute(opportunity.update().where(opportunity.c.id == 1).values(stage="Closed Lost", is_won=False, probability=0))
+        conn.execute(opportunity_history.insert(), [{
+            "id": 1, "opportunity_id": 1, "changed_at": date(2026, 10, 20), "valid_to": None, "stage": "Closed Lost", "amount": 12_000,
+            "close_date": date(2026, 7, 1), "probability": 0, "forecast_category": "Omitted", "is_closed": True, "is_won": False,
+        }])
+    calculate(engine, Q4, run_by="carla")
+    assert list(lines(engine, Q4, Scope.everyone(), 1)["rule"]) == ["clawback"]
+    calculate(engine, Q3, run_by="carla")
+    q4 = lines(engine, Q4, Scope.everyone(), 1)
+    assert list(zip(q4["rule"], q4["amount"], strict=True)) == [("clawback", D("-240.00"))]

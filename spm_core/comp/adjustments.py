@@ -4,6 +4,7 @@ prior_period: a calculation of a closed period (approved, locked, paid) writes i
 new run, then posts, for each line whose amount differs from what the period already paid (its
 lines plus the prior-period lines posted for it before), the difference in the next open period,
 naming the original line; the run's lines are then removed, so the closed period reads as it was.
+A deal clawed back in a later period is left out (the clawback already settled it).
 manual and dispute: an amount with a person's reason. Each is a comp_line, so a statement's total
 stays the sum of its lines.
 """
@@ -43,7 +44,11 @@ def _sides(run: Run) -> sa.Subquery:
                     sa.literal(0, comp_line.c.amount.type).label("old"), c.amount.label("new")).where(c.run_id == run.run_id)
     if run.person_id is not None:
         old, posted = old.where(c.person_id == run.person_id), posted.where(c.person_id == run.person_id)
-    return sa.union_all(old, posted, new).subquery("sides")
+    # A deal a later period clawed back is settled there: its difference would take it back a second time.
+    k = comp_line.alias("clawed")
+    clawed = sa.exists().where(k.c.rule == "clawback", k.c.person_id == c.person_id, k.c.opportunity_id == c.opportunity_id,
+                               k.c.period_start > p.end)
+    return sa.union_all(*(side.where(~clawed) for side in (old, posted, new))).subquery("sides")
 
 
 def post_differences(conn: sa.Connection, run: Run, actor: str) -> tuple[Period, int]:
