@@ -99,6 +99,11 @@ def test_each_role_reaches_only_its_compensation_pages(monkeypatch, demo_url, us
         assert not at.exception and not at.error, (page, at.exception, [e.value for e in at.error])
 
 
+def test_a_comp_admin_manages_plans_too(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "comp_plans", user="comp_admin")
+    assert not at.exception and at.title[0].value == "Compensation plans"
+
+
 def test_a_rep_sees_their_statement_as_spm_core_computes_it_and_nothing_else(monkeypatch, demo_url, downloads):
     at = run_page(monkeypatch, demo_url, "my_commissions", user="rep")
     me = user(demo_url, "rep")
