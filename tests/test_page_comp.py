@@ -274,3 +274,17 @@ def test_compensation_pages_show_hostile_text_as_text(monkeypatch, hostile_url, 
     assert not live, live
     if page != "comp_admin":
         assert any(md(f"Rep {HOSTILE}") in t for t in texts)
+
+
+def test_a_manager_s_statement_downloads_hold_only_their_subtree(monkeypatch, demo_url, downloads):
+    at = run_page(monkeypatch, demo_url, "comp_team", user="teamlead")
+    mine = team(engine(demo_url), scope(demo_url, "teamlead"), CURRENT)
+    chosen = at.selectbox(key="team_person").value
+    assert chosen in set(mine["person_id"])
+    pdf = next(f for f in downloads if f[:4] == b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    name = dict(zip(mine["person_id"], mine["person"], strict=True))[chosen]
+    assert name in text
+    with engine(demo_url).connect() as conn:
+        outsiders = conn.execute(sa.select(person.c.name).where(person.c.id.not_in([int(p) for p in mine["person_id"]]))).scalars()
+        assert not [n for n in outsiders if len(n) > 6 and n in text]
