@@ -71,14 +71,27 @@ COACHING = [
     st.Page("pages/contests.py", title="Contests", icon=":material/emoji_events:"),
     TV,
 ]
+COMP_PLANS = st.Page("pages/comp_plans.py", title="Compensation plans", icon=":material/payments:")
 ADMIN = [
     st.Page("pages/admin_users.py", title="Users", icon=":material/manage_accounts:"),
     st.Page("pages/admin_import.py", title="Import data", icon=":material/upload_file:"),
     st.Page("pages/admin_settings.py", title="Settings", icon=":material/settings:"),
-    st.Page("pages/comp_plans.py", title="Compensation plans", icon=":material/payments:"),
+    COMP_PLANS,
 ]
+MY_COMMISSIONS = st.Page("pages/my_commissions.py", title="My commissions", icon=":material/receipt_long:")
+COMP_TEAM = st.Page("pages/comp_team.py", title="Team commissions", icon=":material/groups:")
+COMP_ADMIN = st.Page("pages/comp_admin.py", title="Compensation admin", icon=":material/account_balance:")
+# Compensation by role: each page also checks the role itself (a direct link).
+COMPENSATION = {
+    "rep": [MY_COMMISSIONS],
+    "manager": [MY_COMMISSIONS, COMP_TEAM],
+    "leader": [COMP_TEAM],
+    "planner": [COMP_TEAM],
+    "comp_admin": [COMP_ADMIN, COMP_TEAM, COMP_PLANS],
+    "admin": [COMP_ADMIN, COMP_TEAM],
+}
 # Pages that read no ctx.filters (their own period picker, or nothing to filter): no filter bar there.
-UNFILTERED = {"pulse", "planning", "territories", *(p.url_path for p in ADMIN)}
+UNFILTERED = {"pulse", "planning", "territories", *(p.url_path for p in ADMIN), MY_COMMISSIONS.url_path, COMP_TEAM.url_path, COMP_ADMIN.url_path}
 
 
 def login_page() -> None:
@@ -109,6 +122,8 @@ if user.role == "display":  # a screen on the sales floor: contest boards only, 
     st.stop()
 
 pages = {"Dashboards": DASHBOARDS, "Coaching": COACHING, "Planning": PLANNING}  # every role: within their scope
+if user.role in COMPENSATION:
+    pages["Compensation"] = COMPENSATION[user.role]
 if user.role == "admin":
     pages["Admin"] = ADMIN
 page = st.navigation(pages)

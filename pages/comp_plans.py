@@ -39,8 +39,8 @@ assignments: []
 """
 
 ctx = context()
-if ctx.user is None or ctx.user.role != "admin":  # navigation hides this page; this guards a direct link
-    st.error("Only admins manage compensation plans.")
+if ctx.user is None or ctx.user.role not in ("admin", "comp_admin"):  # navigation hides this page; this guards a direct link
+    st.error("Only admins and comp admins manage compensation plans.")
     st.stop()
 
 st.title("Compensation plans")
@@ -143,7 +143,7 @@ if checked and (plan := read_plan(text)) is not None:
 if saved and (plan := read_plan(text)) is not None:
     try:
         with warehouse.writable() as engine:
-            save_plan(engine, plan)
+            save_plan(engine, plan, ctx.user.username)
     except PlanError as exc:
         show_problems(exc.problems)
     else:

@@ -36,7 +36,8 @@ from .db import read_frame
 from .filters import Scope
 from .schema import person
 
-ROLES = ("admin", "leader", "planner", "manager", "rep", "display")  # planner: builds quota plans; display: a sales-floor screen
+# planner: builds quota plans; comp_admin: runs compensation (sees what a leader sees); display: a sales-floor screen
+ROLES = ("admin", "leader", "planner", "comp_admin", "manager", "rep", "display")
 USERS_ENV_VAR = "SPM_USERS_FILE"
 DEFAULT_USERS_FILE = PROJECT_ROOT / "data" / "users.yaml"  # for warehouses that are not DuckDB files
 SHARED_USERS_NAME = "users.yaml"  # before each DuckDB file had its own, one per folder
@@ -246,10 +247,10 @@ def _check_role(role: str, person_id: int | None) -> None:
 
 
 def viewer_scope(engine: Engine | sa.Connection, user: User) -> Scope:
-    """What a user may see: admins, leaders and planners everything, a manager their whole subtree (any
+    """What a user may see: admins, leaders, planners and comp admins everything, a manager their whole subtree (any
     depth), a rep only themselves. A manager or rep whose person is not in the warehouse sees nothing, and so
     does a display: it shows contest boards (ranks, names, points), which never go through a scope."""
-    if user.role in ("admin", "leader", "planner"):
+    if user.role in ("admin", "leader", "planner", "comp_admin"):
         return Scope.everyone()
     if user.role == "display":
         return Scope.nobody()
@@ -269,12 +270,14 @@ DEMO_PASSWORDS = {
     "manager": "manager-demo-2026",
     "teamlead": "teamlead-demo-2026",
     "rep": "rep-demo-2026",
+    "comp_admin": "comp-admin-demo-2026",
 }
 
 
 def demo_user_people(engine: Engine | sa.Connection) -> dict[str, tuple[str, int]]:
     """username -> (role, person id): the admin, the leader, a second-line manager (a segment VP,
-    several levels above reps), a first-line manager and one of their reps."""
+    several levels above reps), a first-line manager, one of their reps, and the comp admin (the admin's
+    person: someone in the company runs compensation)."""
     people = read_frame(engine, sa.select(person.c.id, person.c.role, person.c.manager_id).order_by(person.c.id))
     admin = people[people["role"] == "admin"]["id"].iloc[0]
     leader = people[people["role"] == "leader"]["id"].iloc[0]
@@ -288,6 +291,7 @@ def demo_user_people(engine: Engine | sa.Connection) -> dict[str, tuple[str, int
         "manager": ("manager", int(vp)),
         "teamlead": ("manager", team_lead),
         "rep": ("rep", int(first_rep["id"])),
+        "comp_admin": ("comp_admin", int(admin)),
     }
 
 

@@ -23,7 +23,7 @@ def test_first_start_creates_the_demo_warehouse_and_demo_users(tmp_path, monkeyp
     assert not at.exception
     assert target.exists() and not list(target.parent.glob("*.tmp"))  # built aside, then renamed into place
     assert not (tmp_path / "data" / "users.yaml").exists()  # never shared with other warehouses in data/
-    assert {u.role for u in UserStore(users).users()} == {"admin", "leader", "manager", "rep"}
+    assert {u.role for u in UserStore(users).users()} == {"admin", "leader", "manager", "rep", "comp_admin"}
     assert "leader-demo-2026" in capfd.readouterr().out  # the demo passwords are printed on first start
     assert "$2b$" in users.read_text() and "leader-demo-2026" not in users.read_text()  # only bcrypt hashes stored
     sign_in(at, "leader")

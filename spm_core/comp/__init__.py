@@ -9,6 +9,10 @@ carries its trace (SPEC.md, "Compensation").
     draws.py      draws and guarantees                       clawbacks.py reverted deals taken back
     trace.py      reading lines (scoped) with their arithmetic
     preview.py    a draft plan's payout, rolled back         cli.py, bench.py  the command line
+    cycle.py      period states and approvals                adjustments.py  prior-period, manual lines
+    audit.py      who changed what, when (scoped reads)      disputes.py  inquiries on a line
+    statements.py a person's statement                       estimator.py  what-if: the engine, rolled back
+    payroll.py    the payroll export                         statement_files.py  statement CSV and PDF
 
 Importing this package registers its tables on the warehouse schema (schema.py).
 """

@@ -1,8 +1,10 @@
 """Calculate a period: run the stages in SPEC's order, each one set-based statement in the warehouse.
 
 Python only orchestrates (a dozen statements per run, whatever the number of deals). A run replaces
-the period's earlier lines (for one person with --person), so running it twice gives the same lines,
-and records when, by whom, on which plan versions and how many credit rows it read.
+the period's earlier engine lines (for one person with --person; adjustments posted into the period
+stay), so running it twice gives the same lines, and records when, by whom, on which plan versions and
+how many credit rows it read. A closed period (approved, locked, paid) is never rewritten: its run
+posts the differences in the next open period (adjustments.py).
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from sqlalchemy.engine import Engine
 
 from ..filters import Period
 from ..schema import person
+from .adjustments import post_differences
+from .audit import record
 from .clawbacks import clawback_lines
 from .crediting import credits
+from .cycle import CLOSED, after_run, engine_lines_of, state
 from .draws import recovery_lines, top_up_lines
 from .extras import bonus_lines, override_lines
 from .lines import Run, insert
+from .periods import period_label
 from .rates import marginal_lines, no_quota_lines, retroactive_lines
 from .rules import cap_deal_lines, cap_period_lines, cap_year_lines, gate_lines, qualifier_lines
 from .schema import comp_component, comp_line, comp_run, ensure_schema
@@ -57,18 +63,31 @@ def calculate(engine: Engine, period: Period, person_id: int | None = None, run_
         return calculate_in(conn, period, person_id, run_by)
 
 
-def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = None, run_by: str | None = None) -> RunSummary:
-    """calculate() inside the caller's transaction (a preview rolls it back)."""
+def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = None, run_by: str | None = None,
+                 what_if: bool = False) -> RunSummary:
+    """calculate() inside the caller's transaction. what_if: for a transaction the caller rolls back (a
+    plan preview, the estimator): the period's lines are rewritten as the engine pays them now, even in
+    a closed period, with no cycle state or audit entry."""
     if not period.is_whole_months:
         raise ValueError(f"Calculate whole months (a month, quarter or year), not {period.start}..{period.end}: quotas and draws are monthly.")
     started = time.perf_counter()
     if person_id is not None and conn.execute(sa.select(person.c.id).where(person.c.id == person_id)).first() is None:
         raise ValueError(f"No person with id {person_id} in the warehouse.")
     run = Run(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(comp_run.c.id), 0))).scalar_one()) + 1, period, person_id)
-    old = comp_line.delete().where(comp_line.c.period_start == period.start, comp_line.c.period_end == period.end)
-    conn.execute(old if person_id is None else old.where(comp_line.c.person_id == person_id))
+    actor = run_by or getpass.getuser()
+    closed = not what_if and state(conn, period) in CLOSED
+    if not closed:
+        old = comp_line.delete().where(engine_lines_of(period))
+        conn.execute(old if person_id is None else old.where(comp_line.c.person_id == person_id))
     for stage in _stages(conn):
         conn.execute(insert(stage(run)))
+    if closed:
+        target, posted = post_differences(conn, run, actor)
+        record(conn, actor, "calculation", f"{period_label(period)} is {state(conn, period)}: {posted} prior-period line(s) "
+               f"posted in {period_label(target)}", period, person_id)
+    elif not what_if:
+        after_run(conn, period, person_id, actor)
+        record(conn, actor, "calculation", f"{period_label(period)} calculated", period, person_id)
     c = comp_line.c
     lines, total = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(c.amount), 0)).where(c.run_id == run.run_id)).one()
     versions = conn.execute(sa.select(c.plan_version_id).where(c.run_id == run.run_id).distinct()).scalars().all()
@@ -79,7 +98,7 @@ def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = No
     credit_rows = int(conn.execute(count).scalar_one())
     conn.execute(comp_run.insert(), {
         "id": run.run_id, "period_start": period.start, "period_end": period.end, "person_id": person_id,
-        "run_at": datetime.now(), "run_by": run_by or getpass.getuser(), "plan_versions": ",".join(map(str, sorted(versions))),
+        "run_at": datetime.now(), "run_by": actor, "plan_versions": ",".join(map(str, sorted(versions))),
         "credit_rows": credit_rows, "line_count": lines,
     })
     return RunSummary(run.run_id, period, person_id, credit_rows, int(lines), Decimal(total), time.perf_counter() - started)

@@ -34,12 +34,18 @@ STEPS = {
     "guarantee": 9,
     "draw_recovery": 9,
     "clawback": 10,
+    "prior_period": 11,
+    "manual": 11,
+    "dispute": 11,
 }
+# Lines a person or a later recalculation posted, not the engine: a period's run keeps them.
+ADJUSTMENT_RULES = ("prior_period", "manual", "dispute")
 RATE_RULES = ("marginal", "retroactive")
 FIELDS = (
     "person_id", "plan_version_id", "component_id", "component", "opportunity_id", "close_date", "credited", "quota",
     "attainment_before", "attainment_after", "band_lower", "band_upper", "rate", "base", "threshold", "measured",
     "limit_amount", "earlier", "from_person_id", "amount",
+    "origin_line_id", "origin_start", "origin_end", "origin_rule", "reason",
 )
 COLUMNS = ("run_id", "period_start", "period_end", "step", "rule", *FIELDS)
 

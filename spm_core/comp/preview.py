@@ -67,7 +67,7 @@ def preview(engine: Engine, plan: Plan, period: Period, scope: Scope) -> pd.Data
                 assignments=tuple(Assignment(pid, period.start) for pid in people),
             )
             save_plan_in(conn, draft)
-            calculate_in(conn, period, run_by="preview")
+            calculate_in(conn, period, run_by="preview", what_if=True)
             drafted = _totals(conn, period, people)
         finally:
             conn.rollback()

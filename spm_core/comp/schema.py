@@ -9,6 +9,7 @@ exact decimal arithmetic and nothing is rounded but each line, half-up to cents.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -152,11 +153,109 @@ comp_line = Table(
     Column("earlier", Cents),  # the year cap: paid earlier in the plan year
     Column("from_person_id", Integer),  # an override: whose bookings
     Column("amount", Cents, nullable=False),
+    # Adjustment lines (rules prior_period, manual, dispute): the locked line a difference corrects, the
+    # period it belongs to, the rule it recomputed, and the reason a person gave.
+    Column("origin_line_id", BigInteger),
+    Column("origin_start", Date),
+    Column("origin_end", Date),
+    Column("origin_rule", String),
+    Column("reason", Text),
 )
 
-COMP_TABLES = (comp_plan, comp_plan_version, comp_component, comp_rate_band, comp_assignment, comp_run, comp_line)
+# A period's place in the pay cycle: open -> calculated -> approved -> locked -> paid. Absent means open.
+comp_period = Table(
+    "comp_period",
+    metadata,
+    Column("period_start", Date, primary_key=True),
+    Column("period_end", Date, primary_key=True),
+    Column("state", String, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+    Column("changed_by", String, nullable=False),
+)
+
+# One decision on one person's statement: level manager or comp_admin, decision approved or sent_back.
+comp_approval = Table(
+    "comp_approval",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("level", String, nullable=False),
+    Column("decision", String, nullable=False),
+    Column("comment", Text),
+    Column("decided_by", String, nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+)
+
+# An inquiry on a line: open until resolved (an adjustment line) or rejected, with the reason.
+comp_dispute = Table(
+    "comp_dispute",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("line_id", BigInteger, nullable=False),
+    Column("person_id", Integer, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("raised_by", String, nullable=False),
+    Column("raised_at", DateTime, nullable=False),
+    Column("status", String, nullable=False),  # open | resolved | rejected
+    Column("outcome", Text),
+    Column("adjustment_line_id", BigInteger),
+    Column("decided_by", String),
+    Column("decided_at", DateTime),
+)
+
+# Who changed what, when; person_id names whose compensation it touches (NULL: a plan or a whole period).
+comp_audit = Table(
+    "comp_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("logged_at", DateTime, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("period_start", Date),
+    Column("period_end", Date),
+    Column("person_id", Integer),
+    Column("detail", Text, nullable=False),
+)
+
+# Comp settings: auto_approve_below (statements whose total is under it skip both approval levels).
+comp_setting = Table(
+    "comp_setting",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+
+COMP_TABLES = (comp_plan, comp_plan_version, comp_component, comp_rate_band, comp_assignment, comp_run, comp_line,
+               comp_period, comp_approval, comp_dispute, comp_audit, comp_setting)
+LEDGER_COLUMNS = ("origin_line_id", "origin_start", "origin_end", "origin_rule", "reason")
+
+
+def _present_columns(conn: sa.Connection, table: str) -> set[str]:
+    """information_schema, not reflection: reflection fails on duckdb-engine (PITFALLS)."""
+    return set(conn.execute(
+        sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": table}
+    ).scalars())
+
+
+def is_ready(engine: Engine) -> bool:
+    """Whether the warehouse has every compensation table and column (pages read on a read-only engine,
+    which cannot add them)."""
+    with engine.connect() as conn:
+        return all(_present_columns(conn, t.name) >= {c.name for c in t.columns} for t in COMP_TABLES)
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Add the compensation tables (and the split table) to a warehouse that lacks them."""
+    """Add the compensation tables (and the split table) to a warehouse that lacks them, and the ledger's
+    columns to a comp_line made before they existed (create_all never alters a table)."""
     metadata.create_all(engine, tables=[opportunity_split, *COMP_TABLES])
+    with engine.begin() as conn:
+        present = _present_columns(conn, comp_line.name)
+        for name in LEDGER_COLUMNS:
+            if name not in present:
+                column = comp_line.c[name]
+                type_sql = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE {comp_line.name} ADD COLUMN {name} {type_sql}"))

@@ -8,6 +8,7 @@ A person has one plan at a time, across all plans, so assignments are checked ag
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..schema import person, product, segment
+from .audit import record
 from .lines import FAR
 from .plans import Assignment, Band, Component, DealCriteria, Plan, PlanError, Qualifier, span_text, validate
 from .schema import comp_assignment, comp_component, comp_plan, comp_plan_version, comp_rate_band, ensure_schema
@@ -100,19 +102,20 @@ def _assignment_problems(conn: sa.Connection, plan: Plan) -> list[str]:
     return problems
 
 
-def save_plan(engine: Engine, plan: Plan) -> int:
+def save_plan(engine: Engine, plan: Plan, saved_by: str | None = None) -> int:
     """Check and store one plan version with its components, bands and assignments; its id."""
     problems = validate(plan)
     if problems:
         raise PlanError(problems)
     ensure_schema(engine)
     with engine.begin() as conn:
-        return save_plan_in(conn, plan)
+        return save_plan_in(conn, plan, saved_by)
 
 
-def save_plan_in(conn: sa.Connection, plan: Plan) -> int:
-    """save_plan() inside the caller's transaction, after validate(plan) passed. Raising leaves the
-    transaction to be rolled back by the caller (save_plan's engine.begin() does)."""
+def save_plan_in(conn: sa.Connection, plan: Plan, saved_by: str | None = None) -> int:
+    """save_plan() inside the caller's transaction, after validate(plan) passed, with its audit entries
+    (the version, and each assignment). Raising leaves the transaction to be rolled back by the caller
+    (save_plan's engine.begin() does)."""
     problems, superseded = _version_problems(conn, plan)
     carried: tuple[Assignment, ...] = ()
     for version_id in [] if problems else superseded:
@@ -153,6 +156,11 @@ def save_plan_in(conn: sa.Connection, plan: Plan) -> int:
             [{"id": first + i, "person_id": a.person_id, "plan_version_id": version_id, "effective_from": a.start,
               "effective_to": a.end} for i, a in enumerate(plan.assignments)],
         )
+    actor = saved_by or getpass.getuser()
+    record(conn, actor, "plan saved", f"{plan.name} v{plan.version} ({span_text(plan.effective_from, plan.effective_to)}), "
+           f"{len(plan.components)} component(s)")
+    for a in plan.assignments:
+        record(conn, actor, "assignment", f"{plan.name} v{plan.version} {span_text(a.start, a.end)}", person_id=a.person_id)
     return version_id
 
 

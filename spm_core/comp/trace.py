@@ -15,13 +15,14 @@ from sqlalchemy.engine import Engine
 from ..filters import Period, Scope
 from ..people import people_in_view
 from ..schema import person
+from .periods import period_label
 from .plans import band_text
 from .schema import comp_line
 
 LINE_ORDER = ("person_id", "step", "component_id", "close_date", "opportunity_id", "band_lower", "from_person_id")
 
 
-def _money(value: object) -> str:
+def money_text(value: object) -> str:
     """$1,234.50; a value with more than cents (a band edge inside a cent) keeps its digits."""
     d = Decimal(str(value))
     sign = "−" if d < 0 else ""
@@ -45,58 +46,75 @@ def _band(row: pd.Series) -> str:
 
 def formula(row: pd.Series) -> str:
     """The arithmetic of one line, with its numbers."""
-    amount = _money(row.amount)
+    amount = money_text(row.amount)
     rule = row.rule
     if rule == "marginal":
-        return (f"{_money(row.base)} of deal {row.opportunity_id} in band {_band(row)} "
+        return (f"{money_text(row.base)} of deal {row.opportunity_id} in band {_band(row)} "
                 f"({_att(row.attainment_before)}→{_att(row.attainment_after)}) × {_pct(row.rate)} = {amount}")
     if rule == "retroactive":
-        return (f"{_money(row.base)} (deal {row.opportunity_id}, {_att(row.attainment_before)}→{_att(row.attainment_after)}) "
+        return (f"{money_text(row.base)} (deal {row.opportunity_id}, {_att(row.attainment_before)}→{_att(row.attainment_after)}) "
                 f"× {_pct(row.rate)}, the rate of band {_band(row)} the period reached = {amount}")
     if rule == "no_quota":
-        return f"{_money(row.credited)} credited but no quota for the period: no attainment, no commission = {amount}"
+        return f"{money_text(row.credited)} credited but no quota for the period: no attainment, no commission = {amount}"
     if rule == "gate":
-        return f"attainment {_att(row.attainment_after)} < gate {_pct(row.threshold)}: commission {_money(row.base)} withheld = {amount}"
+        return f"attainment {_att(row.attainment_after)} < gate {_pct(row.threshold)}: commission {money_text(row.base)} withheld = {amount}"
     if rule == "qualifier":
         measured = "none" if pd.isna(row.measured) else f"{row.measured:.2f} %"
-        return f"qualifier {measured} < {_pct(row.threshold)}: {_money(row.base)} withheld = {amount}"
+        return f"qualifier {measured} < {_pct(row.threshold)}: {money_text(row.base)} withheld = {amount}"
     if rule == "cap_deal":
-        return f"deal {row.opportunity_id} earned {_money(row.base)} > cap per deal {_money(row.limit_amount)} = {amount}"
+        return f"deal {row.opportunity_id} earned {money_text(row.base)} > cap per deal {money_text(row.limit_amount)} = {amount}"
     if rule == "cap_period":
-        return f"period commission {_money(row.base)} > cap per period {_money(row.limit_amount)} = {amount}"
+        return f"period commission {money_text(row.base)} > cap per period {money_text(row.limit_amount)} = {amount}"
     if rule == "cap_year":
-        return (f"earlier this plan year {_money(row.earlier)} + this period {_money(row.base)} > cap per year "
-                f"{_money(row.limit_amount)} = {amount}")
+        return (f"earlier this plan year {money_text(row.earlier)} + this period {money_text(row.base)} > cap per year "
+                f"{money_text(row.limit_amount)} = {amount}")
     if rule == "bonus":
         return f"attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
     if rule == "spiff":
         matched = f"deal {row.opportunity_id} closed {row.close_date} matches the SPIFF"
         if row.rate is not None and not pd.isna(row.rate):
-            return f"{matched}: {_money(row.base)} credited × {_pct(row.rate)} = {amount}"
-        return f"{matched}: {_money(row.limit_amount)} per deal × {_pct(row.measured)} credit = {amount}"
+            return f"{matched}: {money_text(row.base)} credited × {_pct(row.rate)} = {amount}"
+        return f"{matched}: {money_text(row.limit_amount)} per deal × {_pct(row.measured)} credit = {amount}"
     if rule == "override":
-        return f"{_money(row.base)} credited to person {row.from_person_id} below × {_pct(row.rate)} = {amount}"
+        return f"{money_text(row.base)} credited to person {row.from_person_id} below × {_pct(row.rate)} = {amount}"
     if rule in ("draw", "guarantee"):
-        owed = f"; owed back, balance {_money(row.earlier)} → {_money(row.earlier + row.amount)}" if rule == "draw" else "; not recovered"
-        return f"earnings {_money(row.base)} < draw {_money(row.limit_amount)}: top-up {_money(row.limit_amount)} − {_money(row.base)} = {amount}{owed}"
+        owed = f"; owed back, balance {money_text(row.earlier)} → {money_text(row.earlier + row.amount)}" if rule == "draw" else "; not recovered"
+        return f"earnings {money_text(row.base)} < draw {money_text(row.limit_amount)}: top-up {money_text(row.limit_amount)} − {money_text(row.base)} = {amount}{owed}"
     if rule == "draw_recovery":
-        return (f"balance owed {_money(row.earlier)}; earnings {_money(row.base)} above draw {_money(row.limit_amount)}: "
-                f"recovered {amount} (balance → {_money(row.earlier + row.amount)})")
+        return (f"balance owed {money_text(row.earlier)}; earnings {money_text(row.base)} above draw {money_text(row.limit_amount)}: "
+                f"recovered {amount} (balance → {money_text(row.earlier + row.amount)})")
     if rule == "clawback":
         return (f"deal {row.opportunity_id} (closed {row.close_date}) no longer won, reverted {row.measured:.0f} days after closing "
-                f"(window {row.threshold:.0f}): its {_money(row.base)} is taken back = {amount}")
+                f"(window {row.threshold:.0f}): its {money_text(row.base)} is taken back = {amount}")
+    if rule == "prior_period":
+        origin = "a new line" if pd.isna(row.origin_line_id) else f"line {int(row.origin_line_id)}"
+        deal = "" if pd.isna(row.opportunity_id) else f", deal {row.opportunity_id}"
+        return (f"{_label(row.origin_start, row.origin_end)} {origin} ({row.origin_rule}{deal}) paid {money_text(row.earlier)}, "
+                f"recalculated {money_text(row.base)}: difference = {amount}")
+    if rule in ("manual", "dispute"):
+        corrects = "" if pd.isna(row.origin_start) else f" (for {_label(row.origin_start, row.origin_end)})"
+        of_line = "" if pd.isna(row.origin_line_id) else f" on line {int(row.origin_line_id)}"
+        kind = "adjustment" if rule == "manual" else "dispute resolved"
+        return f"{kind}{of_line}{corrects}: {row.reason} = {amount}"
     raise ValueError(f"unknown rule {rule!r}")
 
 
-def _read(engine: Engine, stmt: sa.Select) -> pd.DataFrame:
+def _label(start: object, end: object) -> str:
+    return period_label(Period(start, end))
+
+
+def read_rows(bind: Engine | sa.Connection, stmt: sa.Select) -> pd.DataFrame:
     """Rows with money as Decimal (a DataFrame from the driver would turn DECIMAL into float)."""
-    with engine.connect() as conn:
-        result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return read_rows(conn, stmt)
+    result = bind.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()), dtype=object)
 
 
-def lines(engine: Engine, period: Period, scope: Scope, person_id: int | None = None) -> pd.DataFrame:
-    """The period's lines the viewer may see (one person's with person_id), each with its formula."""
+def lines(bind: Engine | sa.Connection, period: Period, scope: Scope, person_id: int | None = None) -> pd.DataFrame:
+    """The period's lines the viewer may see (one person's with person_id), each with its formula; on a
+    connection, inside its transaction (the estimator reads its rolled-back run)."""
     c = comp_line.c
     stmt = (
         sa.select(comp_line, person.c.name.label("person"))
@@ -109,7 +127,7 @@ def lines(engine: Engine, period: Period, scope: Scope, person_id: int | None = 
         stmt = stmt.where(c.person_id.in_(ids))
     if person_id is not None:
         stmt = stmt.where(c.person_id == person_id)
-    frame = _read(engine, stmt)
+    frame = read_rows(bind, stmt)
     frame["formula"] = [formula(row) for row in frame.itertuples(index=False)] if len(frame) else pd.Series(dtype=str)
     return frame
 
@@ -125,4 +143,4 @@ def totals(engine: Engine, period: Period, scope: Scope) -> pd.DataFrame:
         .order_by(c.person_id)
     )
     ids = people_in_view(None, scope)
-    return _read(engine, stmt if ids is None else stmt.where(c.person_id.in_(ids)))
+    return read_rows(engine, stmt if ids is None else stmt.where(c.person_id.in_(ids)))

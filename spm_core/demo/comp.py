@@ -1,5 +1,6 @@
 """Compensation in the demo: an AE plan for reps (with a draw for new hires, and a SPIFF this quarter),
-override plans for managers, and split deals.
+override plans for managers, and split deals; the last quarter paid and this one awaiting approval,
+with two disputes (seed_pay_cycle).
 
 The plans are YAML, as an admin would write them; every rep and manager is assigned from the later
 of the demo's start and their hire date, open-ended. About 4 % of won deals are split 60/40 with a
@@ -10,14 +11,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ..comp.audit import Actor
+from ..comp.cycle import approve_many, lock, mark_paid
+from ..comp.disputes import raise_dispute, resolve
 from ..comp.plans import Assignment, plan_from_yaml
+from ..comp.schema import comp_line
 from ..comp.store import save_plan
-from ..filters import Period
+from ..filters import Period, Scope
 from .deals import WON, Deals
 from .org import Org
 
@@ -100,3 +107,26 @@ def build_splits(rng: np.random.Generator, org: Org, deals: Deals) -> pd.DataFra
         }
     )
 
+
+
+def seed_pay_cycle(engine: Engine, paid: Period, current: Period, rep_id: int) -> None:
+    """The pay cycle as the demo shows it: `paid` approved by the managers and the comp admin, locked and
+    paid (its history in the audit log); `current` calculated and awaiting approval, with two disputes of
+    the demo rep: one resolved with an adjustment line, one open."""
+    managers = Actor("demo-managers", "manager", Scope.everyone())
+    admin = Actor("comp_admin", "comp_admin", Scope.everyone())
+    rep = Actor("rep", "rep", Scope.only(rep_id), rep_id)
+    c = comp_line.c
+    with engine.begin() as conn:
+        people = list(conn.execute(sa.select(c.person_id).where(c.period_start == paid.start, c.period_end == paid.end).distinct())
+                      .scalars())
+        approve_many(conn, managers, paid, people)
+        approve_many(conn, admin, paid, people)
+        lock(conn, admin, paid)
+        mark_paid(conn, admin, paid)
+        mine = list(conn.execute(sa.select(c.id).where(c.person_id == rep_id, c.period_start == current.start,
+                                                       c.period_end == current.end).order_by(c.id).limit(2)).scalars())
+        if len(mine) == 2:
+            resolved = raise_dispute(conn, rep, mine[0], "The 40 % split on this deal should be credited to me as well.")
+            resolve(conn, admin, resolved, Decimal("150.00"), "split credit confirmed by the deal desk")
+            raise_dispute(conn, rep, mine[1], "Was this deal's amount updated after closing? The rate looks low.")

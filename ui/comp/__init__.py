@@ -1,0 +1,1 @@
+"""The compensation pages' shared parts: who acts, periods from the URL, a statement drawn, writes."""
