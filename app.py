@@ -126,7 +126,7 @@ if user.role in COMPENSATION:
     pages["Compensation"] = COMPENSATION[user.role]
 if user.role == "admin":
     pages["Admin"] = ADMIN
-page = st.navigation(pages)
+page = st.navigation(pages, expanded=True)  # every page listed: no "View more" hiding the sections
 
 with st.sidebar:
     st.caption(f"Signed in as **{md(user.name)}** ({user.role})")

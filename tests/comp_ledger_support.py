@@ -4,19 +4,16 @@ manager Max (9), each with a $10,000 monthly quota for Q3 and Q4 on the AE plan 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
-from comp_postgres import new_database, postgres_server  # noqa: F401 (a fixture)
 from sqlalchemy.engine import Engine
 
-from spm_core import schema
 from spm_core.comp.audit import Actor
 from spm_core.comp.periods import parse_period
 from spm_core.comp.plans import plan_from_yaml
 from spm_core.comp.store import save_plan
-from spm_core.db import create_schema
 from spm_core.filters import Scope
 
 Q3, Q4 = parse_period("2026-Q3"), parse_period("2026-Q4")
@@ -69,23 +66,12 @@ def comp_warehouse(tiny_engine, deals: list[dict], plan: str = PLAN) -> Engine:
     return engine
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def comp_db(request, tiny_engine) -> Iterator[Callable[..., Engine]]:
-    """comp_warehouse on DuckDB and on PostgreSQL: the ledger must post the same lines on both."""
-    engines: list[Engine] = []
+@pytest.fixture
+def comp_db(tiny_engine) -> Callable[..., Engine]:
+    """comp_warehouse on every engine under test (tiny_engine runs on DuckDB and on PostgreSQL): the ledger
+    must post the same lines on both."""
 
     def make(deals: list[dict], plan: str = PLAN) -> Engine:
-        if request.param == "duckdb":
-            return comp_warehouse(tiny_engine, deals, plan)
-        engine = new_database(request.getfixturevalue("postgres_server"))
-        engines.append(engine)
-        create_schema(engine)
-        with engine.begin() as conn:
-            for name, rows in _rows(deals).items():
-                conn.execute(schema.metadata.tables[name].insert(), rows)
-        save_plan(engine, plan_from_yaml(plan))
-        return engine
+        return comp_warehouse(tiny_engine, deals, plan)
 
-    yield make
-    for engine in engines:
-        engine.dispose()
+    return make
