@@ -105,7 +105,10 @@ account = Table(
 )
 
 # Columns declared after warehouses already existed: db.add_new_columns gives an older warehouse them on a write.
-ADDED_COLUMNS = {"account": ("state", "postcode", "latitude", "longitude", "potential")}
+ADDED_COLUMNS = {
+    "account": ("state", "postcode", "latitude", "longitude", "potential"),
+    "opportunity": ("sales_channel",),
+}
 
 product = Table(
     "product",
@@ -148,6 +151,7 @@ opportunity = Table(
     Column("is_won", Boolean, nullable=False),
     Column("lead_source", String),
     Column("last_activity_date", Date),
+    Column("sales_channel", String),  # e.g. Direct, Partner, Online, as the CRM names it; NULL when not known
 )
 
 # One row per change, holding the whole state after the change (Salesforce OpportunityHistory style)

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from spm_core.cli import main
-from spm_core.db import make_engine, read_frame
+from spm_core.db import create_schema, make_engine, read_frame
 from spm_core.filters import Filters, Period, Scope
 from spm_core.metrics import query
 from spm_core.schema import account, opportunity, region
@@ -196,3 +196,36 @@ def test_a_deals_own_forecast_category_counts_in_commit_and_best_case(tmp_path, 
     finally:
         engine.dispose()
     assert got == [100.0, 47.0]
+
+
+def test_sales_channels_are_stored_and_new_ones_listed(tmp_path, capsys):
+    """The report's Sales Channel goes on each deal; channels the warehouse has not seen are listed (a typo
+    shows there first); a second import of the same channels lists none."""
+    path = FIXTURES / "pipeline_snapshot_report.csv"
+    options = CASES[path.name][0]
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    report = pd.read_csv(path, dtype=str)
+    report = report[report.notna().sum(axis=1) >= 2]
+    channels = list(dict.fromkeys(report["Sales Channel"].dropna()))
+    assert main(["import", "generic", str(path), "--url", url, *options]) == 0
+    assert f"{len(channels)} new sales channels: {', '.join(channels)}" in capsys.readouterr().out
+    engine = make_engine(url, read_only=True)
+    try:
+        stored = read_frame(engine, sa.select(opportunity.c.sales_channel, sa.func.count().label("deals")).group_by(opportunity.c.sales_channel))
+    finally:
+        engine.dispose()
+    assert dict(zip(stored["sales_channel"], stored["deals"], strict=True)) == report["Sales Channel"].value_counts().to_dict()
+    assert main(["import", "generic", str(path), "--url", url, *options]) == 0
+    assert "sales channel" not in capsys.readouterr().out
+
+
+def test_a_warehouse_from_before_sales_channels_gets_the_column_on_import(tmp_path, capsys):
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    engine = make_engine(url)
+    create_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE opportunity DROP COLUMN sales_channel"))
+    engine.dispose()
+    path = FIXTURES / "pipeline_snapshot_report.csv"
+    assert main(["import", "generic", str(path), "--url", url, *CASES[path.name][0]]) == 0
+    assert "new sales channels" in capsys.readouterr().out

@@ -234,6 +234,7 @@ SALESFORCE_OPPORTUNITIES = [
         "created_date": T("2024-01-05"),
         "close_date": T("2024-03-31"),
         "lead_source": "Web",
+        "sales_channel": None,
     },
     {
         "source_id": "0065g00000AbCdE2",
@@ -249,6 +250,7 @@ SALESFORCE_OPPORTUNITIES = [
         "created_date": T("2024-02-01"),
         "close_date": T("2024-04-15"),
         "lead_source": "Partner Referral",
+        "sales_channel": None,
     },
     {
         "source_id": "0065g00000AbCdE3",
@@ -264,6 +266,7 @@ SALESFORCE_OPPORTUNITIES = [
         "created_date": T("2023-10-02"),
         "close_date": T("2023-12-01"),
         "lead_source": None,
+        "sales_channel": None,
     },
     {
         "source_id": "0065g00000AbCdE4",
@@ -279,6 +282,7 @@ SALESFORCE_OPPORTUNITIES = [
         "created_date": T("2024-01-31"),
         "close_date": T("2024-02-29"),
         "lead_source": "Trade Show",
+        "sales_channel": None,
     },
 ]
 
@@ -686,6 +690,7 @@ def test_maven_dataset(maven_files):
             "created_date": T("2016-10-25"),
             "close_date": T("2017-03-11"),
             "lead_source": None,
+            "sales_channel": None,
         },
         {  # lost with close_value 0: the list price of GTX Pro
             "source_id": "KWVA7VR1",
@@ -701,6 +706,7 @@ def test_maven_dataset(maven_files):
             "created_date": T("2016-11-04"),
             "close_date": T("2017-03-18"),
             "lead_source": None,
+            "sales_channel": None,
         },
         {  # open without account: the list price of MG Advanced
             "source_id": "HAXMC4IX",
@@ -716,6 +722,7 @@ def test_maven_dataset(maven_files):
             "created_date": T("2016-11-03"),
             "close_date": None,
             "lead_source": None,
+            "sales_channel": None,
         },
     ]
     assert deals["amount"].notna().all()

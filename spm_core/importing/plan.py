@@ -253,9 +253,33 @@ def resolve(
         inserts=inserts,
         updates=updates,
         stages_missing=stages_missing,
-        groups_to_create={"region": regions["name"].tolist(), "segment": segments["name"].tolist()},
+        groups_to_create={
+            "region": regions["name"].tolist(),
+            "segment": segments["name"].tolist(),
+            "sales_channel": _new_channels(src, opportunities["sales_channel"]),
+        },
         undated=_undated(opportunities),
     )
+
+
+def _new_channels(src: _Source, channels: pd.Series) -> list[str]:
+    """Sales channels the file names that no deal in the warehouse has yet: listed like new regions, so a
+    typo ("Parnter") shows before it becomes a channel of its own."""
+    named = _distinct(channels)
+    if named.empty:
+        return []
+    known: set[str] = set()
+    if src.exists and _has_column(src.conn, schema.opportunity.c.sales_channel):
+        column = schema.opportunity.c.sales_channel
+        seen = src.conn.execute(sa.select(column).where(column.is_not(None)).distinct()).scalars().all()
+        known = set(name_key(pd.Series(seen, dtype="string")).dropna())
+    return [name for name, key in zip(named, name_key(named), strict=True) if key not in known]
+
+
+def _has_column(conn: sa.Connection, column: sa.Column) -> bool:
+    """Whether a warehouse made before the column existed has it yet (information_schema: DuckDB and PostgreSQL)."""
+    probe = sa.text("SELECT 1 FROM information_schema.columns WHERE table_name = :table AND column_name = :column")
+    return conn.execute(probe, {"table": column.table.name, "column": column.name}).first() is not None
 
 
 def _undated(opportunities: pd.DataFrame) -> tuple[int, float]:
@@ -490,6 +514,7 @@ def _opportunities(
             "created_date": opps["created_date"],
             "close_date": opps["close_date"],
             "lead_source": opps["lead_source"],
+            "sales_channel": opps["sales_channel"],
             "last_activity_date": merged["last_activity_date"].astype("datetime64[ns]"),
         }
     )

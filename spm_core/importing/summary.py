@@ -17,7 +17,7 @@ from .csvfile import row_list
 from .model import RowError
 
 SHOWN_VALUES = 3
-GROUP_NAMES = {"region": ("region", "regions"), "segment": ("segment", "segments")}
+GROUP_NAMES = {"region": ("region", "regions"), "segment": ("segment", "segments"), "sales_channel": ("sales channel", "sales channels")}
 
 
 @dataclass(frozen=True)
