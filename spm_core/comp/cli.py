@@ -42,10 +42,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     exp = plan_actions.add_parser("export", help="print plan versions as YAML (documents separated by ---)")
     exp.add_argument("--name", help="only this plan")
     listing = plan_actions.add_parser("list", help="list plan versions with their dates and assignees")
-    calc = actions.add_parser("calc", help="calculate a period's payout lines (replaces the period's earlier lines)")
+    calc = actions.add_parser(
+        "run", aliases=["calc"], help="calculate a period's payout lines (replaces the period's earlier lines)"
+    )
     calc.add_argument("--period", type=_period, required=True, help="2026-Q3, 2026-07 or 2026")
     calc.add_argument("--person", type=int, help="only this person id")
-    trace = actions.add_parser("trace", help="print a person's lines for a period with the arithmetic of each")
+    trace = actions.add_parser(
+        "explain", aliases=["trace"], help="print a person's lines for a period with the arithmetic of each"
+    )
     trace.add_argument("--period", type=_period, required=True)
     trace.add_argument("--person", type=int, required=True)
     bench = actions.add_parser("bench", help="time a quarter's run for every rep vs hand-written DuckDB SQL of the same bands")
@@ -60,7 +64,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, open_engine: OpenEngine) -> int:
     if args.comp_command == "plans":
         return {"import": _import, "export": _export, "list": _list}[args.plans_command](args, open_engine)
-    return {"calc": _calc, "trace": _trace, "bench": _bench}[args.comp_command](args, open_engine)
+    commands = {"run": _calc, "calc": _calc, "explain": _trace, "trace": _trace, "bench": _bench}
+    return commands[args.comp_command](args, open_engine)
 
 
 def _import(args: argparse.Namespace, open_engine: OpenEngine) -> int:
