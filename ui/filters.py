@@ -154,7 +154,10 @@ def filter_bar(wh: Warehouse, scope: Scope) -> Filters:
     """Draw the filters in the sidebar and return them as spm_core Filters."""
     options = _options(wh, wh.version, scope)
     state = st.session_state
-    if state.get("f_loaded_for") != (wh.version, scope):
+    # Seed the widgets from the link on a new warehouse or scope, and whenever Streamlit has dropped their
+    # state (it forgets the widgets of a run that did not draw them, e.g. one cut short by a rerun): the
+    # link mirrors the filters, so nothing jumps to the select box's first option ("This month").
+    if state.get("f_loaded_for") != (wh.version, scope) or "f_period" not in state:
         state["f_notices"] = _load_from_url(options, wh.as_of)
         state["f_loaded_for"] = (wh.version, scope)
     with st.sidebar:
