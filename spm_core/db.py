@@ -105,10 +105,11 @@ def add_new_columns(conn: sa.Connection) -> None:
 
 def has_new_columns(engine: Engine) -> bool:
     """Whether the warehouse has every column of schema.ADDED_COLUMNS (probed: reflection fails on duckdb-engine)."""
-    columns = [schema.metadata.tables[name].c[c] for name, cols in schema.ADDED_COLUMNS.items() for c in cols]
     try:
         with engine.connect() as conn:
-            conn.execute(sa.select(*columns).limit(0))
+            for name, columns in schema.ADDED_COLUMNS.items():  # one probe per table: no cross join
+                table = schema.metadata.tables[name]
+                conn.execute(sa.select(*(table.c[c] for c in columns)).limit(0))
     except sa.exc.DBAPIError:
         return False
     return True
