@@ -18,11 +18,13 @@ from spm_core.filters import PERIOD_NAMES, Filters, Period, Scope
 from .text import md
 from .warehouse import Warehouse
 
+# The default first: a select box whose state Streamlit dropped falls back to its first option, which must
+# then be the period a new session shows anyway (seen in Chromium: "This month" after a cut-short run).
 PERIOD_LABELS = {
-    "this_month": "This month",
-    "last_month": "Last month",
     "this_quarter": "This quarter",
     "last_quarter": "Last quarter",
+    "this_month": "This month",
+    "last_month": "Last month",
     "this_year": "This year",
     "last_year": "Last year",
     "custom": "Custom range",
