@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from spm_core.db import create_schema, make_engine
@@ -74,6 +75,21 @@ def private_copy(url: str, folder: Path) -> str:
 def copy_url(tmp_path: Path, demo_url: str) -> str:
     """A private copy of the session's demo warehouse (and its users file) that a test may change."""
     return private_copy(demo_url, tmp_path / "warehouse")
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The bytes of every file the app offers for download while the test runs (to check what leaves)."""
+    files: list[bytes] = []
+    add = MediaFileManager.add
+
+    def record(self, path_or_data, *args, **kwargs):
+        if kwargs.get("is_for_static_download"):
+            files.append(path_or_data)
+        return add(self, path_or_data, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", record)
+    return files
 
 
 def users_path(url: str) -> Path:

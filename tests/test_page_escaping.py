@@ -13,7 +13,6 @@ import sqlalchemy as sa
 import yaml
 from apptest_support import ROOT, run_page, users_path
 from markdown_support import HOSTILE, IMAGE, LINK, live_markup, markdown_texts
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core.db import make_engine
 from spm_core.schema import account, opportunity, person, product, team
@@ -55,21 +54,6 @@ def hostile_url(tmp_path: Path, demo_url: str) -> str:
     finally:
         engine.dispose()
     return url
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The bytes of every static download the app registers while the test runs."""
-    files: list[bytes] = []
-    add = MediaFileManager.add
-
-    def record(self, path_or_data, *args, **kwargs):
-        if kwargs.get("is_for_static_download"):
-            files.append(path_or_data)
-        return add(self, path_or_data, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add", record)
-    return files
 
 
 def assert_no_live_markup(texts: list[str]) -> None:

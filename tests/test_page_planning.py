@@ -11,7 +11,6 @@ from datetime import date
 import pandas as pd
 import pytest
 from apptest_support import AS_OF, OWN_PASSWORDS, run_page, users_path
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core import metrics
 from spm_core.db import make_engine
@@ -66,20 +65,6 @@ def own_url(plan_url, tmp_path) -> str:
     shutil.copy(source, tmp_path / "plan.duckdb")
     shutil.copy(users_path(plan_url), users_path(url))
     return url
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> list[bytes]:
-    files: list[bytes] = []
-    add = MediaFileManager.add
-
-    def record(self, path_or_data, *args, **kwargs):
-        if kwargs.get("is_for_static_download"):
-            files.append(path_or_data)
-        return add(self, path_or_data, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add", record)
-    return files
 
 
 def expected(url: str, user: str) -> tuple[int, set[int]]:

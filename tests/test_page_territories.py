@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from apptest_support import AS_OF, OWN_PASSWORDS, run_page, users_path
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core.db import make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
@@ -49,20 +48,6 @@ def own_url(terr_url, tmp_path) -> str:
     shutil.copy(terr_url.removeprefix("duckdb:///"), tmp_path / "terr.duckdb")
     shutil.copy(users_path(terr_url), users_path(url))
     return url
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> list[bytes]:
-    files: list[bytes] = []
-    add = MediaFileManager.add
-
-    def record(self, path_or_data, *args, **kwargs):
-        if kwargs.get("is_for_static_download"):
-            files.append(path_or_data)
-        return add(self, path_or_data, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add", record)
-    return files
 
 
 def in_view(url: str, user: str) -> tuple[Scope, pd.DataFrame]:
