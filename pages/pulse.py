@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from spm_core.db import WarehouseError
-from spm_core.pulse import enps, loader
+from spm_core.pulse import enps, loader, turnover
 from spm_core.pulse.anonymity import MIN_RESPONSES
 from spm_core.reports.periods import period_label
 from ui import pulse_data as data
@@ -82,15 +82,20 @@ if frame.empty:
     st.info(f"Fewer than {MIN_RESPONSES} responses within what you may see in {period_label(period)}: nothing to show.")
     st.stop()
 columns = ["group", "enps", "responses", "promoters", "passives", "detractors", "response_rate", "groups_merged"]
-columns += ["attainment"] if "attainment" in frame.columns else []
+columns += [c for c in ("attainment", "reps_at_risk", "reps_counted", "turnover_risk") if c in frame.columns]
 config = {
     "group": st.column_config.TextColumn(BY_LABELS[by]),
     "enps": st.column_config.NumberColumn("eNPS", format="%+.0f"),
     "response_rate": st.column_config.NumberColumn("Response rate", format="percent"),
     "groups_merged": st.column_config.NumberColumn("Groups merged", help="How many groups an Other row holds."),
     "attainment": st.column_config.NumberColumn("Attainment", format="percent"),
+    "reps_at_risk": st.column_config.NumberColumn("Reps at risk", help=turnover.TURNOVER_HELP),
+    "reps_counted": st.column_config.NumberColumn("Reps counted", help="Reps past ramp with a quota in both quarters."),
+    "turnover_risk": st.column_config.TextColumn("Turnover risk", help=turnover.TURNOVER_HELP),
 }
 st.dataframe(frame[columns], hide_index=True, width="stretch", column_config=config)
+if "turnover_risk" in frame.columns:
+    st.caption(md(turnover.TURNOVER_HELP))
 csv_download("CSV", frame[columns], f"enps-{period_label(period)}-by-{by}.csv", "pulse_csv")
 found = data.comments(wh.engine, wh.version, period, ctx.scope)
 with st.expander(f"Comments ({len(found):,})"):

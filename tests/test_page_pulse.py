@@ -15,7 +15,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from spm_core.db import make_engine, read_frame
 from spm_core.filters import Period, Scope
 from spm_core.people import people_in_view
-from spm_core.pulse import enps
+from spm_core.pulse import enps, turnover
 from spm_core.pulse.anonymity import MIN_RESPONSES, OTHER
 from spm_core.schema import person, survey_response, team
 from spm_core.users import UserStore, viewer_scope
@@ -93,6 +93,23 @@ def test_the_breakdown_holds_only_the_scope_and_no_small_group(monkeypatch, demo
     listed = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert len(listed) == len(comments)
     assert not any(name in " ".join(listed) for name in _read(demo_url, sa.select(person.c.name))["name"])
+
+
+@pytest.mark.parametrize("username", ["manager", "leader"])
+def test_turnover_risk_beside_each_team_matches_spm_core(monkeypatch, demo_url, username):
+    at = run_page(monkeypatch, demo_url, "pulse", user=username)
+    scope = _scope(demo_url, username)
+    engine = make_engine(demo_url, read_only=True)
+    reps = turnover.reps_at_risk(engine, QUARTER, AS_OF, scope)
+    expected = turnover.beside_enps(enps.pulse(engine, QUARTER, scope, "team"), reps, "team")
+    engine.dispose()
+    shown = at.dataframe[0].value
+    assert shown["turnover_risk"].tolist() == expected["turnover_risk"].tolist()
+    assert shown["reps_at_risk"].tolist() == expected["reps_at_risk"].tolist()
+    # every rep counted in scope is in exactly one row (Other holds the teams not shown)
+    counted = reps[~reps["hired_in_window"] & reps[["older_attainment", "latest_attainment"]].notna().all(axis=1)]
+    assert shown["reps_counted"].sum() <= len(counted) and shown["reps_at_risk"].sum() <= int(counted["at_risk"].sum())
+    assert any(turnover.TURNOVER_HELP[:40] in c.value for c in at.caption)
 
 
 def test_an_admin_imports_a_survey_csv_after_the_row_check(monkeypatch, copy_url):
