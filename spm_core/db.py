@@ -115,6 +115,18 @@ def has_new_columns(engine: Engine) -> bool:
     return True
 
 
+def has_column(conn: Engine | sa.Connection, column: sa.Column) -> bool:
+    """Whether a warehouse made before the column existed has it yet (information_schema: DuckDB and PostgreSQL).
+
+    A read-only app never adds columns (add_new_columns runs on writes), so readers of an added column ask first."""
+    probe = sa.text("SELECT 1 FROM information_schema.columns WHERE table_name = :table AND column_name = :column")
+    params = {"table": column.table.name, "column": column.name}
+    if isinstance(conn, sa.Connection):
+        return conn.execute(probe, params).first() is not None
+    with conn.connect() as opened:
+        return opened.execute(probe, params).first() is not None
+
+
 def has_schema(engine: Engine) -> bool:
     return sa.inspect(engine).has_table(schema.opportunity.name)
 

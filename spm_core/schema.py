@@ -107,7 +107,7 @@ account = Table(
 # Columns declared after warehouses already existed: db.add_new_columns gives an older warehouse them on a write.
 ADDED_COLUMNS = {
     "account": ("state", "postcode", "latitude", "longitude", "potential"),
-    "opportunity": ("sales_channel",),
+    "opportunity": ("sales_channel", "loss_reason"),
 }
 
 product = Table(
@@ -152,6 +152,7 @@ opportunity = Table(
     Column("lead_source", String),
     Column("last_activity_date", Date),
     Column("sales_channel", String),  # e.g. Direct, Partner, Online, as the CRM names it; NULL when not known
+    Column("loss_reason", String),  # why a lost deal was lost, as the CRM's picklist names it; NULL when not recorded
 )
 
 # One row per change, holding the whole state after the change (Salesforce OpportunityHistory style)

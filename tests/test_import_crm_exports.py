@@ -17,6 +17,7 @@ from spm_core.cli import main
 from spm_core.db import create_schema, make_engine, read_frame
 from spm_core.filters import Filters, Period, Scope
 from spm_core.metrics import query
+from spm_core.reports.review import build_review
 from spm_core.schema import account, opportunity, region
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
@@ -229,3 +230,27 @@ def test_a_warehouse_from_before_sales_channels_gets_the_column_on_import(tmp_pa
     path = FIXTURES / "pipeline_snapshot_report.csv"
     assert main(["import", "generic", str(path), "--url", url, *CASES[path.name][0]]) == 0
     assert "new sales channels" in capsys.readouterr().out
+
+
+def test_loss_reasons_are_stored_and_read_by_the_review(tmp_path):
+    """A generic export's Loss Reason column lands on each deal (blank stays not recorded), and the period review
+    groups the quarter's losses by it."""
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "Deal ID,Owner,Amount,Stage,Close Date,Loss Reason\n"
+        "D1,Ann Lee,100,Closed Lost,2026-02-03,Price\n"
+        "D2,Ann Lee,300,Closed Lost,2026-02-04,Competitor\n"
+        "D3,Bo Chan,50,Closed Lost,2026-02-05,\n"
+        "D4,Bo Chan,900,Closed Won,2026-02-06,\n"
+    )
+    url = f"duckdb:///{tmp_path}/w.duckdb"
+    assert main(["import", "generic", str(path), "--url", url]) == 0
+    engine = make_engine(url, read_only=True)
+    try:
+        stored = read_frame(engine, sa.select(opportunity.c.source_id, opportunity.c.loss_reason).order_by(opportunity.c.source_id))
+        review = build_review(engine, Filters(Period.quarter(date(2026, 1, 1))), Scope.everyone(), date(2026, 6, 1))
+    finally:
+        engine.dispose()
+    assert stored["loss_reason"].fillna("<null>").tolist() == ["Price", "Competitor", "<null>", "<null>"]
+    frame = review.section("losses_by_reason").frame
+    assert frame[["loss_reason", "deals", "amount"]].values.tolist() == [["Competitor", 1, 300.0], ["Price", 1, 100.0], ["Not recorded", 1, 50.0]]

@@ -235,6 +235,7 @@ SALESFORCE_OPPORTUNITIES = [
         "close_date": T("2024-03-31"),
         "lead_source": "Web",
         "sales_channel": None,
+        "loss_reason": None,
     },
     {
         "source_id": "0065g00000AbCdE2",
@@ -251,6 +252,7 @@ SALESFORCE_OPPORTUNITIES = [
         "close_date": T("2024-04-15"),
         "lead_source": "Partner Referral",
         "sales_channel": None,
+        "loss_reason": None,
     },
     {
         "source_id": "0065g00000AbCdE3",
@@ -267,6 +269,7 @@ SALESFORCE_OPPORTUNITIES = [
         "close_date": T("2023-12-01"),
         "lead_source": None,
         "sales_channel": None,
+        "loss_reason": None,
     },
     {
         "source_id": "0065g00000AbCdE4",
@@ -283,6 +286,7 @@ SALESFORCE_OPPORTUNITIES = [
         "close_date": T("2024-02-29"),
         "lead_source": "Trade Show",
         "sales_channel": None,
+        "loss_reason": None,
     },
 ]
 
@@ -691,6 +695,7 @@ def test_maven_dataset(maven_files):
             "close_date": T("2017-03-11"),
             "lead_source": None,
             "sales_channel": None,
+            "loss_reason": None,
         },
         {  # lost with close_value 0: the list price of GTX Pro
             "source_id": "KWVA7VR1",
@@ -707,6 +712,7 @@ def test_maven_dataset(maven_files):
             "close_date": T("2017-03-18"),
             "lead_source": None,
             "sales_channel": None,
+            "loss_reason": None,
         },
         {  # open without account: the list price of MG Advanced
             "source_id": "HAXMC4IX",
@@ -723,6 +729,7 @@ def test_maven_dataset(maven_files):
             "close_date": None,
             "lead_source": None,
             "sales_channel": None,
+            "loss_reason": None,
         },
     ]
     assert deals["amount"].notna().all()

@@ -233,3 +233,52 @@ def test_flagged_reps_are_those_under_half_their_quota(q3_review, demo_frames):
     flagged = q3_review.section("flagged_reps").frame
     assert set(flagged["rep"]) == {names[i] for i in attainment[(quota > 0) & (attainment < 0.5)].index}
     assert list(flagged["attainment"]) == sorted(flagged["attainment"])  # a finished period: pace = attainment
+
+
+# --------------------------------------------------------------------------------------------- loss reasons
+
+
+def test_losses_by_reason_match_a_pandas_oracle_on_the_demo(q3_review, demo_frames):
+    lost = _lost(demo_frames["opportunity"], Q3)
+    reasons = lost["loss_reason"].astype("object").where(lost["loss_reason"].notna(), "Not recorded")
+    oracle = lost.assign(loss_reason=reasons).groupby("loss_reason")["amount"].agg(["size", "sum"])
+    frame = q3_review.section("losses_by_reason").frame.set_index("loss_reason")
+    assert set(frame.index) == set(oracle.index) and "Not recorded" in frame.index and len(frame) >= 5
+    assert frame["deals"].to_dict() == oracle["size"].to_dict()
+    assert frame["amount"].to_dict() == pytest.approx(oracle["sum"].to_dict())
+    assert frame["share"].sum() == pytest.approx(1.0)
+    assert list(frame["amount"]) == sorted(frame["amount"], reverse=True)
+    deals_lost = q3_review.section("headline").frame.set_index("kpi").loc["Deals lost", "value"]
+    assert frame["deals"].sum() == deals_lost
+    top = q3_review.section("largest_losses").frame
+    by_name = lost.assign(loss_reason=reasons).set_index("name")["loss_reason"]
+    assert list(top["loss_reason"]) == [by_name[n] for n in top["name"]]
+
+
+def test_reasons_are_trimmed_blank_is_not_recorded_and_scope_holds(tiny_engine):
+    deals = [
+        {**_deal(1, 2, "Closed Lost", 50.0, date(2026, 1, 10)), "loss_reason": "Price"},
+        {**_deal(2, 3, "Closed Lost", 30.0, date(2026, 1, 11)), "loss_reason": " Price "},
+        {**_deal(3, 3, "Closed Lost", 20.0, date(2026, 1, 12)), "loss_reason": "  "},
+        {**_deal(4, 3, "Closed Lost", 100.0, date(2026, 1, 13)), "loss_reason": "Competitor"},
+        {**_deal(5, 3, "Closed Won", 999.0, date(2026, 1, 14)), "loss_reason": "Price"},  # won: not a loss
+        {**_deal(6, 3, "Closed Lost", 70.0, date(2026, 2, 14)), "loss_reason": "Price"},  # another month
+    ]
+    engine = tiny_engine(person=PEOPLE, team=TEAMS, stage=stage_rows(), opportunity=deals, quota=QUOTAS)
+    everyone = build_review(engine, Filters(JAN), Scope.everyone(), date(2026, 3, 1)).section("losses_by_reason").frame
+    assert everyone.to_dict("list") == {
+        "loss_reason": ["Competitor", "Price", "Not recorded"], "deals": [1, 2, 1], "amount": [100.0, 80.0, 20.0],
+        "share": pytest.approx([0.5, 0.4, 0.1]),
+    }
+    ritas = build_review(engine, Filters(JAN), Scope.only(2), date(2026, 3, 1)).section("losses_by_reason").frame
+    assert ritas.to_dict("list") == {"loss_reason": ["Price"], "deals": [1], "amount": [50.0], "share": [1.0]}
+
+
+def test_a_warehouse_from_before_loss_reasons_reads_not_recorded(no_history):
+    with no_history.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE opportunity DROP COLUMN loss_reason"))
+    review = build_review(no_history, Filters(JAN), Scope.everyone(), date(2026, 3, 1))
+    assert review.section("losses_by_reason").frame.to_dict("list") == {
+        "loss_reason": ["Not recorded"], "deals": [1], "amount": [80.0], "share": [1.0]
+    }
+    assert list(review.section("largest_losses").frame["loss_reason"]) == ["Not recorded"]

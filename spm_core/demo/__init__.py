@@ -25,8 +25,9 @@ from ..transfer import copy_warehouse
 from .activities import ACTIVITY_TYPES, OUTCOMES, build_activities
 from .calendar import day_number, month_index
 from .comp import build_splits, save_demo_plans, seed_pay_cycle
-from .deals import LEAD_SOURCES, TYPES, build_deals
+from .deals import LEAD_SOURCES, LOST, TYPES, build_deals
 from .geo import locate
+from .losses import REASONS, loss_reason_codes
 from .org import build_org
 from .plans import build_forecast_submissions, build_quotas
 
@@ -95,7 +96,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
             (schema.forecast_submission, submissions),
         ):
             insert_frame(conn, table, frame)
-        _insert_named_opportunities(conn, _opportunity_table(org, deals, acts["last_activity_day"]))
+        _insert_named_opportunities(conn, _opportunity_table(org, deals, acts["last_activity_day"], np.random.default_rng([spec.seed, 21])))
         insert_frame(conn, schema.opportunity_history, _history_table(deals))
         insert_frame(conn, schema.activity, _activity_table(acts))
         responses = build_responses(spec.seed, org.people, org.rep_ids, org.rep_skill, spec.as_of)
@@ -142,8 +143,9 @@ def _labels(codes: np.ndarray, names) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int8)), pa.array(list(names)))
 
 
-def _opportunity_table(org, deals, last_activity_day: np.ndarray) -> pa.Table:
+def _opportunity_table(org, deals, last_activity_day: np.ndarray, rng: np.random.Generator) -> pa.Table:
     code = deals.stage_code
+    reasons = loss_reason_codes(rng, deals.type_code, code == LOST)
     probability = np.array([s.probability for s in DEFAULT_STAGES])[code]
     forecast = np.array([s.forecast_category for s in DEFAULT_STAGES])
     categories = sorted(set(forecast))
@@ -164,6 +166,7 @@ def _opportunity_table(org, deals, last_activity_day: np.ndarray) -> pa.Table:
             "is_closed": pa.array(code >= 5),
             "is_won": pa.array(code == 5),
             "lead_source": _labels(deals.lead_source_code, LEAD_SOURCES),
+            "loss_reason": pa.DictionaryArray.from_arrays(pa.array(reasons.astype(np.int8), mask=reasons < 0), pa.array(REASONS)),
             "last_activity_date": _dates(last_activity_day, null_below=0),
         }
     )

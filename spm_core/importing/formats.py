@@ -95,6 +95,7 @@ SALESFORCE_OPPORTUNITIES = Layout(
         Field("created_date", ("Created Date", "CreatedDate"), "date"),
         Field("close_date", ("Close Date", "CloseDate"), "date"),
         Field("lead_source", ("Lead Source", "LeadSource")),
+        Field("loss_reason", ("Loss Reason", "Loss_Reason__c", "Closed Lost Reason", "Reason Lost")),
     ),
     key=("source_id",),
 )
@@ -128,6 +129,7 @@ HUBSPOT_DEALS = Layout(
         Field("created_date", ("Create Date", "Created Date", "createdate"), "date"),
         Field("close_date", ("Close Date", "closedate"), "date"),
         Field("lead_source", ("Original Traffic Source", "Original Source Type", "Lead Source")),
+        Field("loss_reason", ("Closed Lost Reason", "closed_lost_reason", "Loss Reason")),
     ),
     key=("source_id",),
 )
@@ -155,6 +157,7 @@ GENERIC_HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "lead_source": ("Lead Source", "Source"),
     "sales_channel": ("Sales Channel", "Channel", "Deal - Channel", "Sales channel"),
+    "loss_reason": ("Loss Reason", "Lost Reason", "Closed Lost Reason", "Deal - Lost reason", "Reason Lost"),
     "country": ("Country", "Billing Country", "Account Country"),
     "region": ("Region", "Sales Region"),
     "segment": ("Segment", "Customer Segment", "Market Segment"),
@@ -195,6 +198,7 @@ GENERIC_HELP = {
     "close_date": "close date (expected while open); without it every period view is empty",
     "lead_source": "lead source",
     "sales_channel": "sales channel (Direct, Partner, ...); channels new to the warehouse are listed",
+    "loss_reason": "why a lost deal was lost (Price, Competitor, ...); shown in the period review",
     "country": "the account's country",
     "region": "the account's region (new regions are created)",
     "segment": "the account's segment (new segments are created)",

@@ -33,6 +33,7 @@ OPPORTUNITY_COLUMNS = {
     "close_date": "datetime64[ns]",
     "lead_source": "string",
     "sales_channel": "string",  # optional; values new to the warehouse are listed in the plan
+    "loss_reason": "string",  # optional: why a lost deal was lost (read by the period review)
 }
 # The generic format may also give each deal's account's attributes (region and segment name rows of their
 # tables; new ones are created). The account's first deal in the file sets them; existing accounts keep theirs.

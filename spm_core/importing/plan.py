@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import schema
-from ..db import has_schema, read_frame
+from ..db import has_column, has_schema, read_frame
 from ..stages import stage_rows
 from .model import (
     ACCOUNT_COLUMNS,
@@ -269,17 +269,11 @@ def _new_channels(src: _Source, channels: pd.Series) -> list[str]:
     if named.empty:
         return []
     known: set[str] = set()
-    if src.exists and _has_column(src.conn, schema.opportunity.c.sales_channel):
+    if src.exists and has_column(src.conn, schema.opportunity.c.sales_channel):
         column = schema.opportunity.c.sales_channel
         seen = src.conn.execute(sa.select(column).where(column.is_not(None)).distinct()).scalars().all()
         known = set(name_key(pd.Series(seen, dtype="string")).dropna())
     return [name for name, key in zip(named, name_key(named), strict=True) if key not in known]
-
-
-def _has_column(conn: sa.Connection, column: sa.Column) -> bool:
-    """Whether a warehouse made before the column existed has it yet (information_schema: DuckDB and PostgreSQL)."""
-    probe = sa.text("SELECT 1 FROM information_schema.columns WHERE table_name = :table AND column_name = :column")
-    return conn.execute(probe, {"table": column.table.name, "column": column.name}).first() is not None
 
 
 def _undated(opportunities: pd.DataFrame) -> tuple[int, float]:
@@ -515,6 +509,7 @@ def _opportunities(
             "close_date": opps["close_date"],
             "lead_source": opps["lead_source"],
             "sales_channel": opps["sales_channel"],
+            "loss_reason": opps["loss_reason"],
             "last_activity_date": merged["last_activity_date"].astype("datetime64[ns]"),
         }
     )

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .. import comparison, history, metrics
-from ..db import read_frame
-from ..deals import deals
+from ..db import has_column, read_frame
+from ..deals import deals, deals_statement
 from ..filters import Filters, Period, Scope
 from ..kpis import HISTORY_KPIS, kpi
 from ..leaderboard import rank_entries
-from ..schema import opportunity_history
+from ..schema import opportunity, opportunity_history
 from .periods import check_reviewable, is_quarter, next_period
 
 HEADLINE_KPIS = (
@@ -218,16 +218,57 @@ def _stage_at_loss(engine: Engine, ids: list[int]) -> pd.Series:
     return pd.Series(found["stage"].to_numpy(), index=found["opportunity_id"].astype("int64"), dtype="str")
 
 
+NOT_RECORDED = "Not recorded"
+
+
+def _loss_reason(engine: Engine) -> sa.ColumnElement:
+    """The deal's loss reason, "Not recorded" when the CRM left it empty or the warehouse predates the column."""
+    if not has_column(engine, opportunity.c.loss_reason):
+        return sa.literal(NOT_RECORDED)
+    return sa.func.coalesce(sa.func.nullif(sa.func.trim(opportunity.c.loss_reason), ""), NOT_RECORDED)
+
+
 def largest_losses(engine: Engine, filters: Filters, scope: Scope) -> Section:
-    """The largest deals lost in the period, with the stage each was lost from (needs history; else empty)."""
+    """The largest deals lost in the period, with their loss reason and the stage each was lost from (from
+    history; empty without it)."""
     frame = _deal_list(engine, "deals_lost", filters, scope)
-    at_loss = frame["id"].astype("int64").map(_stage_at_loss(engine, frame["id"].astype("int64").tolist()))
-    frame = frame.drop(columns=["id", "stage"]).assign(lost_at_stage=at_loss.astype("str").where(at_loss.notna(), None))
+    ids = frame["id"].astype("int64")
+    at_loss = ids.map(_stage_at_loss(engine, ids.tolist()))
+    found = read_frame(
+        engine, sa.select(opportunity.c.id, _loss_reason(engine).label("reason")).where(opportunity.c.id.in_(ids.tolist()))
+    )
+    reasons = ids.map(pd.Series(found["reason"].to_numpy(), index=found["id"].astype("int64")))
+    frame = frame.drop(columns=["id", "stage"]).assign(
+        loss_reason=reasons.astype("str"), lost_at_stage=at_loss.astype("str").where(at_loss.notna(), None)
+    )
     note = (
-        f"The {TOP} largest deals lost in the period, at their amount at loss; the stage is the last open stage "
-        "before the loss, from opportunity history (empty without it). The warehouse records no loss reasons."
+        f"The {TOP} largest deals lost in the period, at their amount at loss, with the reason the CRM recorded; "
+        "the stage is the last open stage before the loss, from opportunity history (empty without it)."
     )
     return Section("largest_losses", "Largest losses", FAILURE, frame, note, {"amount": "currency"})
+
+
+def losses_by_reason(engine: Engine, filters: Filters, scope: Scope) -> Section:
+    """Every deal lost in the period grouped by loss reason: deals, amount and share of the lost amount."""
+    lost = deals_statement("deals_lost", filters, scope).order_by(None).subquery("lost")
+    reason = _loss_reason(engine)
+    stmt = sa.select(
+        reason.label("loss_reason"), sa.func.count().label("deals"), sa.func.sum(opportunity.c.amount).label("amount")
+    )
+    stmt = stmt.select_from(opportunity.join(lost, lost.c.id == opportunity.c.id))
+    if not isinstance(reason, sa.sql.elements.BindParameter):  # a constant in GROUP BY is an error on DuckDB and PostgreSQL
+        stmt = stmt.group_by(reason)
+    frame = read_frame(engine, stmt).astype({"deals": "int64", "amount": "float64"})
+    frame = frame[frame["deals"] > 0]  # without GROUP BY an empty period still gives one row
+    total = frame["amount"].sum()
+    frame["share"] = frame["amount"] / total if total else 0.0
+    frame = frame.sort_values(["amount", "loss_reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    note = (
+        'Every deal lost in the period by the reason the CRM recorded ("Not recorded" when it has none); '
+        "share: of the amount lost. The deal counts add up to Deals lost in the headline."
+    )
+    units = {"deals": "count", "amount": "currency", "share": "percent"}
+    return Section("losses_by_reason", "Losses by reason", FAILURE, frame, note, units)
 
 
 def slipped(engine: Engine, filters: Filters, scope: Scope) -> Section:
@@ -279,6 +320,7 @@ def build_review(engine: Engine, filters: Filters, scope: Scope, as_of: date) ->
         ahead,
         forecast_accuracy(engine, filters, scope, as_of),
         largest_losses(engine, filters, scope),
+        losses_by_reason(engine, filters, scope),
         slipped(engine, filters, scope),
         behind,
         flagged_reps(engine, filters, scope, as_of),
