@@ -4,10 +4,8 @@ for every page, download and URL parameter. Tests that write work on their own c
 from __future__ import annotations
 
 import io
-import shutil
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -15,7 +13,6 @@ import sqlalchemy as sa
 from apptest_support import AS_OF, run_page, users_path
 from markdown_support import HOSTILE, live_markup, markdown_texts
 from pypdf import PdfReader
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core.comp.audit import Actor
 from spm_core.comp.disputes import disputes
@@ -49,30 +46,6 @@ def user(url: str, username: str):
 
 def scope(url: str, username: str) -> Scope:
     return viewer_scope(engine(url), user(url, username))
-
-
-@pytest.fixture
-def copy_url(tmp_path: Path, demo_url: str) -> str:
-    target = tmp_path / "warehouse" / "demo.duckdb"
-    target.parent.mkdir()
-    shutil.copy(Path(demo_url.removeprefix("duckdb:///")), target)
-    url = f"duckdb:///{target}"
-    shutil.copy(users_path(demo_url), users_path(url))
-    return url
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    files: list[bytes] = []
-    add = MediaFileManager.add
-
-    def record(self, path_or_data, *args, **kwargs):
-        if kwargs.get("is_for_static_download"):
-            files.append(path_or_data)
-        return add(self, path_or_data, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add", record)
-    return files
 
 
 def open_page(monkeypatch, url: str, page: str, params: dict[str, str], username: str):
@@ -288,3 +261,11 @@ def test_a_manager_s_statement_downloads_hold_only_their_subtree(monkeypatch, de
     with engine(demo_url).connect() as conn:
         outsiders = conn.execute(sa.select(person.c.name).where(person.c.id.not_in([int(p) for p in mine["person_id"]]))).scalars()
         assert not [n for n in outsiders if len(n) > 6 and n in text]
+
+
+def test_a_manager_s_my_commissions_shows_their_own_disputes_not_their_team_s(monkeypatch, demo_url):
+    team_disputes = disputes(engine(demo_url), scope(demo_url, "teamlead"))
+    assert len(team_disputes) == 2  # the demo rep's, in the team lead's subtree
+    at = run_page(monkeypatch, demo_url, "my_commissions", user="teamlead")
+    assert not at.exception
+    assert not any("outcome" in frame.value.columns for frame in at.dataframe)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -13,9 +15,10 @@ def csv_download(label: str, frame: pd.DataFrame, file_name: str, key: str) -> N
     st.download_button(label, to_csv_bytes(frame), file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
 
 
-def file_download(label: str, data: bytes, file_name: str, mime: str, key: str) -> None:
+def file_download(label: str, data: bytes | Callable[[], bytes], file_name: str, mime: str, key: str) -> None:
     """A button that downloads a file built by spm_core (whose writers pass every cell through
-    spm_core.exports.safe_frame)."""
+    spm_core.exports.safe_frame). `data` may be a function that builds the file: Streamlit then calls it
+    only when the button is clicked, so a page never waits for a file nobody asked for (a PDF)."""
     st.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=":material/download:")
 
 
