@@ -6,7 +6,9 @@ nobody has asked for yet.
     python scripts/page_timings.py --opportunities 1000000      # builds /tmp/spm_pages_1000000.duckdb once
     python scripts/page_timings.py --only my_commissions --only comp_team --only comp_admin
 
-Prints seconds per page (median of --repeat runs) and the process's peak RSS.
+Prints seconds per page (median and minimum of --repeat runs), the CPU seconds the process spent (all
+threads, DuckDB's included: on a shared machine the wall time also holds the wait for a core), and the
+process's peak RSS.
 """
 
 from __future__ import annotations
@@ -72,21 +74,22 @@ def main() -> None:
         SPM_WAREHOUSE_URL=url, SPM_USERS_FILE=str(users_file(warehouse=url)), SPM_COOKIE_KEY="timing-cookie-key-0123456789abcdef"
     )
     print(f"{args.opportunities:,} opportunities; warm process, caches cleared before each run")
-    print(f"{'page':<16}{'as':<12}{'median s':>10}{'min s':>8}")
+    print(f"{'page':<16}{'as':<12}{'median s':>10}{'min s':>8}{'cpu s':>8}")
     for username, pages in SIGN_INS.items():
         pages = [p for p in pages if not args.only or p in args.only]
         at = signed_in(username) if pages else None
         for page in pages:
             at.switch_page(f"pages/{page}.py").run()  # warm-up: imports, engine, first compile
             assert not at.exception, at.exception
-            runs = []
+            runs, cpu = [], []
             for _ in range(args.repeat):
                 st.cache_data.clear()
-                started = time.perf_counter()
+                started, used = time.perf_counter(), time.process_time()
                 at.run()
                 runs.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - used)
                 assert not at.exception, at.exception
-            print(f"{page:<16}{username:<12}{statistics.median(runs):>10.2f}{min(runs):>8.2f}")
+            print(f"{page:<16}{username:<12}{statistics.median(runs):>10.2f}{min(runs):>8.2f}{statistics.median(cpu):>8.2f}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
 
 
