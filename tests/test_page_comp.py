@@ -14,12 +14,13 @@ from apptest_support import AS_OF, run_page, users_path
 from markdown_support import HOSTILE, live_markup, markdown_texts
 from pypdf import PdfReader
 
-from spm_core.comp.audit import Actor
+from spm_core.comp.audit import Actor, audit_log
 from spm_core.comp.disputes import disputes
 from spm_core.comp.estimator import estimate
 from spm_core.comp.payroll import payroll
+from spm_core.comp.periods import period_label
 from spm_core.comp.schema import comp_dispute, comp_line
-from spm_core.comp.statements import statement, team
+from spm_core.comp.statements import periods_in_view, statement, team
 from spm_core.comp.trace import money_text
 from spm_core.db import make_engine
 from spm_core.filters import Period, Scope
@@ -55,6 +56,15 @@ def open_page(monkeypatch, url: str, page: str, params: dict[str, str], username
     for key, value in params.items():
         at.query_params[key] = value
     return at.switch_page(f"pages/{page}.py").run()
+
+
+def sheets(downloads: list[bytes]) -> list[list[tuple]]:
+    """The rows of every workbook downloaded, in the order the buttons were drawn."""
+    return [list(openpyxl.load_workbook(io.BytesIO(f)).active.iter_rows(values_only=True)) for f in downloads if f[:2] == b"PK"]
+
+
+def payroll_sheets(downloads: list[bytes]) -> list[list[tuple]]:
+    return [rows for rows in sheets(downloads) if rows[0] == ("person", "employee_id", "period", "amount", "currency")]
 
 
 def metric(at, label: str) -> str:
@@ -154,8 +164,8 @@ def test_the_comp_admin_exports_payroll_equal_to_the_statements(monkeypatch, dem
     at = open_page(monkeypatch, demo_url, "comp_admin", {"period": "2026-Q3"}, "comp_admin")
     assert not at.exception
     pay = payroll(engine(demo_url), Actor("comp_admin", "comp_admin", Scope.everyone()), PAID)
-    xlsx = next(f for f in downloads if f[:2] == b"PK")
-    rows = list(openpyxl.load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))[1:]
+    (sheet,) = payroll_sheets(downloads)
+    rows = sheet[1:]
     assert len(rows) == len(pay)
     totals = team(engine(demo_url), Scope.everyone(), PAID)
     assert sorted(Decimal(str(r[3])).quantize(Decimal("0.01")) for r in rows) == sorted(totals["total"])
@@ -166,7 +176,7 @@ def test_the_comp_admin_exports_payroll_equal_to_the_statements(monkeypatch, dem
 def test_payroll_waits_for_a_locked_period(monkeypatch, demo_url, downloads):
     at = run_page(monkeypatch, demo_url, "comp_admin", user="admin")
     assert any("payroll is exported once the period is locked" in i.value for i in at.info)
-    assert not any(f[:2] == b"PK" for f in downloads)
+    assert sheets(downloads) and not payroll_sheets(downloads)  # the audit log's workbook only
 
 
 def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy_url):
@@ -269,3 +279,31 @@ def test_a_manager_s_my_commissions_shows_their_own_disputes_not_their_team_s(mo
     at = run_page(monkeypatch, demo_url, "my_commissions", user="teamlead")
     assert not at.exception
     assert not any("outcome" in frame.value.columns for frame in at.dataframe)
+
+
+def test_the_team_page_offers_every_period_with_statements_in_view_and_ignores_others(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "comp_team", user="teamlead")
+    offered = periods_in_view(engine(demo_url), scope(demo_url, "teamlead"))
+    assert offered[:2] == [CURRENT, PAID]
+    assert at.selectbox(key="team_period").options == [period_label(p) for p in offered]
+    at = open_page(monkeypatch, demo_url, "comp_team", {"period": "2026-Q1"}, "teamlead")  # no statements then
+    assert any("Ignored period=2026-Q1" in w.value for w in at.warning)
+    assert at.selectbox(key="team_period").value == CURRENT
+
+
+def test_a_manager_asking_my_commissions_for_a_team_member_gets_a_notice_and_nothing(monkeypatch, demo_url, downloads):
+    rep = user(demo_url, "rep").person_id  # in the team lead's subtree: on Team commissions, not on My commissions
+    at = open_page(monkeypatch, demo_url, "my_commissions", {"person": str(rep)}, "teamlead")
+    assert any("Ignored person=" in w.value for w in at.warning)
+    assert not at.dataframe and not at.metric and not downloads
+
+
+def test_the_audit_log_narrows_to_the_period_and_downloads_as_csv_and_xlsx(monkeypatch, demo_url, downloads):
+    at = open_page(monkeypatch, demo_url, "comp_admin", {"period": "2026-Q3"}, "comp_admin")
+    at.toggle(key="admin_audit_period").set_value(True).run()
+    want = audit_log(engine(demo_url), Scope.everyone(), PAID)
+    shown = at.dataframe[-1].value
+    assert len(shown) == len(want) and {"period locked", "period paid"} <= set(shown["action"])
+    assert set(shown["period_start"].astype(str)) == {str(PAID.start)}
+    assert len(sheets(downloads)[-1]) == len(want) + 1
+    assert downloads[-2].decode().count("\n") >= len(want) + 1  # the CSV (a detail may hold a line break)
