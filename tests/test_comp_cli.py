@@ -316,3 +316,15 @@ def test_a_warehouse_without_compensation_says_so(empty_url, capsys, tmp_path):
     for args in (["status", "--period", "2026-Q4"], ["lock", "--period", "2026-Q4"]):
         assert comp(older, *args, "--as", "admin") == 2
         assert "Compensation is not set up in this warehouse yet" in capsys.readouterr().err
+
+
+def test_a_comp_admin_posts_an_adjustment_into_the_next_open_period_when_its_own_is_paid(cycle_url, capsys):
+    rep = UserStore(users_path(cycle_url)).get("rep").person_id
+    before = read(cycle_url, lambda e: team(e, Scope.everyone(), Q4)).set_index("person_id").loc[rep, "total"]
+    args = ("adjust", "--period", "2026-Q3", "--person", str(rep), "--amount", "12.34", "--reason", "missed SPIFF")
+    assert comp(cycle_url, *args, "--as", "teamlead") == 2
+    assert "Only a comp admin posts adjustments." in capsys.readouterr().err
+    assert comp(cycle_url, *args, "--as", "comp_admin") == 0
+    assert re.match(rf"Adjustment line \d+ \(\$12\.34\) for person {rep} in 2026-Q4\.", capsys.readouterr().out)
+    after = read(cycle_url, lambda e: team(e, Scope.everyone(), Q4)).set_index("person_id").loc[rep]
+    assert (after["total"], after["status"]) == (before + Decimal("12.34"), "awaiting manager")

@@ -1,5 +1,5 @@
 """`python -m spm_core comp ...` for the pay cycle: statuses, approve / send back, lock, mark paid, the
-auto-approval threshold, payroll and audit-log exports, and the disputes queue.
+auto-approval threshold, manual adjustments, payroll and audit-log exports, and the disputes queue.
 
 Every command acts `--as USER`, an app user of the warehouse's users file, with that user's role and
 scope: the same spm_core.comp functions as the pages, so the command line grants nothing the pages do
@@ -22,6 +22,7 @@ from ..config import warehouse_url
 from ..exports import to_csv_bytes, to_xlsx_bytes
 from ..filters import Period
 from ..users import UserStore, viewer_scope
+from .adjustments import add_adjustment
 from .audit import Actor, CompError, audit_log
 from .cycle import approve_many, decide, lock, mark_paid, set_auto_approve_below, state
 from .disputes import disputes, reject, resolve
@@ -43,7 +44,7 @@ def period_arg(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _amount(text: str) -> Decimal:
+def amount_arg(text: str) -> Decimal:
     try:
         return Decimal(text.replace(",", "").replace("$", "").strip())
     except InvalidOperation:
@@ -80,8 +81,13 @@ def add_parsers(actions: argparse._SubParsersAction) -> None:
     actions.add_parser("paid", aliases=["mark-paid"], parents=[who, period], help="mark a locked period paid (comp admins)")
     auto = actions.add_parser("auto-approve", parents=[who], help="set the auto-approval threshold applied at each calculation")
     choice = auto.add_mutually_exclusive_group(required=True)
-    choice.add_argument("--below", type=_amount, metavar="AMOUNT", help="statements whose total is under this skip both levels")
+    choice.add_argument("--below", type=amount_arg, metavar="AMOUNT", help="statements whose total is under this skip both levels")
     choice.add_argument("--off", action="store_true", help="no auto-approval")
+    adjust = actions.add_parser("adjust", parents=[who, period],
+                                help="post a manual adjustment line (comp admins; into the next open period if this one is closed)")
+    adjust.add_argument("--person", type=int, required=True)
+    adjust.add_argument("--amount", type=amount_arg, required=True, help="in cents; negative takes money back")
+    adjust.add_argument("--reason", required=True)
     pay = actions.add_parser("payroll", parents=[who, period], help="export a locked or paid period's payroll (comp admins)")
     _files(pay, "the payroll")
     audit = actions.add_parser("audit", parents=[who], help="the audit log (comp admins): print it, or write it as CSV / XLSX")
@@ -93,14 +99,14 @@ def add_parsers(actions: argparse._SubParsersAction) -> None:
     listing.add_argument("--status", choices=DISPUTE_STATES)
     res = steps.add_parser("resolve", parents=[who], help="resolve with an adjustment line (in the line's period or the next open one)")
     res.add_argument("dispute", type=int)
-    res.add_argument("--amount", type=_amount, required=True, help="the adjustment (negative takes money back)")
+    res.add_argument("--amount", type=amount_arg, required=True, help="the adjustment (negative takes money back)")
     res.add_argument("--reason", required=True)
     rej = steps.add_parser("reject", parents=[who], help="reject with a reason")
     rej.add_argument("dispute", type=int)
     rej.add_argument("--reason", required=True)
 
 
-COMMANDS = ("status", "approve", "send-back", "lock", "paid", "mark-paid", "auto-approve", "payroll", "audit", "disputes")
+COMMANDS = ("status", "approve", "send-back", "lock", "paid", "mark-paid", "auto-approve", "adjust", "payroll", "audit", "disputes")
 
 
 def run(args: argparse.Namespace, open_engine: OpenEngine) -> int:
@@ -108,7 +114,7 @@ def run(args: argparse.Namespace, open_engine: OpenEngine) -> int:
     engine = open_engine(args.url, read_only=read_only)
     who = acting(engine, args, read_only)
     handler = {"status": _status, "approve": _approve, "send-back": _send_back, "lock": _lock, "paid": _paid, "mark-paid": _paid,
-               "auto-approve": _auto, "payroll": _payroll, "audit": _audit, "disputes": _disputes}[args.comp_command]
+               "auto-approve": _auto, "adjust": _adjust, "payroll": _payroll, "audit": _audit, "disputes": _disputes}[args.comp_command]
     return handler(engine, who, args)
 
 
@@ -184,6 +190,20 @@ def _auto(engine: Engine, who: Actor, args: argparse.Namespace) -> int:
     return _change(engine, lambda conn: set_auto_approve_below(conn, who, amount) or done)
 
 
+def _adjust(engine: Engine, who: Actor, args: argparse.Namespace) -> int:
+    def post(conn: sa.Connection) -> str:
+        line_id = add_adjustment(conn, who, args.person, args.period, args.amount, args.reason)
+        return f"Adjustment line {line_id} ({money_text(args.amount)}) for person {args.person} in {_line_period(conn, line_id)}."
+    return _change(engine, post)
+
+
+def _line_period(conn: sa.Connection, line_id: int) -> str:
+    """The period a new adjustment line went to (the next open one when its own is closed)."""
+    c = comp_line.c
+    start, end = conn.execute(sa.select(c.period_start, c.period_end).where(c.id == line_id)).one()
+    return period_label(Period(start, end))
+
+
 def _write(frame: pd.DataFrame, args: argparse.Namespace, what: str, sheet: str) -> None:
     """The frame to --csv and/or --xlsx, text cells neutralised (spm_core.exports)."""
     if not args.csv and not args.xlsx:
@@ -215,9 +235,7 @@ def _disputes(engine: Engine, who: Actor, args: argparse.Namespace) -> int:
     if args.disputes_command == "resolve":
         def resolved(conn: sa.Connection) -> str:
             line_id = resolve(conn, who, args.dispute, args.amount, args.reason)
-            c = comp_line.c
-            start, end = conn.execute(sa.select(c.period_start, c.period_end).where(c.id == line_id)).one()
-            return f"Dispute #{args.dispute} resolved: adjustment line {line_id} ({money_text(args.amount)}) in {period_label(Period(start, end))}."
+            return f"Dispute #{args.dispute} resolved: adjustment line {line_id} ({money_text(args.amount)}) in {_line_period(conn, line_id)}."
         return _change(engine, resolved)
     if args.disputes_command == "reject":
         return _change(engine, lambda conn: reject(conn, who, args.dispute, args.reason) or f"Dispute #{args.dispute} rejected.")
