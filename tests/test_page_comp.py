@@ -307,3 +307,35 @@ def test_the_audit_log_narrows_to_the_period_and_downloads_as_csv_and_xlsx(monke
     assert set(shown["period_start"].astype(str)) == {str(PAID.start)}
     assert len(sheets(downloads)[-1]) == len(want) + 1
     assert downloads[-2].decode().count("\n") >= len(want) + 1  # the CSV (a detail may hold a line break)
+
+
+def everything_shown(at, downloads: list[bytes]) -> str:
+    """Every text the run drew (tables' cells, Markdown, labels, options) and every file it offered."""
+    texts = markdown_texts(at) + [h.value for h in at.subheader] + [t.value for t in at.get("text")]
+    texts += [str(v) for frame in at.dataframe for column in frame.value.columns for v in frame.value[column]]
+    texts += [str(o) for kind in ("selectbox", "multiselect") for w in getattr(at, kind) for o in w.options]
+    for data in downloads:
+        texts.append("".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages) if data[:4] == b"%PDF" else data.decode())
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(("username", "page"), [("rep", "my_commissions"), ("teamlead", "my_commissions"), ("teamlead", "comp_team")])
+def test_no_one_outside_the_viewer_s_scope_shows_on_the_page_or_in_its_files(monkeypatch, demo_url, downloads, username, page):
+    """Every statement the page can open (each in turn, with a line's trace open), against the names of
+    everyone outside the viewer's scope."""
+    at = run_page(monkeypatch, demo_url, page, user=username)
+    picker = "team_person" if page == "comp_team" else None
+    shown = []
+    for chosen in at.selectbox(key=picker).options if picker else [None]:
+        if chosen is not None:
+            at.selectbox(key=picker).select(chosen).run()
+        trace = at.selectbox(key="team_trace" if picker else "my_trace")
+        trace.select(int(trace.options[-1].removeprefix("line "))).run()
+        assert not at.exception and any("input" in frame.value.columns for frame in at.dataframe)  # the trace is open
+        shown.append(everything_shown(at, downloads))
+    visible = set(team(engine(demo_url), scope(demo_url, username), CURRENT)["person_id"]) | {user(demo_url, username).person_id}
+    with engine(demo_url).connect() as conn:
+        outsiders = conn.execute(sa.select(person.c.name).where(person.c.id.not_in([int(p) for p in visible]))).scalars().all()
+    text = "\n".join(shown)
+    assert not [name for name in outsiders if len(name) > 6 and name in text]
+    assert user(demo_url, username).name in text
