@@ -280,6 +280,8 @@ def _threshold(engine) -> Decimal | None:
         (["paid", "--period", "2026-Q4", "--as", "comp_admin"], "2026-Q4 is calculated: lock it before marking it paid."),
         (["payroll", "--period", "2026-Q4", "--as", "comp_admin", "--csv", "x.csv"], "2026-Q4 is calculated: lock it before exporting payroll."),
         (["payroll", "--period", "2026-Q3", "--as", "comp_admin"], "Nothing to write: give --csv FILE and/or --xlsx FILE"),
+        (["payroll", "--period", "2026-Q3", "--as", "comp_admin", "--csv", "/"], "Cannot write /: Is a directory."),
+        (["audit", "--as", "comp_admin", "--xlsx", "/no/such/folder/log.xlsx"], "Cannot write /no/such/folder/log.xlsx: No such file"),
         (["disputes", "resolve", "1", "--amount", "5", "--reason", "x", "--as", "comp_admin"], "Dispute #1 is already resolved."),
     ],
 )

@@ -210,7 +210,10 @@ def _write(frame: pd.DataFrame, args: argparse.Namespace, what: str, sheet: str)
         raise CompError(f"Nothing to write: give --csv FILE and/or --xlsx FILE for {what}.")
     for path, data in ((args.csv, to_csv_bytes), (args.xlsx, lambda f: to_xlsx_bytes(f, sheet))):
         if path:
-            path.write_bytes(data(frame))
+            try:
+                path.write_bytes(data(frame))
+            except OSError as exc:
+                raise CompError(f"Cannot write {path}: {exc.strerror or exc}.") from None
             print(f"Wrote {path} ({what}, {len(frame):,} row(s)).")
 
 
