@@ -136,7 +136,7 @@ def test_status_lists_the_statements_in_the_user_s_scope(demo_url, capsys, usern
     assert comp(demo_url, "status", "--period", "2026-Q4", "--as", username) == 0
     out = capsys.readouterr().out
     want = read(demo_url, lambda e: team(e, as_user(demo_url, username), Q4))
-    assert out.startswith("2026-Q4 (2026-10-01 – 2026-12-31) is calculated.\n")
+    assert out.startswith("2026-Q4 (2026-10-01 – 2026-12-31) is calculated; auto-approval off.\n")
     assert status_rows(out) == dict(zip(want["person_id"].astype(int), want["status"], strict=True))
     assert [money_text(t) in out for t in want["total"]] == [True] * len(want)
 
@@ -259,6 +259,13 @@ def test_the_auto_approval_threshold_is_the_comp_admins(cycle_url, capsys):
     assert comp(cycle_url, "auto-approve", "--below", "$1,000", "--as", "comp_admin") == 0
     assert capsys.readouterr().out == "Statements under $1,000.00 are approved at calculation.\n"
     assert read(cycle_url, lambda e: _threshold(e)) == Decimal("1000")
+    assert comp(cycle_url, "status", "--period", "2026-Q4", "--as", "rep") == 0
+    assert "is calculated; auto-approval statements under $1,000.00.\n" in capsys.readouterr().out
+    assert comp(cycle_url, "run", "--period", "2026-Q4") == 0  # the threshold applies at a calculation
+    after = read(cycle_url, lambda e: team(e, Scope.everyone(), Q4))
+    small = [abs(t) < 1000 for t in after["total"]]
+    assert any(small) and not all(small)
+    assert list(after["status"]) == ["approved" if s else "awaiting manager" for s in small]
     assert comp(cycle_url, "auto-approve", "--off", "--as", "comp_admin") == 0
     assert read(cycle_url, lambda e: _threshold(e)) is None
 
@@ -309,7 +316,7 @@ def test_a_locked_account_cannot_act(cycle_url, capsys):
 
 def test_a_warehouse_without_compensation_says_so(empty_url, capsys, tmp_path):
     assert main(["comp", "status", "--period", "2026-Q4", "--as", "admin", "--url", empty_url]) == 0
-    assert capsys.readouterr().out == "2026-Q4 (2026-10-01 – 2026-12-31) is open.\nNo statements in your view.\n"
+    assert capsys.readouterr().out == "2026-Q4 (2026-10-01 – 2026-12-31) is open; auto-approval off.\nNo statements in your view.\n"
     older = private_copy(empty_url, tmp_path / "older")  # a warehouse from before compensation existed
     engine = make_engine(older)
     with engine.begin() as conn:

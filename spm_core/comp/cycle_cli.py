@@ -24,7 +24,7 @@ from ..filters import Period
 from ..users import UserStore, viewer_scope
 from .adjustments import add_adjustment
 from .audit import Actor, CompError, audit_log
-from .cycle import approve_many, decide, lock, mark_paid, set_auto_approve_below, state
+from .cycle import approve_many, auto_approve_below, decide, lock, mark_paid, set_auto_approve_below, state
 from .disputes import disputes, reject, resolve
 from .payroll import payroll
 from .periods import parse_period, period_label
@@ -142,9 +142,10 @@ def _change(engine: Engine, change: Callable[[sa.Connection], str]) -> int:
 
 def _status(engine: Engine, who: Actor, args: argparse.Namespace) -> int:
     with engine.connect() as conn:
-        current = state(conn, args.period)
+        current, threshold = state(conn, args.period), auto_approve_below(conn)
     frame = team(engine, who.scope, args.period)
-    print(f"{period_label(args.period)} ({args.period.start} – {args.period.end}) is {current}.")
+    auto = "off" if threshold is None else f"statements under {money_text(threshold)}"
+    print(f"{period_label(args.period)} ({args.period.start} – {args.period.end}) is {current}; auto-approval {auto}.")
     if frame.empty:
         print("No statements in your view.")
     for row in frame.itertuples(index=False):
