@@ -14,7 +14,7 @@ from spm_core.comp.disputes import disputes, reject, resolve
 from spm_core.comp.engine import calculate_in
 from spm_core.comp.payroll import PAYABLE, payroll
 from spm_core.comp.periods import period_label
-from spm_core.comp.statements import team
+from spm_core.comp.statements import periods_in_view, team
 from spm_core.comp.trace import money_text
 from spm_core.filters import Period
 from ui.comp.common import actor, pick_period, require, show_notice, write
@@ -22,13 +22,17 @@ from ui.context import context
 from ui.downloads import csv_download, xlsx_download
 from ui.text import md
 
+AUTO_HELP = ("At each calculation, a statement whose total is under this amount (either sign: a −$30 correction too) is "
+             "approved at both levels at once, by 'auto-approve' in the audit log; a later recalculation starts its "
+             "approvals again. Leave it empty to have every statement approved by its manager and a comp admin.")
+
 ctx = context()
 require(ctx, ("comp_admin", "admin"), "Compensation admin")
 engine, who = ctx.wh.engine, actor(ctx)
 st.title("Compensation admin")
 show_notice()
 current = Period.quarter(ctx.wh.as_of)
-period = pick_period([current, current.previous(), current.previous().previous()], current, "admin_period")
+period = pick_period(periods_in_view(engine, ctx.scope), current, "admin_period")
 label = period_label(period)
 with engine.connect() as conn:
     period_state, threshold = state(conn, period), auto_approve_below(conn)
@@ -64,7 +68,8 @@ with cycle:
     if right.button(f"Mark {label} paid", key="admin_paid", disabled=period_state != "locked"):
         write(ctx, lambda conn: mark_paid(conn, who, period), f"{label} marked paid.")
     with st.form("admin_threshold"):
-        text = st.text_input("Auto-approve statements under (empty: never)", value="" if threshold is None else str(threshold))
+        text = st.text_input("Auto-approve statements under (empty: never)", value="" if threshold is None else str(threshold),
+                             help=AUTO_HELP)
         if st.form_submit_button("Save threshold") and (not text.strip() or (amount := money(text)) is not None):
             value = None if not text.strip() else amount
             write(ctx, lambda conn: set_auto_approve_below(conn, who, value), "Auto-approval threshold saved.")
@@ -105,6 +110,9 @@ with payroll_tab:
         xlsx_download("Payroll (XLSX)", pay, f"payroll_{label}.xlsx", "admin_payroll_xlsx")
 
 with log_tab:
-    log = audit_log(engine, ctx.scope)
+    only = st.toggle(f"Only the entries about {label}", key="admin_audit_period")
+    log = audit_log(engine, ctx.scope, period if only else None)
     st.dataframe(log, hide_index=True, key="admin_audit")
-    csv_download("Audit log (CSV)", log, "comp_audit_log.csv", "admin_audit_csv")
+    name = f"comp_audit_log_{label}" if only else "comp_audit_log"
+    csv_download("Audit log (CSV)", log, f"{name}.csv", "admin_audit_csv")
+    xlsx_download("Audit log (XLSX)", log, f"{name}.xlsx", "admin_audit_xlsx")

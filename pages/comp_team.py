@@ -7,7 +7,7 @@ import streamlit as st
 
 from spm_core.comp.cycle import approve_many, decide
 from spm_core.comp.periods import period_label
-from spm_core.comp.statements import statement, team
+from spm_core.comp.statements import periods_in_view, statement, team
 from spm_core.comp.trace import money_text
 from spm_core.filters import Period
 from ui.comp.common import actor, person_from_url, pick_period, require, show_notice, write
@@ -24,7 +24,7 @@ engine = ctx.wh.engine
 st.title("Team commissions")
 show_notice()
 current = Period.quarter(ctx.wh.as_of)
-period = pick_period([current, current.previous(), current.previous().previous()], current, "team_period")
+period = pick_period(periods_in_view(engine, ctx.scope), current, "team_period")
 frame = team(engine, ctx.scope, period)
 if frame.empty:
     st.info(f"No statements for {period_label(period)} in your view.")

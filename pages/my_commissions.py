@@ -80,7 +80,7 @@ else:
                 engine = ctx.wh.engine
 
 st.header("Disputes")
-mine = disputes(engine, ctx.scope)
+mine = disputes(engine, ctx.scope, person_id=me)  # a manager's team's disputes are not theirs
 if not mine.empty:
     st.dataframe(mine[["id", "line_id", "status", "comment", "outcome", "adjustment"]].assign(
         adjustment=[None if pd.isna(a) else money_text(a) for a in mine["adjustment"]]), hide_index=True, key="my_disputes")

@@ -79,16 +79,22 @@ def copy_url(tmp_path: Path, demo_url: str) -> str:
 
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The bytes of every file the app offers for download while the test runs (to check what leaves)."""
+    """The bytes of every file the app offers for download while the test runs (to check what leaves),
+    in the order the buttons are drawn; a file built on click (a deferred download) is built here at once."""
     files: list[bytes] = []
-    add = MediaFileManager.add
+    add, add_deferred = MediaFileManager.add, MediaFileManager.add_deferred
 
     def record(self, path_or_data, *args, **kwargs):
         if kwargs.get("is_for_static_download"):
             files.append(path_or_data)
         return add(self, path_or_data, *args, **kwargs)
 
+    def record_deferred(self, build, *args, **kwargs):
+        files.append(build())
+        return add_deferred(self, build, *args, **kwargs)
+
     monkeypatch.setattr(MediaFileManager, "add", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return files
 
 

@@ -4,10 +4,8 @@ for every page, download and URL parameter. Tests that write work on their own c
 from __future__ import annotations
 
 import io
-import shutil
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -15,14 +13,14 @@ import sqlalchemy as sa
 from apptest_support import AS_OF, run_page, users_path
 from markdown_support import HOSTILE, live_markup, markdown_texts
 from pypdf import PdfReader
-from streamlit.runtime.media_file_manager import MediaFileManager
 
-from spm_core.comp.audit import Actor
+from spm_core.comp.audit import Actor, audit_log
 from spm_core.comp.disputes import disputes
 from spm_core.comp.estimator import estimate
 from spm_core.comp.payroll import payroll
+from spm_core.comp.periods import period_label
 from spm_core.comp.schema import comp_dispute, comp_line
-from spm_core.comp.statements import statement, team
+from spm_core.comp.statements import periods_in_view, statement, team
 from spm_core.comp.trace import money_text
 from spm_core.db import make_engine
 from spm_core.filters import Period, Scope
@@ -51,30 +49,6 @@ def scope(url: str, username: str) -> Scope:
     return viewer_scope(engine(url), user(url, username))
 
 
-@pytest.fixture
-def copy_url(tmp_path: Path, demo_url: str) -> str:
-    target = tmp_path / "warehouse" / "demo.duckdb"
-    target.parent.mkdir()
-    shutil.copy(Path(demo_url.removeprefix("duckdb:///")), target)
-    url = f"duckdb:///{target}"
-    shutil.copy(users_path(demo_url), users_path(url))
-    return url
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    files: list[bytes] = []
-    add = MediaFileManager.add
-
-    def record(self, path_or_data, *args, **kwargs):
-        if kwargs.get("is_for_static_download"):
-            files.append(path_or_data)
-        return add(self, path_or_data, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add", record)
-    return files
-
-
 def open_page(monkeypatch, url: str, page: str, params: dict[str, str], username: str):
     """A direct link to a page with URL parameters (run_page's first run is the dashboards, whose filter
     bar rewrites the URL, so the parameters are set after it)."""
@@ -82,6 +56,15 @@ def open_page(monkeypatch, url: str, page: str, params: dict[str, str], username
     for key, value in params.items():
         at.query_params[key] = value
     return at.switch_page(f"pages/{page}.py").run()
+
+
+def sheets(downloads: list[bytes]) -> list[list[tuple]]:
+    """The rows of every workbook downloaded, in the order the buttons were drawn."""
+    return [list(openpyxl.load_workbook(io.BytesIO(f)).active.iter_rows(values_only=True)) for f in downloads if f[:2] == b"PK"]
+
+
+def payroll_sheets(downloads: list[bytes]) -> list[list[tuple]]:
+    return [rows for rows in sheets(downloads) if rows[0] == ("person", "employee_id", "period", "amount", "currency")]
 
 
 def metric(at, label: str) -> str:
@@ -181,8 +164,8 @@ def test_the_comp_admin_exports_payroll_equal_to_the_statements(monkeypatch, dem
     at = open_page(monkeypatch, demo_url, "comp_admin", {"period": "2026-Q3"}, "comp_admin")
     assert not at.exception
     pay = payroll(engine(demo_url), Actor("comp_admin", "comp_admin", Scope.everyone()), PAID)
-    xlsx = next(f for f in downloads if f[:2] == b"PK")
-    rows = list(openpyxl.load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))[1:]
+    (sheet,) = payroll_sheets(downloads)
+    rows = sheet[1:]
     assert len(rows) == len(pay)
     totals = team(engine(demo_url), Scope.everyone(), PAID)
     assert sorted(Decimal(str(r[3])).quantize(Decimal("0.01")) for r in rows) == sorted(totals["total"])
@@ -193,7 +176,7 @@ def test_the_comp_admin_exports_payroll_equal_to_the_statements(monkeypatch, dem
 def test_payroll_waits_for_a_locked_period(monkeypatch, demo_url, downloads):
     at = run_page(monkeypatch, demo_url, "comp_admin", user="admin")
     assert any("payroll is exported once the period is locked" in i.value for i in at.info)
-    assert not any(f[:2] == b"PK" for f in downloads)
+    assert sheets(downloads) and not payroll_sheets(downloads)  # the audit log's workbook only
 
 
 def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy_url):
@@ -288,3 +271,71 @@ def test_a_manager_s_statement_downloads_hold_only_their_subtree(monkeypatch, de
     with engine(demo_url).connect() as conn:
         outsiders = conn.execute(sa.select(person.c.name).where(person.c.id.not_in([int(p) for p in mine["person_id"]]))).scalars()
         assert not [n for n in outsiders if len(n) > 6 and n in text]
+
+
+def test_a_manager_s_my_commissions_shows_their_own_disputes_not_their_team_s(monkeypatch, demo_url):
+    team_disputes = disputes(engine(demo_url), scope(demo_url, "teamlead"))
+    assert len(team_disputes) == 2  # the demo rep's, in the team lead's subtree
+    at = run_page(monkeypatch, demo_url, "my_commissions", user="teamlead")
+    assert not at.exception
+    assert not any("outcome" in frame.value.columns for frame in at.dataframe)
+
+
+def test_the_team_page_offers_every_period_with_statements_in_view_and_ignores_others(monkeypatch, demo_url):
+    at = run_page(monkeypatch, demo_url, "comp_team", user="teamlead")
+    offered = periods_in_view(engine(demo_url), scope(demo_url, "teamlead"))
+    assert offered[:2] == [CURRENT, PAID]
+    assert at.selectbox(key="team_period").options == [period_label(p) for p in offered]
+    at = open_page(monkeypatch, demo_url, "comp_team", {"period": "2019-Q1"}, "teamlead")  # before the demo began
+    assert [w.value for w in at.warning] == [f"Ignored period={md('2019-Q1')}: not a period you can open here."]
+    assert at.selectbox(key="team_period").value == CURRENT
+
+
+def test_a_manager_asking_my_commissions_for_a_team_member_gets_a_notice_and_nothing(monkeypatch, demo_url, downloads):
+    rep = user(demo_url, "rep").person_id  # in the team lead's subtree: on Team commissions, not on My commissions
+    at = open_page(monkeypatch, demo_url, "my_commissions", {"person": str(rep)}, "teamlead")
+    assert any("Ignored person=" in w.value for w in at.warning)
+    assert not at.dataframe and not at.metric and not downloads
+
+
+def test_the_audit_log_narrows_to_the_period_and_downloads_as_csv_and_xlsx(monkeypatch, demo_url, downloads):
+    at = open_page(monkeypatch, demo_url, "comp_admin", {"period": "2026-Q3"}, "comp_admin")
+    at.toggle(key="admin_audit_period").set_value(True).run()
+    want = audit_log(engine(demo_url), Scope.everyone(), PAID)
+    shown = at.dataframe[-1].value
+    assert len(shown) == len(want) and {"period locked", "period paid"} <= set(shown["action"])
+    assert set(shown["period_start"].astype(str)) == {str(PAID.start)}
+    assert len(sheets(downloads)[-1]) == len(want) + 1
+    assert downloads[-2].decode().count("\n") >= len(want) + 1  # the CSV (a detail may hold a line break)
+
+
+def everything_shown(at, downloads: list[bytes]) -> str:
+    """Every text the run drew (tables' cells, Markdown, labels, options) and every file it offered."""
+    texts = markdown_texts(at) + [h.value for h in at.subheader] + [t.value for t in at.get("text")]
+    texts += [str(v) for frame in at.dataframe for column in frame.value.columns for v in frame.value[column]]
+    texts += [str(o) for kind in ("selectbox", "multiselect") for w in getattr(at, kind) for o in w.options]
+    for data in downloads:
+        texts.append("".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages) if data[:4] == b"%PDF" else data.decode())
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(("username", "page"), [("rep", "my_commissions"), ("teamlead", "my_commissions"), ("teamlead", "comp_team")])
+def test_no_one_outside_the_viewer_s_scope_shows_on_the_page_or_in_its_files(monkeypatch, demo_url, downloads, username, page):
+    """Every statement the page can open (each in turn, with a line's trace open), against the names of
+    everyone outside the viewer's scope."""
+    at = run_page(monkeypatch, demo_url, page, user=username)
+    picker = "team_person" if page == "comp_team" else None
+    shown = []
+    for chosen in at.selectbox(key=picker).options if picker else [None]:
+        if chosen is not None:
+            at.selectbox(key=picker).select(chosen).run()
+        trace = at.selectbox(key="team_trace" if picker else "my_trace")
+        trace.select(int(trace.options[-1].removeprefix("line "))).run()
+        assert not at.exception and any("input" in frame.value.columns for frame in at.dataframe)  # the trace is open
+        shown.append(everything_shown(at, downloads))
+    visible = set(team(engine(demo_url), scope(demo_url, username), CURRENT)["person_id"]) | {user(demo_url, username).person_id}
+    with engine(demo_url).connect() as conn:
+        outsiders = conn.execute(sa.select(person.c.name).where(person.c.id.not_in([int(p) for p in visible]))).scalars().all()
+    text = "\n".join(shown)
+    assert not [name for name in outsiders if len(name) > 6 and name in text]
+    assert user(demo_url, username).name in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -13,12 +15,15 @@ def csv_download(label: str, frame: pd.DataFrame, file_name: str, key: str) -> N
     st.download_button(label, to_csv_bytes(frame), file_name=file_name, mime="text/csv", key=key, icon=":material/download:")
 
 
-def file_download(label: str, data: bytes, file_name: str, mime: str, key: str) -> None:
+def file_download(label: str, data: bytes | Callable[[], bytes], file_name: str, mime: str, key: str) -> None:
     """A button that downloads a file built by spm_core (whose writers pass every cell through
-    spm_core.exports.safe_frame)."""
+    spm_core.exports.safe_frame). `data` may be a function that builds the file: Streamlit then calls it
+    only when the button is clicked, so a page never waits for a file nobody asked for (a PDF)."""
     st.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=":material/download:")
 
 
 def xlsx_download(label: str, frame: pd.DataFrame, file_name: str, key: str) -> None:
-    """A button that downloads `frame` as an Excel workbook, its text cells neutralised against formula injection."""
-    file_download(label, to_xlsx_bytes(frame), file_name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key)
+    """A button that downloads `frame` as an Excel workbook, its text cells neutralised against formula injection.
+    The workbook is written when the button is clicked: openpyxl takes ~0.3 s for a few thousand rows, which
+    every run of the page would otherwise pay."""
+    file_download(label, lambda: to_xlsx_bytes(frame), file_name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key)

@@ -50,11 +50,13 @@ def record(conn: sa.Connection, actor: str, action: str, detail: str, period: Pe
     })
 
 
-def audit_log(engine: Engine, scope: Scope) -> pd.DataFrame:
+def audit_log(engine: Engine, scope: Scope, period: Period | None = None) -> pd.DataFrame:
     """Entries the viewer may see, newest first: about people in scope; entries about no one (plans,
-    whole periods) only for a viewer who sees everyone."""
+    whole periods) only for a viewer who sees everyone. With a period, only the entries about it."""
     a = comp_audit.c
     stmt = sa.select(a.logged_at, a.actor, a.action, a.period_start, a.period_end, a.person_id, a.detail).order_by(a.id.desc())
+    if period is not None:
+        stmt = stmt.where(a.period_start == period.start, a.period_end == period.end)
     ids = people_in_view(None, scope)
     if ids is not None:
         stmt = stmt.where(a.person_id.in_(ids))

@@ -1,4 +1,5 @@
-"""`python -m spm_core comp ...`: plans in and out as YAML, calculating a period, reading the trace.
+"""`python -m spm_core comp ...`: plans in and out as YAML, calculating a period, reading the trace; the
+pay cycle's commands (approve, lock, payroll, disputes, audit ...) are in cycle_cli.py.
 
 The command line acts as an administrator (it holds the warehouse file), so it reads with
 Scope.everyone(); pages pass the signed-in viewer's scope to the same functions.
@@ -15,8 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..filters import Scope
+from .cycle_cli import COMMANDS as CYCLE_COMMANDS
+from .cycle_cli import add_parsers as add_cycle_parsers
+from .cycle_cli import period_arg
+from .cycle_cli import run as run_cycle
 from .engine import calculate
-from .periods import parse_period, period_label
+from .periods import period_label
 from .plans import PlanError, plan_from_yaml, plan_to_yaml
 from .schema import comp_line
 from .store import load_plans, save_plan
@@ -25,15 +30,8 @@ from .trace import lines
 OpenEngine = Callable[..., Engine]
 
 
-def _period(text: str):
-    try:
-        return parse_period(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    comp = sub.add_parser("comp", help="compensation: plans (YAML), calculate a period, print a trace")
+    comp = sub.add_parser("comp", help="compensation: plans (YAML), calculate a period, print a trace, the pay cycle (--as USER)")
     actions = comp.add_subparsers(dest="comp_command", required=True)
     plans = actions.add_parser("plans", help="import, export or list plan versions")
     plan_actions = plans.add_subparsers(dest="plans_command", required=True)
@@ -45,12 +43,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     calc = actions.add_parser(
         "run", aliases=["calc"], help="calculate a period's payout lines (replaces the period's earlier lines)"
     )
-    calc.add_argument("--period", type=_period, required=True, help="2026-Q3, 2026-07 or 2026")
+    calc.add_argument("--period", type=period_arg, required=True, help="2026-Q3, 2026-07 or 2026")
     calc.add_argument("--person", type=int, help="only this person id")
     trace = actions.add_parser(
         "explain", aliases=["trace"], help="print a person's lines for a period with the arithmetic of each"
     )
-    trace.add_argument("--period", type=_period, required=True)
+    trace.add_argument("--period", type=period_arg, required=True)
     trace.add_argument("--person", type=int, required=True)
     bench = actions.add_parser("bench", help="time a quarter's run for every rep vs hand-written DuckDB SQL of the same bands")
     bench.add_argument("--path", type=Path, default=Path("/tmp/spm_comp_bench.duckdb"), help="warehouse file to build")
@@ -59,9 +57,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--reuse", action="store_true", help="reuse the file at --path if it exists")
     for leaf in (imp, exp, listing, calc, trace):
         leaf.add_argument("--url", help="warehouse URL (default: $SPM_WAREHOUSE_URL or data/spm.duckdb)")
+    add_cycle_parsers(actions)
 
 
 def run(args: argparse.Namespace, open_engine: OpenEngine) -> int:
+    if args.comp_command in CYCLE_COMMANDS:
+        return run_cycle(args, open_engine)
     if args.comp_command == "plans":
         return {"import": _import, "export": _export, "list": _list}[args.plans_command](args, open_engine)
     commands = {"run": _calc, "calc": _calc, "explain": _trace, "trace": _trace, "bench": _bench}

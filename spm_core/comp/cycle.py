@@ -169,6 +169,10 @@ def _in_scope(conn: sa.Connection, actor: Actor, person_id: int) -> bool:
 
 def approve_many(conn: sa.Connection, actor: Actor, period: Period, person_ids: list[int]) -> int:
     """Approve, at the actor's level, each of these statements that awaits it; how many were approved."""
+    if not actor.is_comp_admin and actor.role not in MANAGER_LEVEL_ROLES:
+        raise CompError("Only a manager, a leader or a comp admin approves statements.")
+    if state(conn, period) != "calculated":
+        raise CompError(f"{period_label(period)} is {state(conn, period)}: only a calculated period's statements are approved.")
     found = statuses(conn, period)
     waiting = ("awaiting comp admin",) if actor.is_comp_admin else ("awaiting manager", "sent back")
     count = 0
@@ -212,6 +216,8 @@ def decide(conn: sa.Connection, actor: Actor, period: Period, person_id: int, ap
 
 def lock(conn: sa.Connection, actor: Actor, period: Period) -> None:
     _require_comp_admin(actor, "lock a period")
+    if state(conn, period) in ("locked", "paid"):
+        raise CompError(f"{period_label(period)} is already {state(conn, period)}.")
     if state(conn, period) != "approved":
         raise CompError(f"{period_label(period)} is {state(conn, period)}: lock it once every statement is approved.")
     _set_state(conn, period, "locked", actor.username)
@@ -220,6 +226,8 @@ def lock(conn: sa.Connection, actor: Actor, period: Period) -> None:
 
 def mark_paid(conn: sa.Connection, actor: Actor, period: Period) -> None:
     _require_comp_admin(actor, "mark a period paid")
+    if state(conn, period) == "paid":
+        raise CompError(f"{period_label(period)} is already paid.")
     if state(conn, period) != "locked":
         raise CompError(f"{period_label(period)} is {state(conn, period)}: lock it before marking it paid.")
     _set_state(conn, period, "paid", actor.username)

@@ -87,8 +87,9 @@ def reject(conn: sa.Connection, actor: Actor, dispute_id: int, reason: str) -> N
     _close(conn, actor, found, "rejected", _text(reason, "reason"), None)
 
 
-def disputes(engine: Engine, scope: Scope, status: str | None = None) -> pd.DataFrame:
-    """Disputes about people in view (newest first), with the adjustment's amount when resolved."""
+def disputes(engine: Engine, scope: Scope, status: str | None = None, person_id: int | None = None) -> pd.DataFrame:
+    """Disputes about people in view (newest first), with the adjustment's amount when resolved; with
+    person_id, only that person's (a manager's own, on their My commissions page)."""
     d, c = comp_dispute.c, comp_line.alias("adjustment").c
     stmt = (
         sa.select(d.id, d.line_id, d.person_id, person.c.name.label("person"), d.period_start, d.period_end, d.comment, d.raised_by,
@@ -100,4 +101,6 @@ def disputes(engine: Engine, scope: Scope, status: str | None = None) -> pd.Data
     ids = people_in_view(None, scope)
     if ids is not None:
         stmt = stmt.where(d.person_id.in_(ids))
+    if person_id is not None:
+        stmt = stmt.where(d.person_id == person_id)
     return read_rows(engine, stmt if status is None else stmt.where(d.status == status))

@@ -153,6 +153,17 @@ def periods_of(engine: Engine, scope: Scope, person_id: int) -> list[Period]:
     return [Period(start, end) for start, end in zip(frame["period_start"], frame["period_end"], strict=True)]
 
 
+def periods_in_view(engine: Engine, scope: Scope) -> list[Period]:
+    """The periods with lines for anyone in view (newest first): what the team and admin pages offer,
+    so a statement of any past period can be opened, not only the last few quarters'."""
+    c = comp_line.c
+    stmt = sa.select(c.period_start, c.period_end).distinct().order_by(c.period_start.desc(), c.period_end)
+    ids = people_in_view(None, scope)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt if ids is None else stmt.where(c.person_id.in_(ids))).all()
+    return [Period(start, end) for start, end in rows]
+
+
 def team(engine: Engine, scope: Scope, period: Period) -> pd.DataFrame:
     """One row per person in view with lines in the period: person_id, person, total, lines, status, comment."""
     frame = totals(engine, period, scope)

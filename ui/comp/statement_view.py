@@ -1,5 +1,6 @@
 """A statement on a page: totals, the attainment gauge with the next band, the lines with their trace
-(one line's inputs opened on demand), and its PDF and CSV downloads. Numbers are spm_core's, as text."""
+(one line's inputs opened on demand), and its PDF and CSV downloads, built only when clicked (a PDF
+takes longer than the rest of the page). Numbers are spm_core's, as text."""
 
 from __future__ import annotations
 
@@ -46,6 +47,6 @@ def show_statement(s: Statement, key: str) -> None:
     name = f"statement_{s.person_id}_{period_label(s.period)}"
     left, right = st.columns(2)
     with left:
-        file_download("Statement (PDF)", statement_pdf(s), f"{name}.pdf", "application/pdf", f"{key}_pdf")
+        file_download("Statement (PDF)", lambda: statement_pdf(s), f"{name}.pdf", "application/pdf", f"{key}_pdf")
     with right:
-        file_download("Statement (CSV)", statement_csv(s), f"{name}.csv", "text/csv", f"{key}_csv")
+        file_download("Statement (CSV)", lambda: statement_csv(s), f"{name}.csv", "text/csv", f"{key}_csv")
