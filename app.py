@@ -86,7 +86,6 @@ COMPENSATION = {
     "rep": [MY_COMMISSIONS],
     "manager": [MY_COMMISSIONS, COMP_TEAM],
     "leader": [COMP_TEAM],
-    "planner": [COMP_TEAM],
     "comp_admin": [COMP_ADMIN, COMP_TEAM, COMP_PLANS],
     "admin": [COMP_ADMIN, COMP_TEAM],
 }

@@ -16,7 +16,7 @@ from ui.context import context
 from ui.text import md
 
 APPROVERS = ("manager", "leader")
-ROLES = ("manager", "leader", "planner", "comp_admin", "admin")
+ROLES = ("manager", "leader", "comp_admin", "admin")  # not planners: pay stays with payees, managers and comp
 
 ctx = context()
 require(ctx, ROLES, "Team commissions")

@@ -33,7 +33,7 @@ CURRENT = Period.quarter(AS_OF)
 PAID = CURRENT.previous()
 PAGES = ("my_commissions", "comp_team", "comp_admin")
 REACHES = {"rep": {"my_commissions"}, "teamlead": {"my_commissions", "comp_team"}, "leader": {"comp_team"},
-           "comp_admin": {"comp_team", "comp_admin"}, "admin": {"comp_team", "comp_admin"}}
+           "comp_admin": {"comp_team", "comp_admin"}, "admin": {"comp_team", "comp_admin"}, "planner": set()}
 
 
 @cache
