@@ -15,10 +15,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ...db import add_new_columns, insert_frame, read_frame
-from ...schema import account, metadata, territory, territory_assignment, territory_rule
+from ...schema import (
+    account,
+    metadata,
+    territory,
+    territory_assignment,
+    territory_history,
+    territory_publication,
+    territory_rule,
+)
+from .history import record_baseline
 from .model import Rule, TerritoryError, size_band
 
-TABLES = (territory_rule, territory_assignment)
+TABLES = (territory_rule, territory_assignment, territory_publication, territory_history)
 ASSIGNED, RULE, GAP, OVERLAP = "assigned", "rule", "gap", "overlap"
 
 
@@ -49,9 +58,11 @@ def _now() -> datetime:
 
 
 def ensure_tables(conn: sa.Connection) -> None:
-    """Warehouses created before territory planning get its tables and the account columns on the first write."""
+    """Warehouses created before territory planning get its tables and the account columns on the first write;
+    accounts without history get their baseline row before the write changes them."""
     metadata.create_all(conn, tables=list(TABLES))
     add_new_columns(conn)
+    record_baseline(conn)
 
 
 def prepare(engine: Engine) -> None:
