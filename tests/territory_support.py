@@ -49,4 +49,6 @@ PEOPLE = [
         (9, "Olga", "rep", 1),
     ]
 ]
-PLACED = [{**a, "territory_id": t, "owner_id": o} for a, (t, o) in zip(ACCOUNTS, [(1, 4), (2, 5), (1, 4), (2, 5), (1, 4)], strict=True)]
+PLACED = [
+    {**a, "territory_id": t, "owner_id": o} for a, (t, o) in zip(ACCOUNTS, [(1, 4), (2, 5), (1, 4), (2, 5), (1, 4)], strict=True)
+]

@@ -28,9 +28,16 @@ EVERYONE = Scope.everyone()
 
 def deal(did, account_id, owner_id, closed, close_date):
     return {
-        "id": did, "account_id": account_id, "owner_id": owner_id, "amount": 100.0 * did, "stage": "Won" if closed else "Open",
-        "probability": 100 if closed else 50, "forecast_category": "Closed" if closed else "Pipeline",
-        "close_date": close_date, "is_closed": closed, "is_won": closed,
+        "id": did,
+        "account_id": account_id,
+        "owner_id": owner_id,
+        "amount": 100.0 * did,
+        "stage": "Won" if closed else "Open",
+        "probability": 100 if closed else 50,
+        "forecast_category": "Closed" if closed else "Pipeline",
+        "close_date": close_date,
+        "is_closed": closed,
+        "is_won": closed,
     }
 
 
@@ -144,8 +151,15 @@ def test_bad_publishing_is_refused_and_writes_nothing(engine, prepare, effective
 
 def _close_october(engine):
     with engine.begin() as conn:
-        conn.execute(comp_period.insert().values(period_start=date(2026, 10, 1), period_end=date(2026, 10, 31), state="locked",
-                                                 changed_at=pd.Timestamp("2026-11-02"), changed_by="cara"))
+        conn.execute(
+            comp_period.insert().values(
+                period_start=date(2026, 10, 1),
+                period_end=date(2026, 10, 31),
+                state="locked",
+                changed_at=pd.Timestamp("2026-11-02"),
+                changed_by="cara",
+            )
+        )
 
 
 def _homeless(engine):

@@ -36,9 +36,7 @@ def record_baseline(conn: sa.Connection) -> None:
 
 def in_force(day: date) -> sa.ColumnElement[bool]:
     """The condition "this history row is in force on `day`"."""
-    return sa.and_(
-        sa.or_(H.c.valid_from.is_(None), H.c.valid_from <= day), sa.or_(H.c.valid_to.is_(None), H.c.valid_to > day)
-    )
+    return sa.and_(sa.or_(H.c.valid_from.is_(None), H.c.valid_from <= day), sa.or_(H.c.valid_to.is_(None), H.c.valid_to > day))
 
 
 def account_in_view(scope: Scope) -> sa.ColumnElement[bool] | None:

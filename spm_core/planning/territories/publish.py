@@ -80,11 +80,7 @@ def _changes() -> sa.Select:
             H.join(account, account.c.id == H.c.account_id).outerjoin(territory, territory.c.id == account.c.territory_id)
         )
         .where(H.c.valid_to.is_(None))
-        .where(
-            sa.or_(
-                account.c.territory_id.is_distinct_from(H.c.territory_id), to_owner.is_distinct_from(H.c.owner_id)
-            )
-        )
+        .where(sa.or_(account.c.territory_id.is_distinct_from(H.c.territory_id), to_owner.is_distinct_from(H.c.owner_id)))
     )
 
 
@@ -155,8 +151,13 @@ def publish(engine: Engine, effective: date, open_deals: str, by: str, as_of: da
         pid = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(P.c.id), 0))).scalar_one()) + 1
         conn.execute(
             P.insert().values(
-                id=pid, effective_date=effective, open_deals=open_deals, note=note.strip() or None, published_by=by,
-                published_at=_now(), accounts_moved=moved,
+                id=pid,
+                effective_date=effective,
+                open_deals=open_deals,
+                note=note.strip() or None,
+                published_by=by,
+                published_at=_now(),
+                accounts_moved=moved,
             )
         )
         c = _changes().subquery("changes")
@@ -204,9 +205,15 @@ def apply_due(engine: Engine, as_of: date) -> int:
     """Apply, oldest first, the publications whose effective date has come; returns how many."""
     with engine.begin() as conn:
         ensure_tables(conn)
-        due = conn.execute(
-            sa.select(P.c.id).where(P.c.applied_at.is_(None), P.c.effective_date <= as_of).order_by(P.c.effective_date, P.c.id)
-        ).scalars().all()
+        due = (
+            conn.execute(
+                sa.select(P.c.id)
+                .where(P.c.applied_at.is_(None), P.c.effective_date <= as_of)
+                .order_by(P.c.effective_date, P.c.id)
+            )
+            .scalars()
+            .all()
+        )
         for pid in due:
             _apply(conn, pid)
     return len(due)
