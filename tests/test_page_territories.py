@@ -16,8 +16,8 @@ from apptest_support import AS_OF, OWN_PASSWORDS, run_page, users_path
 
 from spm_core.db import make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
-from spm_core.filters import Scope
-from spm_core.planning.territories.history import account_history
+from spm_core.filters import Period, Scope
+from spm_core.planning.territories.history import account_history, credited_bookings
 from spm_core.planning.territories.measures import account_measures, spreads, territories, territory_summary
 from spm_core.planning.territories.publish import publish
 from spm_core.planning.territories.rules import Assignment, assign
@@ -119,11 +119,16 @@ def test_every_download_holds_only_the_users_accounts(monkeypatch, terr_url, dow
 @pytest.mark.parametrize("user", ROLES)
 def test_each_role_sees_the_history_of_their_own_accounts_only(monkeypatch, terr_url, user):
     at = run_page(monkeypatch, terr_url, page="territories", user=user)
-    _, expected = in_view(terr_url, user)
+    scope, expected = in_view(terr_url, user)
     shown = next(d.value for d in at.dataframe if "valid_from" in d.value.columns)
     assert set(shown["account_id"]) == set(expected["account_id"])
     audits = [d.value for d in at.dataframe if "published_by" in d.value.columns and "accounts_moved" in d.value.columns]
     assert bool(audits) == (user == "leader")  # who published: the planners' audit only
+    credited = next(d.value for d in at.dataframe if "bookings" in d.value.columns)
+    with opened(terr_url) as engine:
+        expected_credit = credited_bookings(engine, Period.quarter(AS_OF), scope)  # the page's default period
+    pd.testing.assert_frame_equal(credited.reset_index(drop=True), expected_credit, check_dtype=False)
+    assert user != "leader" or credited["deals"].sum() > 0
 
 
 @pytest.mark.parametrize("user", ("rep", "manager"))

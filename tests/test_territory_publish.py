@@ -15,8 +15,8 @@ from territory_support import PEOPLE, PLACED, TERRITORIES
 
 from spm_core.comp.schema import comp_period
 from spm_core.db import read_frame
-from spm_core.filters import Scope
-from spm_core.planning.territories.history import account_history, assignments_as_of
+from spm_core.filters import Period, Scope
+from spm_core.planning.territories.history import account_history, assignments_as_of, credited_bookings
 from spm_core.planning.territories.model import TerritoryError
 from spm_core.planning.territories.publish import apply_due, planned_changes, publications, publish
 from spm_core.planning.territories.rules import Assignment, assign
@@ -200,3 +200,15 @@ def test_after_any_publish_every_account_has_exactly_one_territory_on_every_day(
         for probe in pd.date_range("2025-12-30", day + pd.Timedelta(days=2), freq="3D").date:
             held = assignments_as_of(engine, probe, EVERYONE)
             assert sorted(held["account_id"]) == [1, 2, 3, 4, 5] and held["territory_id"].notna().all()
+
+
+def test_bookings_are_credited_to_the_territory_in_force_on_each_close_date(tiny_engine):
+    late_win = deal(5, 1, 3, True, date(2026, 11, 15))  # Acme, won by Wes after it moved West
+    engine = tiny_engine(person=PEOPLE, territory=TERRITORIES, account=PLACED, opportunity=[*DEALS, late_win])
+    assign(engine, [Assignment(1, 2, "key account")], "lea")
+    publish(engine, date(2026, 11, 1), "move", "lea", AS_OF)
+    got = credited_bookings(engine, Period(date(2026, 10, 1), date(2026, 12, 31)), EVERYONE)
+    # deal 2 (200, won 10-01) stays with East; deal 5 (500, won 11-15) goes to West
+    assert got[["territory_id", "deals", "bookings"]].values.tolist() == [[1, 1, 200.0], [2, 1, 500.0]]
+    ray = credited_bookings(engine, Period(date(2026, 10, 1), date(2026, 12, 31)), Scope.only(5))
+    assert ray.empty  # neither deal is on an account of Ray's

@@ -11,10 +11,10 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core.db import read_frame
-from spm_core.filters import Scope
+from spm_core.filters import Period, Scope
 from spm_core.people import visible_people
 from spm_core.planning.territories.carve import carve
-from spm_core.planning.territories.history import account_history
+from spm_core.planning.territories.history import account_history, credited_bookings
 from spm_core.planning.territories.measures import CRITERIA
 from spm_core.planning.territories.model import TerritoryError
 from spm_core.planning.territories.moves import NewTerritory, accept_carving
@@ -43,15 +43,19 @@ CARVE_HELP = (
 )
 
 
-def history_tab(engine: Engine, scope: Scope) -> None:
-    """Every account's territory and owner over time, for the accounts in view, with who published each change."""
+def history_tab(engine: Engine, scope: Scope, period: Period) -> None:
+    """Every account's territory and owner over time, for the accounts in view, with who published each change,
+    and the period's bookings credited to the territory in force on each deal's close date."""
     rows = account_history(engine, scope)
     if rows.empty:
         st.info("Nothing published yet: each account's territory and owner are as stored.")
-        return
-    st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption("In force from valid_from (blank: before history began) until the day before valid_to (blank: still).")
-    csv_download("Download the history (CSV)", rows, "territory_history.csv", "territory_history_csv")
+    else:
+        st.dataframe(rows, hide_index=True, width="stretch")
+        st.caption("In force from valid_from (blank: before history began) until the day before valid_to (blank: still).")
+        csv_download("Download the history (CSV)", rows, "territory_history.csv", "territory_history_csv")
+    st.subheader(f"Bookings credited, {period.start} to {period.end}")
+    st.dataframe(credited_bookings(engine, period, scope), hide_index=True, width="stretch")
+    st.caption("Each won deal counts in the territory its account was in on the deal's close date.")
 
 
 def _owners(engine: Engine, scope: Scope) -> dict[int | None, str]:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ...db import read_frame
-from ...filters import Scope
+from ...filters import Period, Scope
 from ...people import people_in_view
-from ...schema import account, person, territory, territory_history, territory_publication
+from ...schema import account, opportunity, person, territory, territory_history, territory_publication
 
 H = territory_history
 
@@ -109,3 +109,45 @@ def account_history(engine: Engine, scope: Scope) -> pd.DataFrame:
         .order_by(H.c.account_id, H.c.valid_from.desc().nulls_last())
     )
     return read_frame(engine, in_view_only(stmt, H.c.account_id, scope))
+
+
+def credited_bookings(engine: Engine, period: Period, scope: Scope) -> pd.DataFrame:
+    """Won deals closed in `period` per territory, each credited to the territory in force on its close date
+    (so a deal won before its account moved stays with the old territory), for the accounts in view. Deals of
+    accounts without history count in the account's territory as stored. territory_id, territory, deals, bookings."""
+    o = opportunity.c
+    won = sa.select(o.account_id, o.amount, o.close_date).where(
+        o.is_won.is_(True), o.close_date >= period.start, o.close_date <= period.end
+    )
+    seen = visible_accounts(scope)
+    if seen is not None:
+        won = won.where(o.account_id.in_(seen))
+    w = won.subquery("won")
+    on_close_day = sa.and_(
+        H.c.account_id == w.c.account_id,
+        sa.or_(H.c.valid_from.is_(None), H.c.valid_from <= w.c.close_date),
+        sa.or_(H.c.valid_to.is_(None), H.c.valid_to > w.c.close_date),
+    )
+    if has_history(engine):
+        held = sa.select(H.c.territory_id, w.c.amount).select_from(w.join(H, on_close_day))
+        untracked = ~sa.select(H.c.account_id).where(H.c.account_id == w.c.account_id).exists()
+        stored = sa.select(account.c.territory_id, w.c.amount).select_from(w.join(account, account.c.id == w.c.account_id))
+        credited = sa.union_all(held, stored.where(untracked)).subquery("credited")
+    else:
+        credited = (
+            sa.select(account.c.territory_id, w.c.amount)
+            .select_from(w.join(account, account.c.id == w.c.account_id))
+            .subquery("credited")
+        )
+    stmt = (
+        sa.select(
+            credited.c.territory_id,
+            territory.c.name.label("territory"),
+            sa.func.count().label("deals"),
+            sa.func.sum(credited.c.amount).label("bookings"),
+        )
+        .select_from(credited.outerjoin(territory, territory.c.id == credited.c.territory_id))
+        .group_by(credited.c.territory_id, territory.c.name)
+        .order_by(credited.c.territory_id)
+    )
+    return read_frame(engine, stmt)
