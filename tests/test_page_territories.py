@@ -287,3 +287,24 @@ def test_a_rep_and_a_manager_cannot_carve_or_publish(monkeypatch, terr_url):
         at = run_page(monkeypatch, terr_url, page="territories", user=user)
         assert not {"terr_carve", "terr_publish", "terr_carve_accept", "terr_apply_due"} & {b.key for b in at.button}
         assert not [t for t in at.tabs if t.label in ("Publish", "New territories")]
+
+
+def test_naming_an_unknown_account_is_refused_on_the_page_and_writes_nothing(monkeypatch, own_url):
+    with opened(own_url) as engine:
+        before = read_frame(engine, sa.select(account.c.id, account.c.territory_id))
+    at = run_page(monkeypatch, own_url, page="territories", user="leader")
+    at.number_input(key="terr_key_account").set_value(999_999)
+    at.button(key="terr_key_add").click().run()
+    assert "Unknown account(s): 999999" in at.error[0].value.replace("\\", "")
+    with opened(own_url) as engine:
+        pd.testing.assert_frame_equal(read_frame(engine, sa.select(account.c.id, account.c.territory_id)), before)
+        assert read_frame(engine, sa.select(territory_publication)).shape[0] == 1  # the fixture's only
+
+
+def test_an_admin_sees_every_account_and_plans(monkeypatch, terr_url):
+    at = run_page(monkeypatch, terr_url, page="territories", user="admin")
+    assert not at.exception and not at.error
+    with opened(terr_url) as engine:
+        every = read_frame(engine, sa.select(account.c.id))
+    assert set(accounts_table(at)["account_id"]) == set(every["id"])
+    assert {"terr_propose", "terr_carve", "terr_publish"} <= {b.key for b in at.button}
