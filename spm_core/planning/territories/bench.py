@@ -1,5 +1,5 @@
-"""Territory balancing at scale: N accounts around the demo's cities in K geographic territories (cities
-unevenly busy, potential lognormal), each territory owned by its own manager who owns its accounts, two deals
+"""Territory balancing at scale: N accounts around the demo's cities (unevenly busy, potential lognormal) in K
+geographic territories (the accounts ordered by city then longitude, cut into K runs of uneven length), each territory owned by its own manager who owns its accounts, two deals
 an account held by the account's owner, then each step timed with its Python peak memory (tracemalloc) and the
 process's peak RSS.
 
@@ -29,7 +29,8 @@ AS_OF = date(2026, 11, 23)
 
 
 def market(accounts: int, territories: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Managers, territories, accounts (each city's accounts in one territory, so territories are geographic) and deals."""
+    """Managers, territories, accounts (each territory a run of neighbouring accounts, so territories are
+    geographic however many there are) and deals."""
     rng = np.random.default_rng(seed)
     cities = [(country, *city) for country, rows in CITIES.items() for city in rows]
     busy = rng.dirichlet(np.full(len(cities), 0.7))  # some cities hold far more accounts than others
@@ -37,6 +38,10 @@ def market(accounts: int, territories: int, seed: int) -> tuple[pd.DataFrame, pd
     lat = np.array([c[4] for c in cities])[city] + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES, accounts)
     lon = np.array([c[5] for c in cities])[city] + rng.uniform(-JITTER_DEGREES, JITTER_DEGREES, accounts)
     ids = np.arange(1, territories + 1)
+    runs = np.cumsum(rng.uniform(0.5, 1.5, territories))
+    ends = np.round(runs / runs[-1] * accounts).astype(np.int64)
+    home = np.empty(accounts, np.int64)
+    home[np.lexsort((lon, city))] = np.searchsorted(ends, np.arange(accounts), side="right") + 1
     people = pd.DataFrame({"id": ids, "name": [f"Manager {t}" for t in ids], "role": "manager", "active": True, "ramp_months": 0})
     terr = pd.DataFrame({"id": ids, "name": [f"Territory {t}" for t in ids], "owner_id": ids})
     accts = pd.DataFrame(
@@ -47,8 +52,8 @@ def market(accounts: int, territories: int, seed: int) -> tuple[pd.DataFrame, pd
             "state": np.array([c[2] for c in cities])[city],
             "latitude": lat,
             "longitude": lon,
-            "territory_id": city % territories + 1,
-            "owner_id": city % territories + 1,
+            "territory_id": home,
+            "owner_id": home,
             "potential": np.round(rng.lognormal(11, 1.0, accounts), -2),
             "employees": rng.integers(5, 20_000, accounts),
         }
