@@ -12,12 +12,12 @@ from spm_core.schema import territory, territory_history
 
 def test_bench_smoke(tmp_path):
     steps, figures = run(tmp_path / "t.duckdb", accounts=600, territories=6)
-    assert [s.name for s in steps][0] == "read measures of 600 accounts" and len(steps) == 7
+    assert [s.name for s in steps][0] == "read measures of 600 accounts" and len(steps) == 8
     assert all(s.seconds > 0 and s.rss_peak_mb > 0 for s in steps)
     for before, after, moves in (figures["potential"], figures["workload"]):
         assert after < before and moves > 0
     assert figures["carving"][2] > 0 and figures["published"][0] > 0
-    assert report(steps, figures).count("\n") == 11
+    assert report(steps, figures).count("\n") == 12
     engine = make_engine(f"duckdb:///{tmp_path / 't.duckdb'}")
     with engine.connect() as conn:
         count = {

@@ -21,7 +21,7 @@ from ...schema import account, opportunity, person, territory
 from ..bench import Step, _timed
 from .balance import propose
 from .carve import carve
-from .measures import account_measures
+from .measures import account_measures, measures_statement
 from .moves import NewTerritory, accept_carving, accept_moves
 from .publish import publish
 
@@ -93,13 +93,17 @@ def run(path: Path, accounts: int = 50_000, territories: int = 40, seed: int = 1
         insert_frame(conn, opportunity, deals)
     box: dict[str, object] = {}
     ids = terr["id"].tolist()
+    sql = str(measures_statement(engine, AS_OF, Scope.everyone()).compile(engine, compile_kwargs={"literal_binds": True}))
+    raw = engine.raw_connection()
     steps = [
         _timed(
             f"read measures of {accounts:,} accounts", lambda: box.update(rows=account_measures(engine, AS_OF, Scope.everyone()))
         ),
+        _timed("the same as raw DuckDB SQL", lambda: raw.driver_connection.execute(sql).df()),
         _timed(f"propose by potential, {territories} territories", lambda: box.update(p=propose(box["rows"], ids, "potential"))),
         _timed(f"propose by workload, {territories} territories", lambda: box.update(w=propose(box["rows"], ids, "workload"))),
     ]
+    raw.close()
     steps.append(_timed("accept every potential move", lambda: accept_moves(engine, box["p"].moves, "potential", "bench")))
     rows = account_measures(engine, AS_OF, Scope.everyone())
     busiest = int(rows["territory_id"].mode()[0])
