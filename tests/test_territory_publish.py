@@ -20,7 +20,7 @@ from spm_core.planning.territories.history import account_history, assignments_a
 from spm_core.planning.territories.model import TerritoryError
 from spm_core.planning.territories.publish import apply_due, planned_changes, publications, publish
 from spm_core.planning.territories.rules import Assignment, assign
-from spm_core.schema import account, opportunity, territory_history, territory_publication
+from spm_core.schema import account, opportunity, opportunity_split, territory_history, territory_publication
 
 AS_OF = date(2026, 11, 23)
 EVERYONE = Scope.everyone()
@@ -212,3 +212,22 @@ def test_bookings_are_credited_to_the_territory_in_force_on_each_close_date(tiny
     assert got[["territory_id", "deals", "bookings"]].values.tolist() == [[1, 1, 200.0], [2, 1, 500.0]]
     ray = credited_bookings(engine, Period(date(2026, 10, 1), date(2026, 12, 31)), Scope.only(5))
     assert ray.empty  # neither deal is on an account of Ray's
+
+
+def test_the_previous_owners_credit_share_of_a_moving_deal_follows_it(tiny_engine):
+    shared = deal(6, 1, 4, False, date(2026, 12, 30))  # Acme, open, Rita's, half of it already Wes's
+    splits = [
+        {"opportunity_id": 1, "person_id": 4, "percent": 60.0},  # Rita 60 / Olga 40: Rita's share goes to Wes
+        {"opportunity_id": 1, "person_id": 9, "percent": 40.0},
+        {"opportunity_id": 2, "person_id": 4, "percent": 100.0},  # won: stays Rita's
+        {"opportunity_id": 6, "person_id": 4, "percent": 50.0},  # Rita 50 / Wes 50: Wes ends with 100
+        {"opportunity_id": 6, "person_id": 3, "percent": 50.0},
+    ]
+    engine = tiny_engine(
+        person=PEOPLE, territory=TERRITORIES, account=PLACED, opportunity=[*DEALS, shared], opportunity_split=splits
+    )
+    assign(engine, [Assignment(1, 2, "key account")], "lea")
+    assert publish(engine, date(2026, 11, 1), "move", "lea", AS_OF).deals_moved == 2
+    rows = read_frame(engine, sa.select(opportunity_split))
+    got = {(int(o), int(p)): float(c) for o, p, c in rows[["opportunity_id", "person_id", "percent"]].itertuples(index=False)}
+    assert got == {(1, 3): 60, (1, 9): 40, (2, 4): 100, (6, 3): 100}

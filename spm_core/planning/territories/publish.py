@@ -26,7 +26,15 @@ from ...comp.cycle import CLOSED
 from ...comp.schema import comp_period
 from ...db import read_frame
 from ...filters import Scope
-from ...schema import account, opportunity, person, territory, territory_history, territory_publication
+from ...schema import (
+    account,
+    opportunity,
+    opportunity_split,
+    person,
+    territory,
+    territory_history,
+    territory_publication,
+)
 from .history import has_history, in_view_only
 from .model import TerritoryError
 from .rules import ensure_tables
@@ -191,6 +199,13 @@ def _apply(conn: sa.Connection, pid: int) -> int:
     moved = 0
     if conn.execute(sa.select(P.c.open_deals).where(P.c.id == pid)).scalar_one() == "move":
         o = opportunity.c
+        _move_splits(
+            conn,
+            sa.select(o.id, pairs.c.from_owner, pairs.c.to_owner)
+            .where(o.account_id == pairs.c.account_id, o.owner_id == pairs.c.from_owner, o.is_closed.is_(False))
+            .where(pairs.c.to_owner.is_not(None), pairs.c.to_owner != pairs.c.from_owner)
+            .subquery("moving"),
+        )
         moved = conn.execute(
             opportunity.update()
             .where(o.account_id == pairs.c.account_id, o.owner_id == pairs.c.from_owner, o.is_closed.is_(False))
@@ -199,6 +214,27 @@ def _apply(conn: sa.Connection, pid: int) -> int:
         ).rowcount
     conn.execute(P.update().where(P.c.id == pid).values(applied_at=_now(), deals_moved=moved))
     return int(moved)
+
+
+def _move_splits(conn: sa.Connection, moving: sa.Subquery) -> None:
+    """The previous owner's credit share of each moving deal goes to the new owner (added to theirs if they
+    already hold one), so a split deal's credit follows it as an unsplit one's does."""
+    s, mine = opportunity_split, opportunity_split.alias("mine")
+    theirs = sa.and_(s.c.opportunity_id == moving.c.id, s.c.person_id == moving.c.to_owner)
+    old_share = (
+        sa.select(mine.c.percent)
+        .where(mine.c.opportunity_id == moving.c.id, mine.c.person_id == moving.c.from_owner)
+        .scalar_subquery()
+    )
+    conn.execute(s.update().where(theirs, old_share.is_not(None)).values(percent=s.c.percent + old_share))
+    held = sa.select(mine.c.opportunity_id).where(mine.c.opportunity_id == moving.c.id, mine.c.person_id == moving.c.to_owner)
+    merged = sa.select(moving.c.id).where(moving.c.from_owner == s.c.person_id, held.exists())
+    conn.execute(s.delete().where(s.c.opportunity_id.in_(merged)))
+    conn.execute(
+        s.update()
+        .where(s.c.opportunity_id == moving.c.id, s.c.person_id == moving.c.from_owner)
+        .values(person_id=moving.c.to_owner)
+    )
 
 
 def apply_due(engine: Engine, as_of: date) -> int:
