@@ -90,8 +90,10 @@ def carve_tab(engine: Engine, scope: Scope, accounts: pd.DataFrame, names: pd.Da
     )
     kept = carving.kept_piece
     title = {p: (label.get(carving.keep, "kept") if p == kept else f"New {p + 1}") for p in range(pieces)}
-    preview = carving.accounts.assign(territory=carving.accounts["piece"].map(title), potential=carving.accounts["value"])
-    summary = preview.groupby("territory", as_index=False).agg(accounts=("account_id", "size"), potential=("value", "sum"))
+    preview = carving.accounts.assign(territory=carving.accounts["piece"].map(title)).merge(
+        accounts[["account_id", "potential"]], on="account_id"
+    )
+    summary = preview.groupby("territory", as_index=False).agg(accounts=("account_id", "size"), potential=("potential", "sum"))
     st.altair_chart(territory_map(map_points(preview, summary)), width="stretch")
     owners = _owners(engine, scope)
     new = []
