@@ -55,7 +55,7 @@ with tabs[1]:
     st.dataframe(shown, hide_index=True, width="stretch")
     csv_download("Download these accounts (CSV)", shown, "territory_accounts.csv", "territory_accounts_csv")
 with tabs[2]:
-    history_tab(engine, scope, ctx.filters.period)
+    history_tab(engine, scope, ctx.filters.period, names, as_of)
 if not leads:
     st.stop()
 

@@ -309,3 +309,21 @@ def test_an_admin_sees_every_account_and_plans(monkeypatch, terr_url):
         every = read_frame(engine, sa.select(account.c.id))
     assert set(accounts_table(at)["account_id"]) == set(every["id"])
     assert {"terr_propose", "terr_carve", "terr_publish"} <= {b.key for b in at.button}
+
+
+def test_the_history_tab_counts_who_held_the_accounts_on_a_chosen_day(monkeypatch, terr_url):
+    with opened(terr_url) as engine:
+        before = read_frame(engine, sa.select(territory_history).where(territory_history.c.publication_id == 1))
+    moved = before["account_id"].astype(int).tolist()
+    at = run_page(monkeypatch, terr_url, page="territories", user="leader")
+
+    def held() -> dict[str, int]:
+        table = next(d.value for d in at.dataframe if list(d.value.columns) == ["territory", "accounts"])
+        return dict(zip(table["territory"], table["accounts"], strict=True))
+
+    after = held()  # as of today: the three published moves are in force
+    at.date_input(key="terr_history_day").set_value(date(2026, 10, 31)).run()  # the day before they took effect
+    day_before = held()
+    assert sum(after.values()) == sum(day_before.values()) and len(moved) == 3
+    gained = {t: after.get(t, 0) - day_before.get(t, 0) for t in after.keys() | day_before.keys()}
+    assert sorted(v for v in gained.values() if v) == [-3, 3]

@@ -14,7 +14,7 @@ from spm_core.db import read_frame
 from spm_core.filters import Period, Scope
 from spm_core.people import visible_people
 from spm_core.planning.territories.carve import carve
-from spm_core.planning.territories.history import account_history, credited_bookings
+from spm_core.planning.territories.history import account_history, assignments_as_of, credited_bookings
 from spm_core.planning.territories.measures import CRITERIA
 from spm_core.planning.territories.model import TerritoryError
 from spm_core.planning.territories.moves import NewTerritory, accept_carving
@@ -43,9 +43,10 @@ CARVE_HELP = (
 )
 
 
-def history_tab(engine: Engine, scope: Scope, period: Period) -> None:
+def history_tab(engine: Engine, scope: Scope, period: Period, names: pd.DataFrame, as_of: date) -> None:
     """Every account's territory and owner over time, for the accounts in view, with who published each change,
-    and the period's bookings credited to the territory in force on each deal's close date."""
+    who held them on a chosen day, and the period's bookings credited to the territory in force on each deal's
+    close date."""
     rows = account_history(engine, scope)
     if rows.empty:
         st.info("Nothing published yet: each account's territory and owner are as stored.")
@@ -53,6 +54,10 @@ def history_tab(engine: Engine, scope: Scope, period: Period) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
         st.caption("In force from valid_from (blank: before history began) until the day before valid_to (blank: still).")
         csv_download("Download the history (CSV)", rows, "territory_history.csv", "territory_history_csv")
+    day = st.date_input("Who held the accounts on", value=as_of, key="terr_history_day")
+    held = assignments_as_of(engine, day, scope).merge(names[["territory_id", "territory"]], on="territory_id", how="left")
+    counts = held.groupby(held["territory"].fillna("(none)")).size().rename("accounts").reset_index()
+    st.dataframe(counts, hide_index=True, width="stretch")
     st.subheader(f"Bookings credited, {period.start} to {period.end}")
     st.dataframe(credited_bookings(engine, period, scope), hide_index=True, width="stretch")
     st.caption("Each won deal counts in the territory its account was in on the deal's close date.")
