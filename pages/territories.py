@@ -1,6 +1,6 @@
-"""Territories: leaders, planners and admins see every territory's balance, propose and accept moves, and keep
-the rules (check, key accounts, apply); managers see their subtree's territories and accounts read-only; reps
-see their own accounts. Every number and rule is spm_core.planning.territories'; this page reads and draws.
+"""Territories: leaders, planners and admins see every territory's balance, propose and accept moves, carve
+territories into new ones, publish the design from an effective date and keep the rules (check, key accounts,
+apply); managers see their subtree's territories, accounts and history read-only; reps see their own accounts. Every number and rule is spm_core.planning.territories'; this page reads and draws.
 Writes go through ui.planning_view.write (a short read-write engine), as quota planning's do."""
 
 import streamlit as st
@@ -15,6 +15,7 @@ from ui import format as fmt
 from ui.context import context
 from ui.downloads import csv_download
 from ui.planning_view import show_notice, write
+from ui.territory_tabs import carve_tab, history_tab, publish_tab
 from ui.territory_view import map_points, summary_table, territory_map
 from ui.text import md
 
@@ -43,16 +44,18 @@ for column, (criterion, label) in zip(st.columns(len(CRITERIA)), CRITERIA.items(
     column.metric(f"Spread of {label.split(' (')[0].lower()}", fmt.percent(spread[criterion]), help=help_text)
 summary_table(summary)
 
-tabs = st.tabs(["Map", "Accounts", *(["Balance", "Rules"] if leads else [])])
+tabs = st.tabs(["Map", "Accounts", "History", *(["Balance", "New territories", "Publish", "Rules"] if leads else [])])
 with tabs[0]:
     st.altair_chart(territory_map(map_points(accounts, summary)), width="stretch")
     st.caption("Drawn offline: no map tiles. Hover a point for its territory's totals.")
 with tabs[1]:
     shown = accounts[
-        ["account_id", "name", "territory", "country", "state", "postcode", "industry", "potential", "open_pipeline"]
+        ["account_id", "name", "territory", "owner", "country", "state", "postcode", "industry", "potential", "open_pipeline"]
     ]
     st.dataframe(shown, hide_index=True, width="stretch")
     csv_download("Download these accounts (CSV)", shown, "territory_accounts.csv", "territory_accounts_csv")
+with tabs[2]:
+    history_tab(engine, scope, ctx.filters.period, names, as_of)
 if not leads:
     st.stop()
 
@@ -157,7 +160,11 @@ def rules_tab() -> None:
         write(lambda e: tr.assign(e, [assignment], by), f"Account {int(account_id)} named into {label[key_tid]}.")
 
 
-with tabs[2]:
-    proposal_tab()
 with tabs[3]:
+    proposal_tab()
+with tabs[4]:
+    carve_tab(engine, scope, accounts, names, by)
+with tabs[5]:
+    publish_tab(engine, scope, as_of, by)
+with tabs[6]:
     rules_tab()

@@ -354,6 +354,37 @@ territory_assignment = Table(
     Column("set_at", DateTime, nullable=False),
 )
 
+# Published territory designs (spm_core/planning/territories/publish.py): who published which design from
+# which date, and whether the moved accounts' open deals follow them. applied_at: when the account owners
+# (and open deals) were changed, which waits for the effective date when that is in the future.
+territory_publication = Table(
+    "territory_publication",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("effective_date", Date, nullable=False),
+    Column("open_deals", String, nullable=False),  # move | keep
+    Column("note", String),
+    Column("published_by", String, nullable=False),
+    Column("published_at", DateTime, nullable=False),
+    Column("accounts_moved", Integer, nullable=False),
+    Column("applied_at", DateTime),
+    Column("deals_moved", Integer),
+)
+
+# Each account's territory and owner over time, never overwritten: a publication closes the rows it replaces
+# (valid_to = its effective date) and adds new ones. In force on day d: valid_from <= d < valid_to, with NULL
+# valid_from meaning "since before history began" (the baseline) and NULL valid_to "until further notice".
+territory_history = Table(
+    "territory_history",
+    metadata,
+    Column("account_id", Integer, nullable=False),
+    Column("territory_id", Integer),
+    Column("owner_id", Integer),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    Column("publication_id", Integer),  # NULL for the baseline row
+)
+
 
 def _postgres_index(name: str, *columns: Column) -> None:
     Index(name, *columns).ddl_if(dialect="postgresql")

@@ -35,3 +35,20 @@ ACCOUNTS = [
     _a(4, "Delta", "Canada", "ON", "M5H 01", "Finance", 100, 400.0, 43.7, -79.4),  # nobody: a gap
     _a(5, "Echo", "United States", "NY", "10200", "Finance", 3000, 500.0, 40.8, -73.9),  # East and Key: overlap
 ]
+
+# For publishing: Lea leads; Dan (East) and Wes (West) report to her; Rita works for Dan, Ray for Wes, Olga (an
+# overlay) for Lea. Accounts placed: Acme, Crest, Echo in East owned by Rita; Bolt, Delta in West owned by Ray.
+PEOPLE = [
+    {"id": i, "name": n, "role": r, "manager_id": m, "active": True, "ramp_months": 0}
+    for i, n, r, m in [
+        (1, "Lea", "leader", None),
+        (2, "Dan", "manager", 1),
+        (3, "Wes", "manager", 1),
+        (4, "Rita", "rep", 2),
+        (5, "Ray", "rep", 3),
+        (9, "Olga", "rep", 1),
+    ]
+]
+PLACED = [
+    {**a, "territory_id": t, "owner_id": o} for a, (t, o) in zip(ACCOUNTS, [(1, 4), (2, 5), (1, 4), (2, 5), (1, 4)], strict=True)
+]

@@ -1,4 +1,4 @@
-"""The generic import carries each deal's account's location and potential (territory planning reads them),
+"""The generic import carries each deal's account's location, head count and potential (territory planning reads them),
 also into a warehouse created before those columns existed; a coordinate out of range is a row error."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from spm_core.importing.plan import plan_import
 from spm_core.schema import account
 
 CSV = (
-    "Id,Owner,Account,Amount,Stage,Close Date,Country,Billing State,Zip,Latitude,Longitude,Potential\n"
-    'D1,Ann Lee,Acme,100,Closed Won,2026-02-10,United States,NY,10010,40.71,-74.01,"25,000"\n'
-    "D2,Ann Lee,Globex,200,Proposal,2026-03-10,Canada,ON,M5H 01,43.65,-79.38,\n"
+    "Id,Owner,Account,Amount,Stage,Close Date,Country,Billing State,Zip,Latitude,Longitude,Potential,Employees\n"
+    'D1,Ann Lee,Acme,100,Closed Won,2026-02-10,United States,NY,10010,40.71,-74.01,"25,000",250\n'
+    "D2,Ann Lee,Globex,200,Proposal,2026-03-10,Canada,ON,M5H 01,43.65,-79.38,,\n"
 )
 
 
@@ -34,12 +34,18 @@ def test_location_and_potential_reach_the_accounts_of_an_older_warehouse(tmp_pat
     rows = read_frame(
         engine,
         sa.select(
-            account.c.name, account.c.state, account.c.postcode, account.c.latitude, account.c.longitude, account.c.potential
+            account.c.name,
+            account.c.state,
+            account.c.postcode,
+            account.c.latitude,
+            account.c.longitude,
+            account.c.potential,
+            account.c.employees,
         ).order_by(account.c.name),
     )
     assert rows.astype(object).where(rows.notna(), None).values.tolist() == [
-        ["Acme", "NY", "10010", 40.71, -74.01, 25_000.0],
-        ["Globex", "ON", "M5H 01", 43.65, -79.38, None],
+        ["Acme", "NY", "10010", 40.71, -74.01, 25_000.0, 250],
+        ["Globex", "ON", "M5H 01", 43.65, -79.38, None, None],
     ]
     engine.dispose()
 

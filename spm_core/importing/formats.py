@@ -162,6 +162,7 @@ GENERIC_HEADERS: dict[str, tuple[str, ...]] = {
     "region": ("Region", "Sales Region"),
     "segment": ("Segment", "Customer Segment", "Market Segment"),
     "industry": ("Industry", "Sector"),
+    "employees": ("Employees", "Number of Employees", "Employee Count", "Headcount"),
     "state": ("State", "Billing State/Province", "Billing State", "Province", "State/Province"),
     "postcode": ("Postcode", "Billing Zip/Postal Code", "Postal Code", "Zip Code", "Zip", "Postal code"),
     "latitude": ("Latitude", "Billing Latitude", "Lat"),
@@ -174,6 +175,7 @@ GENERIC_FALLBACKS = {"close_date": ("Deal - Won time", "Deal - Lost time", "Expe
 GENERIC_KINDS = {
     "amount": "amount",
     "potential": "amount",
+    "employees": "count",
     "latitude": "latitude",
     "longitude": "longitude",
     "probability": "percent",
@@ -204,6 +206,7 @@ GENERIC_HELP = {
     "segment": "the account's segment (new segments are created)",
     "industry": "the account's industry",
     "state": "the account's state, province or region within its country",
+    "employees": "the account's head count (territory rules' size band: Small < 200 ≤ Medium < 2,000 ≤ Large)",
     "postcode": "the account's postcode (territory rules compare postcodes as text)",
     "latitude": "the account's latitude in degrees (-90 to 90), for the territory map",
     "longitude": "the account's longitude in degrees (-180 to 180)",

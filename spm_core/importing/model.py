@@ -37,8 +37,9 @@ OPPORTUNITY_COLUMNS = {
 }
 # The generic format may also give each deal's account's attributes (region and segment name rows of their
 # tables; new ones are created). The account's first deal in the file sets them; existing accounts keep theirs.
-# Location and potential feed territory planning (spm_core/planning/territories).
+# Location, size (employees: the size band) and potential feed territory planning (spm_core/planning/territories).
 ACCOUNT_LOCATION = {
+    "employees": "Int64",
     "state": "string",
     "postcode": "string",
     "latitude": "float64",

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from ...db import read_frame
 from ...filters import Scope
 from ...people import people_in_view
-from ...schema import account, opportunity, territory, territory_assignment
+from ...schema import account, opportunity, person, territory, territory_assignment
 from .rules import has_tables
 
 CRITERIA = {
@@ -58,8 +58,21 @@ def _deals(as_of: date) -> sa.Subquery:
 def account_measures(engine: Engine, as_of: date, scope: Scope) -> pd.DataFrame:
     """One row per account in view: where it is, its territory, what it carries and whether it is pinned
     (named into its territory, so balancing leaves it). In view: its owner or its territory's owner is in scope."""
+    frame = read_frame(engine, measures_statement(engine, as_of, scope))
+    frame["accounts"] = 1
+    for column in ("potential", "open_pipeline", "bookings_12m", "workload"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def measures_statement(engine: Engine, as_of: date, scope: Scope) -> sa.Select:
+    """account_measures' one statement (the bench also runs it as raw SQL to compare)."""
     d = _deals(as_of)
-    joined = account.outerjoin(territory, territory.c.id == account.c.territory_id).outerjoin(d, d.c.account_id == account.c.id)
+    joined = (
+        account.outerjoin(territory, territory.c.id == account.c.territory_id)
+        .outerjoin(d, d.c.account_id == account.c.id)
+        .outerjoin(person, person.c.id == account.c.owner_id)
+    )
     pinned: sa.ColumnElement[bool] = sa.false()
     if has_tables(engine):
         joined = joined.outerjoin(territory_assignment, territory_assignment.c.account_id == account.c.id)
@@ -71,6 +84,7 @@ def account_measures(engine: Engine, as_of: date, scope: Scope) -> pd.DataFrame:
             account.c.territory_id,
             territory.c.name.label("territory"),
             account.c.owner_id,
+            person.c.name.label("owner"),
             account.c.country,
             account.c.state,
             account.c.postcode,
@@ -90,11 +104,7 @@ def account_measures(engine: Engine, as_of: date, scope: Scope) -> pd.DataFrame:
     if in_view is not None:
         ids = in_view.cte("territory_viewers")
         stmt = stmt.where(sa.or_(account.c.owner_id.in_(sa.select(ids.c.id)), territory.c.owner_id.in_(sa.select(ids.c.id))))
-    frame = read_frame(engine, stmt)
-    frame["accounts"] = 1
-    for column in ("potential", "open_pipeline", "bookings_12m", "workload"):
-        frame[column] = frame[column].astype(float)
-    return frame
+    return stmt
 
 
 def territories(engine: Engine, scope: Scope) -> pd.DataFrame:

@@ -15,10 +15,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ...db import add_new_columns, insert_frame, read_frame
-from ...schema import account, metadata, territory, territory_assignment, territory_rule
+from ...schema import (
+    account,
+    metadata,
+    territory,
+    territory_assignment,
+    territory_history,
+    territory_publication,
+    territory_rule,
+)
+from .history import record_baseline
 from .model import Rule, TerritoryError, size_band
 
-TABLES = (territory_rule, territory_assignment)
+TABLES = (territory_rule, territory_assignment, territory_publication, territory_history)
 ASSIGNED, RULE, GAP, OVERLAP = "assigned", "rule", "gap", "overlap"
 
 
@@ -49,9 +58,11 @@ def _now() -> datetime:
 
 
 def ensure_tables(conn: sa.Connection) -> None:
-    """Warehouses created before territory planning get its tables and the account columns on the first write."""
+    """Warehouses created before territory planning get its tables and the account columns on the first write;
+    accounts without history get their baseline row before the write changes them."""
     metadata.create_all(conn, tables=list(TABLES))
     add_new_columns(conn)
+    record_baseline(conn)
 
 
 def prepare(engine: Engine) -> None:
@@ -119,21 +130,27 @@ def assign(engine: Engine, assignments: list[Assignment], by: str) -> None:
     if any(not a.reason.strip() for a in assignments):
         raise TerritoryError("Each assignment needs a reason (e.g. key account).")
     with engine.begin() as conn:
-        ensure_tables(conn)
-        known = set(conn.execute(sa.select(account.c.id).where(account.c.id.in_(accounts))).scalars())
-        if unknown := sorted(set(accounts) - known):
-            raise TerritoryError(f"Unknown account(s): {', '.join(map(str, unknown[:10]))}. Nothing was changed.")
-        wanted = {a.territory_id for a in assignments}
-        have = set(conn.execute(sa.select(territory.c.id).where(territory.c.id.in_(wanted))).scalars())
-        if missing := sorted(wanted - have):
-            raise TerritoryError(f"Unknown territory(ies): {', '.join(map(str, missing))}. Nothing was changed.")
-        conn.execute(territory_assignment.delete().where(territory_assignment.c.account_id.in_(accounts)))
-        at = _now()
-        rows = [(a.account_id, a.territory_id, a.reason.strip(), by, at) for a in assignments]
-        insert_frame(conn, territory_assignment, pd.DataFrame(rows, columns=[c.name for c in territory_assignment.c]))
-        t = territory_assignment
-        named = t.c.account_id.in_(accounts)
-        conn.execute(account.update().where(account.c.id == t.c.account_id, named).values(territory_id=t.c.territory_id))
+        assign_in(conn, assignments, by)
+
+
+def assign_in(conn: sa.Connection, assignments: list[Assignment], by: str) -> None:
+    """assign, inside the caller's transaction (so a carving creates territories and fills them at once)."""
+    accounts = [a.account_id for a in assignments]
+    ensure_tables(conn)
+    known = set(conn.execute(sa.select(account.c.id).where(account.c.id.in_(accounts))).scalars())
+    if unknown := sorted(set(accounts) - known):
+        raise TerritoryError(f"Unknown account(s): {', '.join(map(str, unknown[:10]))}. Nothing was changed.")
+    wanted = {a.territory_id for a in assignments}
+    have = set(conn.execute(sa.select(territory.c.id).where(territory.c.id.in_(wanted))).scalars())
+    if missing := sorted(wanted - have):
+        raise TerritoryError(f"Unknown territory(ies): {', '.join(map(str, missing))}. Nothing was changed.")
+    conn.execute(territory_assignment.delete().where(territory_assignment.c.account_id.in_(accounts)))
+    at = _now()
+    rows = [(a.account_id, a.territory_id, a.reason.strip(), by, at) for a in assignments]
+    insert_frame(conn, territory_assignment, pd.DataFrame(rows, columns=[c.name for c in territory_assignment.c]))
+    t = territory_assignment
+    named = t.c.account_id.in_(accounts)
+    conn.execute(account.update().where(account.c.id == t.c.account_id, named).values(territory_id=t.c.territory_id))
 
 
 def unassign(engine: Engine, account_id: int) -> None:
