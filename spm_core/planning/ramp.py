@@ -7,6 +7,7 @@ start date. The ramped month is rounded half-up to cents; the unramped months su
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
@@ -29,7 +30,23 @@ def tenure_month(month: date, hire: date | None) -> int:
     return (month.year - hire.year) * 12 + month.month - hire.month + 1
 
 
-def monthly_quotas(leaves: pd.DataFrame, months: list[date], ramp: Ramp) -> pd.DataFrame:
+def monthly_quotas(leaves: pd.DataFrame, months: list[date], ramp: Ramp, own: Mapping[int, Ramp] | None = None) -> pd.DataFrame:
+    """monthly_quotas_one for every leaf, each by its own schedule (`own`, per person id or seat node) or else
+    the plan's `ramp`: one vectorised pass per distinct schedule, rows in the order of `leaves`."""
+    own = own or {}
+    schedule = [own.get(int(n), ramp) for n in leaves["person_id"]]
+    parts = []
+    for each in dict.fromkeys(schedule):
+        picked = np.array([r == each for r in schedule])
+        part = monthly_quotas_one(leaves[picked], months, each)
+        parts.append(part.assign(order=np.repeat(np.flatnonzero(picked), len(months)), ramp=each.text()))
+    if not parts:
+        return monthly_quotas_one(leaves, months, ramp).assign(ramp="")
+    out = pd.concat(parts, ignore_index=True).sort_values(["order"], kind="stable")
+    return out.drop(columns=["order"]).reset_index(drop=True)
+
+
+def monthly_quotas_one(leaves: pd.DataFrame, months: list[date], ramp: Ramp) -> pd.DataFrame:
     """leaves: person_id, cents, hire_date. One row per person and month: full_cents (even spread, the
     leftover cents to the earliest months: cents.split_cents with equal weights), tenure, factor, cents
     (ramped, half-up), is_ramped (factor below 100 %). Integer arithmetic throughout, one pass over arrays."""
