@@ -64,7 +64,9 @@ class ScenarioSpec:
         seat_override = {moved[o.person_id] for o in self.rules.overrides if o.person_id in moved}
         seat_ramp = {moved[r.node] for r in self.ramps if r.node in moved}
         overrides = tuple(
-            replace(o, person_id=moved.get(o.person_id, o.person_id)) for o in self.rules.overrides if o.person_id not in seat_override
+            replace(o, person_id=moved.get(o.person_id, o.person_id))
+            for o in self.rules.overrides
+            if o.person_id not in seat_override
         )
         ramps = tuple(replace(r, node=moved.get(r.node, r.node)) for r in self.ramps if r.node not in seat_ramp)
         return replace(self, rules=replace(self.rules, overrides=overrides), ramps=ramps)

@@ -88,8 +88,8 @@ def _write_overrides(conn: sa.Connection, sid: int, overrides: tuple[Override, .
         )
 
 
-def _write_seats(conn: sa.Connection, sid: int, seats: tuple[PlannedSeat, ...]) -> None:
-    """Replace the scenario's seats, keeping who filled a seat and when."""
+def _write_seats(conn: sa.Connection, sid: int, seats: tuple[PlannedSeat, ...], by: str) -> None:
+    """Replace the scenario's seats, keeping who filled a seat and when (`by`, now: for a seat filled now)."""
     s = plan_seat.c
     before = read_frame(conn, sa.select(s.seat_id, s.person_id, s.filled_by, s.filled_at).where(s.scenario_id == sid))
     stamps = {(int(i), int(p)): (b, t) for i, p, b, t in before.dropna(subset=["person_id"]).itertuples(index=False)}
@@ -97,7 +97,8 @@ def _write_seats(conn: sa.Connection, sid: int, seats: tuple[PlannedSeat, ...]) 
     if seats:
         rows = []
         for seat in seats:
-            by, at = stamps.get((seat.seat_id, seat.person_id), (None, None)) if seat.person_id is not None else (None, None)
+            filled = seat.person_id is not None
+            who, at = stamps.get((seat.seat_id, seat.person_id), (by, now())) if filled else (None, None)
             rows.append(
                 {
                     "scenario_id": sid,
@@ -107,7 +108,7 @@ def _write_seats(conn: sa.Connection, sid: int, seats: tuple[PlannedSeat, ...]) 
                     "segment_id": seat.segment_id,
                     "start_month": seat.start,
                     "person_id": seat.person_id,
-                    "filled_by": by,
+                    "filled_by": who,
                     "filled_at": None if pd.isna(at) else at,
                 }
             )
@@ -150,7 +151,7 @@ def create_scenario(engine: Engine, spec: ScenarioSpec, by: str, as_of: date) ->
             )
         )
         _write_overrides(conn, sid, spec.rules.overrides, by)
-        _write_seats(conn, sid, spec.seats)
+        _write_seats(conn, sid, spec.seats, by)
         _write_ramps(conn, sid, spec.ramps, by)
         _write_allocation(conn, sid, rows)
     return sid
@@ -195,7 +196,7 @@ def _seats_and_ramps(conn: Engine | sa.Connection, sid: int) -> tuple[tuple[Plan
     return seats, ramps
 
 
-def _editable(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
+def editable_spec(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
     if scenario_row(conn, sid)["status"] == "published":
         raise PlanError("This scenario is published: it is the record behind the quotas. Copy it to plan again.")
     return load_spec(conn, sid)
@@ -203,13 +204,13 @@ def _editable(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
 
 def change_rules(engine: Engine, sid: int, rules: PlanRules, by: str, as_of: date) -> None:
     """New target, level rules or overrides for a draft: reallocated and stored, or nothing written."""
-    change_spec(engine, sid, replace(_editable(engine, sid), rules=rules), by, as_of)
+    change_spec(engine, sid, replace(editable_spec(engine, sid), rules=rules), by, as_of)
 
 
 def change_spec(engine: Engine, sid: int, spec: ScenarioSpec, by: str, as_of: date) -> None:
     """Store a draft's new inputs (rules, overrides, seats, ramps) and its reallocation, or write nothing.
     Approvals of the scenario stay, and say they are stale where the subtree's values moved."""
-    _editable(engine, sid)
+    editable_spec(engine, sid)
     _, rows, _ = compute(engine, spec, as_of)
     rules = spec.rules
     with engine.begin() as conn:
@@ -220,20 +221,20 @@ def change_spec(engine: Engine, sid: int, spec: ScenarioSpec, by: str, as_of: da
             .values(target_cents=rules.target_cents, levels=rules_json.dumps(rules.levels), as_of=as_of)
         )
         _write_overrides(conn, sid, rules.overrides, by)
-        _write_seats(conn, sid, spec.seats)
+        _write_seats(conn, sid, spec.seats, by)
         _write_ramps(conn, sid, spec.ramps, by)
         _write_allocation(conn, sid, rows)
 
 
 def set_override(engine: Engine, sid: int, override: Override, by: str, as_of: date) -> None:
     """Fix one person's value (with its reason); the rest of their level is redistributed by the method."""
-    rules = _editable(engine, sid).rules
+    rules = editable_spec(engine, sid).rules
     kept = tuple(o for o in rules.overrides if o.person_id != override.person_id)
     change_rules(engine, sid, replace(rules, overrides=(*kept, override)), by, as_of)
 
 
 def remove_override(engine: Engine, sid: int, person_id: int, by: str, as_of: date) -> None:
-    rules = _editable(engine, sid).rules
+    rules = editable_spec(engine, sid).rules
     change_rules(engine, sid, replace(rules, overrides=tuple(o for o in rules.overrides if o.person_id != person_id)), by, as_of)
 
 
@@ -265,7 +266,7 @@ def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
 
 def delete_scenario(engine: Engine, sid: int) -> None:
     with engine.begin() as conn:
-        _editable(conn, sid)
+        editable_spec(conn, sid)
         ensure_tables(conn)
         for table in (plan_override, plan_allocation, plan_submission, plan_approval, plan_seat, plan_ramp):
             conn.execute(table.delete().where(table.c.scenario_id == sid))

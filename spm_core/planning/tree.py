@@ -45,7 +45,9 @@ def build_tree(frame: pd.DataFrame, root: int, seats: Sequence[PlannedSeat] = ()
     roles = dict(zip(frame["id"].astype(int), frame["role"], strict=True))
     for seat in seats:
         if roles.get(seat.manager_id, "rep") == "rep":
-            raise PlanError(f"{seat.name}: a planned seat reports to an active manager or leader, not to person {seat.manager_id}.")
+            raise PlanError(
+                f"{seat.name}: a planned seat reports to an active manager or leader, not to person {seat.manager_id}."
+            )
         below[seat.manager_id].append(seat.node)
     reps = set(frame.loc[frame["role"] == "rep", "id"].astype(int)) | {s.node for s in seats}
     children: dict[int, tuple[int, ...]] = {}
