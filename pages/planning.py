@@ -1,7 +1,8 @@
 """Quota planning: leaders, planners and admins build scenarios (target, method per level, ramp), override with a
-reason, compare, check capacity and publish; managers see their subtree, submit their numbers and approve;
-reps see their own quota. Every number and every rule is spm_core.planning's; this page reads inputs,
-calls it and draws. Writes go through ui.planning_view.write (a short read-write engine)."""
+reason, plan seats for hires and fill them, give a rep a ramp of their own, compare, check capacity and publish;
+managers see their subtree (its seats included), submit their numbers and approve; reps see their own quota.
+?scenario=<id> opens a scenario the viewer may see. Every number and every rule is spm_core.planning's; this
+page reads inputs, calls it and draws. Writes go through ui.planning_view.write (a short read-write engine)."""
 
 from datetime import date
 
@@ -30,6 +31,7 @@ from spm_core.planning.model import (
 from spm_core.planning.publish import approvals, approve, publish, quota_changes
 from ui import format as fmt
 from ui.context import context
+from ui.planning_seats import RAMP_HELP, ramp_form, seats_tab
 from ui.planning_view import allocation_table, downloads, show_notice, write
 from ui.text import md
 
@@ -63,7 +65,9 @@ def new_scenario() -> None:
             help="name : lowest measure : percent",
         )
         rules.append((method, measure, tiers))
-    ramp = st.text_input("Ramp for new hires (% of quota by month of tenure)", value="25,50,75", key="plan_new_ramp")
+    ramp = st.text_input(
+        "Ramp for new hires (% of quota by month of tenure)", value="25,50,75", key="plan_new_ramp", help=RAMP_HELP
+    )
     if st.button("Create the scenario", key="plan_create", type="primary"):
         try:
             levels = tuple(
@@ -91,7 +95,13 @@ labels = {
     int(i): f"{n} ({s}, {p:%b %Y}–{q:%b %Y})"
     for i, n, s, p, q in listing[["id", "name", "status", "period_start", "period_end"]].itertuples(index=False)
 }
-sid = st.selectbox("Scenario", list(labels), format_func=labels.get, key="plan_scenario")
+wanted, first = st.query_params.get("scenario"), 0
+if wanted is not None:
+    if wanted.isascii() and wanted.isdigit() and int(wanted) in labels:
+        first = list(labels).index(int(wanted))
+    else:
+        st.warning(f"Ignored scenario={md(wanted)}: no scenario with that id that you may open.")
+sid = st.selectbox("Scenario", list(labels), index=first, format_func=labels.get, key="plan_scenario")
 row = sc.scenario_row(engine, sid)
 draft = row["status"] == "draft"
 period = Period(pd.Timestamp(row["period_start"]).date(), pd.Timestamp(row["period_end"]).date())
@@ -119,7 +129,7 @@ st.caption(
     f"{'Target' if leads else 'Your part of the plan'}: {fmt.money_exact(top)}; ramp {md(row['ramp'] or 'none')} % by month "
     "of tenure. Children always add up to their parent to the cent: floors, then the leftover cents to the largest remainders."
 )
-tabs = st.tabs(["Allocation", "Bottom-up", "Approval", "Compare", "Capacity", "History"])
+tabs = st.tabs(["Allocation", "Planned seats", "Bottom-up", "Approval", "Compare", "Capacity", "History"])
 
 with tabs[0]:
     allocation_table(rows)
@@ -139,6 +149,7 @@ with tabs[0]:
                 st.error(md(exc))
             else:
                 write(lambda e: sc.set_override(e, sid, override, by, as_of), f"{names[who]} set to {amount:,.2f}.")
+        ramp_form(rows, sid, by, as_of)
         upload = st.file_uploader("Import a plan (CSV or XLSX, as downloaded)", type=["csv", "xlsx"], key="plan_import")
         if upload is not None and st.button("Import", key="plan_import_go"):
             try:
@@ -156,6 +167,9 @@ with tabs[0]:
             write(lambda e: sc.delete_scenario(e, sid), f"Scenario {row['name']} deleted.")
 
 with tabs[1]:
+    seats_tab(engine, sid, rows, scope, leads, draft, by, as_of)
+
+with tabs[2]:
     gap = gaps(engine, sid, scope)
     st.dataframe(gap[["name", "kind", "depth", "top_down", "bottom_up", "gap", "source"]], hide_index=True, width="stretch")
     if role == "manager" and draft and ctx.viewer_id is not None:
@@ -167,7 +181,7 @@ with tabs[1]:
             }
             write(lambda e: submit(e, sid, ctx.viewer_id, numbers, by), "Your numbers are submitted.")
 
-with tabs[2]:
+with tabs[3]:
     st.dataframe(approvals(engine, sid, scope), hide_index=True, width="stretch")
     if role == "manager" and draft and ctx.viewer_id is not None and st.button("Approve my part of the plan", key="plan_approve"):
         write(lambda e: approve(e, sid, ctx.viewer_id, by, scope), "Approved.")
@@ -183,7 +197,7 @@ with tabs[2]:
     ):
         write(lambda e: publish(e, sid, by, as_of), f"Published: Quota attainment now uses {row['name']}'s quotas.")
 
-with tabs[3]:
+with tabs[4]:
     others = {k: v for k, v in labels.items() if k != sid}
     if others:
         other = st.selectbox("Compare with", list(others), format_func=others.get, key="plan_compare")
@@ -191,11 +205,12 @@ with tabs[3]:
     else:
         st.info("One scenario only: copy it to compare.")
 
-with tabs[4]:
+with tabs[5]:
     st.dataframe(capacity(engine, sid, as_of, scope), hide_index=True, width="stretch")
     st.caption(
-        "Capacity = Σ reps × monthly bookings per fully ramped rep (12 whole months of history, by segment) × ramp factor of each month."
+        "Capacity = Σ reps and planned seats × monthly bookings per fully ramped rep (12 whole months of history, by "
+        "segment) × the ramp factor of each month (their own schedule where they have one; a seat from its start month)."
     )
 
-with tabs[5]:
+with tabs[6]:
     st.dataframe(quota_changes(engine, scope), hide_index=True, width="stretch")

@@ -26,6 +26,7 @@ from spm_core.schema import person, quota
 
 EVERYONE = Scope.everyone()
 JULY = date(2027, 7, 1)
+EVEN = (LevelRule(),)
 
 
 @pytest.fixture
@@ -37,8 +38,10 @@ def seat(number=1, manager=3, start=JULY, segment=2, name=None):
     return PlannedSeat(number, name or f"TBH {number}", manager, start, segment)
 
 
-def create(engine, target=1_200_00, seats=(), levels=(LevelRule(),), overrides=(), ramps=()) -> int:
-    spec = ScenarioSpec("Plan", YEAR_2027, PlanRules(target, levels, overrides), ramp=Ramp.parse("25,50,75"), seats=seats, ramps=ramps)
+def create(engine, target=1_200_00, seats=(), levels=EVEN, overrides=(), ramps=()) -> int:
+    spec = ScenarioSpec(
+        "Plan", YEAR_2027, PlanRules(target, levels, overrides), ramp=Ramp.parse("25,50,75"), seats=seats, ramps=ramps
+    )
     return sc.create_scenario(engine, spec, "lea", AS_OF)
 
 
