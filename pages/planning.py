@@ -4,6 +4,7 @@ managers see their subtree (its seats included), submit their numbers and approv
 ?scenario=<id> opens a scenario the viewer may see. Every number and every rule is spm_core.planning's; this
 page reads inputs, calls it and draws. Writes go through ui.planning_view.write (a short read-write engine)."""
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -97,10 +98,11 @@ labels = {
 }
 wanted, first = st.query_params.get("scenario"), 0
 if wanted is not None:
-    if wanted.isascii() and wanted.isdigit() and int(wanted) in labels:
+    if re.fullmatch(r"[0-9]{1,18}", wanted) and int(wanted) in labels:  # ASCII digits only: int() takes '²' and '٣'
         first = list(labels).index(int(wanted))
     else:
-        st.warning(f"Ignored scenario={md(wanted)}: no scenario with that id that you may open.")
+        shown = wanted[:40] + ("…" if len(wanted) > 40 else "")
+        st.warning(f"Ignored scenario={md(shown)}: no scenario with that id that you may open.")
 sid = st.selectbox("Scenario", list(labels), index=first, format_func=labels.get, key="plan_scenario")
 row = sc.scenario_row(engine, sid)
 draft = row["status"] == "draft"
