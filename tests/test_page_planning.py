@@ -298,7 +298,7 @@ def test_a_leader_adds_a_seat_gives_a_ramp_and_fills_the_seat_from_the_page(monk
     with opened(own_url) as engine:
         assert sc.load_spec(engine, 2).ramps[0].reason == "Hired from a partner"
         newest = int(candidates(engine, 2, Scope.everyone())["id"].iloc[0])
-    at.selectbox(key="plan_seat_hire").set_value(newest)
+    at.selectbox(key="plan_seat_hire").set_value(newest).run()
     at.button(key="plan_seat_fill").click().run()
     assert not at.error, [e.value for e in at.error]
     with opened(own_url) as engine:
