@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from planning_support import AS_OF, PEOPLE, YEAR_2027, _deal, _p
@@ -17,6 +18,7 @@ from spm_core.planning.capacity import capacity, productivity
 from spm_core.planning.compute import ScenarioSpec
 from spm_core.planning.model import PlanError, PlanRules, Ramp, RampOverride
 from spm_core.planning.publish import approve, publish
+from spm_core.planning.ramp import monthly_quotas, monthly_quotas_one, months_of
 from spm_core.planning.seats import remove_ramp, set_ramp
 from spm_core.schema import quota
 
@@ -107,3 +109,24 @@ def test_capacity_ramps_each_rep_by_their_own_schedule(tiny_engine):
     after = capacity(engine, sid, AS_OF, EVERYONE).set_index("segment_id")
     assert after.loc[1, "capacity"] == pytest.approx(100 * (12 + 12 + 9.5))  # March at 50 %, then 9 full months
     assert after.loc[2, "capacity"] == pytest.approx(1300 / 29 * 36)  # rep 22's history counts from June
+
+
+def test_monthly_quotas_by_schedule_equal_one_schedule_per_person():
+    """The grouped pass (one per distinct schedule, in the order of the leaves) against each person alone; a
+    schedule of one's own equal to the plan's counts once."""
+    leaves = pd.DataFrame(
+        {
+            "person_id": [5, -2, 7, 9],
+            "cents": [1_000_01, 77_77, 12_00, 0],
+            "hire_date": [date(2027, 2, 9), date(2027, 5, 1), None, date(2026, 12, 1)],
+        }
+    )
+    months = months_of(date(2027, 1, 1), date(2027, 12, 31))
+    own = {-2: Ramp.parse("50"), 7: Ramp.parse("10,20"), 9: DEFAULT}
+    got = monthly_quotas(leaves, months, DEFAULT, own)
+    want = pd.concat(
+        [monthly_quotas_one(leaves.iloc[[i]], months, own.get(int(p), DEFAULT)) for i, p in enumerate(leaves["person_id"])],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(got.drop(columns=["ramp"]), want)
+    assert got.groupby("person_id", sort=False)["ramp"].first().tolist() == ["25,50,75", "50", "10,20", "25,50,75"]

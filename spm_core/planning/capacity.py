@@ -22,7 +22,7 @@ from ..db import read_frame
 from ..filters import Period, Scope
 from ..schema import opportunity, segment
 from .model import Ramp
-from .ramp import months_of, tenure_month
+from .ramp import monthly_quotas, months_of
 from .scenarios import SEAT, allocation, load_spec
 from .tree import people
 
@@ -52,10 +52,12 @@ def productivity(engine: Engine | sa.Connection, as_of: date, ramp: Ramp, own: M
     grid = reps[["id", "segment_id", "hire_date"]].merge(
         pd.DataFrame({"month": months_of(window.start, window.end)}), how="cross"
     )
-    hires = grid["hire_date"].map(lambda h: None if pd.isna(h) else pd.Timestamp(h).date())
-    steps = [len(own.get(int(i), ramp).factors) for i in grid["id"]]
-    grid["ramped"] = [tenure_month(m, h) > n for m, h, n in zip(grid["month"], hires, steps, strict=True)]
-    grid = grid[grid["ramped"]].merge(booked, left_on=["id", "month"], right_on=["person_id", "month"], how="left")
+    hired = pd.to_datetime(grid["hire_date"])
+    month = pd.to_datetime(grid["month"])
+    tenure = (month.dt.year - hired.dt.year) * 12 + month.dt.month - hired.dt.month + 1  # NaN: no hire date, tenured
+    steps = grid["id"].map(lambda i: len(own.get(int(i), ramp).factors))
+    grid = grid[tenure.isna() | (tenure > steps)]
+    grid = grid.merge(booked, left_on=["id", "month"], right_on=["person_id", "month"], how="left")
     grid["booked"] = grid["booked"].astype(float).fillna(0.0)
     out = grid.groupby("segment_id", dropna=False).agg(booked=("booked", "sum"), rep_months=("id", "size")).reset_index()
     out["monthly"] = out["booked"] / out["rep_months"]
@@ -72,11 +74,8 @@ def capacity(engine: Engine | sa.Connection, sid: int, as_of: date, scope: Scope
     rows = allocation(engine, sid, scope)
     reps = rows[rows["kind"] != "team"].copy()
     rate = productivity(engine, as_of, spec.ramp, own).set_index("segment_id")["monthly"]
-    starts = reps["start"].map(lambda h: None if pd.isna(h) else pd.Timestamp(h).date())
-    reps["factors"] = [
-        float(sum(own.get(int(n), spec.ramp).factor(tenure_month(m, h)) for m in months))
-        for n, h in zip(reps["person_id"], starts, strict=True)
-    ]
+    ramped = monthly_quotas(reps[["person_id"]].assign(cents=0, hire_date=reps["start"]), months, spec.ramp, own)
+    reps["factors"] = reps["person_id"].map(ramped.groupby("person_id")["factor"].sum())
     reps["capacity"] = reps["factors"] * reps["segment_id"].map(rate).astype(float).fillna(0.0)
     reps["seat"] = reps["kind"] == SEAT
     out = reps.groupby("segment_id", dropna=False).agg(

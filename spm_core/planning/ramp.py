@@ -34,12 +34,21 @@ def monthly_quotas(leaves: pd.DataFrame, months: list[date], ramp: Ramp, own: Ma
     """monthly_quotas_one for every leaf, each by its own schedule (`own`, per person id or seat node) or else
     the plan's `ramp`: one vectorised pass per distinct schedule, rows in the order of `leaves`."""
     own = own or {}
-    schedule = [own.get(int(n), ramp) for n in leaves["person_id"]]
+    ids = leaves["person_id"].astype("int64").to_numpy()
+    groups: dict[Ramp, list[int]] = {}
+    for position in np.flatnonzero(np.isin(ids, list(own))):  # only the few with a schedule of their own
+        if own[int(ids[position])] != ramp:
+            groups.setdefault(own[int(ids[position])], []).append(int(position))
+    special = np.zeros(len(ids), dtype=bool)
+    special[[p for ps in groups.values() for p in ps]] = True
+    groups = {ramp: list(np.flatnonzero(~special)), **groups}
     parts = []
-    for each in dict.fromkeys(schedule):
-        picked = np.array([r == each for r in schedule])
-        part = monthly_quotas_one(leaves[picked], months, each)
-        parts.append(part.assign(order=np.repeat(np.flatnonzero(picked), len(months)), ramp=each.text()))
+    for each, positions in groups.items():
+        picked = np.sort(np.array(positions, dtype="int64"))
+        if not len(picked):
+            continue
+        part = monthly_quotas_one(leaves.iloc[picked], months, each)
+        parts.append(part.assign(order=np.repeat(picked, len(months)), ramp=each.text()))
     if not parts:
         return monthly_quotas_one(leaves, months, ramp).assign(ramp="")
     out = pd.concat(parts, ignore_index=True).sort_values(["order"], kind="stable")

@@ -36,6 +36,7 @@ from .ramp import monthly_quotas, months_of
 
 TABLES = (plan_scenario, plan_override, plan_allocation, plan_submission, plan_approval, quota_change, plan_seat, plan_ramp)
 SEAT = "planned seat"
+PUBLISHED = "This scenario is published: it is the record behind the quotas. Copy it to plan again."
 ABOVE = "set by the level above"
 STORED = [c.name for c in plan_allocation.c if c.name != "scenario_id"]
 
@@ -198,7 +199,7 @@ def _seats_and_ramps(conn: Engine | sa.Connection, sid: int) -> tuple[tuple[Plan
 
 def editable_spec(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
     if scenario_row(conn, sid)["status"] == "published":
-        raise PlanError("This scenario is published: it is the record behind the quotas. Copy it to plan again.")
+        raise PlanError(PUBLISHED)
     return load_spec(conn, sid)
 
 
@@ -210,7 +211,8 @@ def change_rules(engine: Engine, sid: int, rules: PlanRules, by: str, as_of: dat
 def change_spec(engine: Engine, sid: int, spec: ScenarioSpec, by: str, as_of: date) -> None:
     """Store a draft's new inputs (rules, overrides, seats, ramps) and its reallocation, or write nothing.
     Approvals of the scenario stay, and say they are stale where the subtree's values moved."""
-    editable_spec(engine, sid)
+    if scenario_row(engine, sid)["status"] == "published":
+        raise PlanError(PUBLISHED)
     _, rows, _ = compute(engine, spec, as_of)
     rules = spec.rules
     with engine.begin() as conn:
@@ -330,7 +332,8 @@ def _with_ramp(engine: Engine | sa.Connection, sid: int, frame: pd.DataFrame) ->
     leaves = out.loc[carriers, ["person_id", "cents"]].assign(hire_date=out.loc[carriers, "start"])
     months = months_of(spec.period.start, spec.period.end)
     monthly = monthly_quotas(leaves, months, spec.ramp, own)
-    out.loc[carriers, "ramp"] = out.loc[carriers, "person_id"].map(lambda n: own.get(int(n), spec.ramp).text())
+    texts, default = {node: r.text() for node, r in own.items()}, spec.ramp.text()
+    out.loc[carriers, "ramp"] = [texts.get(int(n), default) for n in out.loc[carriers, "person_id"]]
     cents = monthly.groupby("person_id")["cents"].sum()
     out.loc[carriers, "ramped"] = out.loc[carriers, "person_id"].map(cents).astype(float) / 100
     for depth in sorted(out["depth"].unique(), reverse=True):

@@ -123,11 +123,15 @@ def with_seats(tree: Tree, per_rep: pd.DataFrame, frame: pd.DataFrame, seats: Se
     segment_of = dict(zip(frame["id"].astype(int), frame["segment_id"], strict=True))
     values["segment_id"] = values["person_id"].map(segment_of)
     columns = [c for c in per_rep.columns if c != "person_id"]
-    rows = []
-    for seat in seats:
-        same = values[values["segment_id"] == seat.segment_id] if seat.segment_id is not None else values.iloc[0:0]
-        pool = same if len(same) else values
-        rows.append({"person_id": seat.node, **{c: _mean_cents(pool[c]) for c in columns}})
+    by_segment = values.groupby("segment_id")[columns].agg(lambda v: _mean_cents(v))
+    overall = {c: _mean_cents(values[c]) for c in columns}
+    rows = [
+        {
+            "person_id": seat.node,
+            **(by_segment.loc[seat.segment_id].to_dict() if seat.segment_id in by_segment.index else overall),
+        }
+        for seat in seats
+    ]
     return pd.concat([per_rep, pd.DataFrame(rows, columns=per_rep.columns)], ignore_index=True)
 
 
