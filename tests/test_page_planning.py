@@ -159,7 +159,16 @@ def test_a_manager_sees_their_part_not_the_company_target(monkeypatch, plan_url)
     at = run_page(monkeypatch, plan_url, page="planning", user="manager")
     captions = " ".join(c.value for c in at.caption)
     assert "Your part of the plan" in captions and "60,000,000" not in captions.replace("\\", "")
-    assert not [b for b in at.button if b.key in ("plan_publish", "plan_create", "plan_override", "plan_delete")]
+    leaders_only = (
+        "plan_publish",
+        "plan_create",
+        "plan_override",
+        "plan_delete",
+        "plan_seat_add",
+        "plan_seat_fill",
+        "plan_ramp_set",
+    )
+    assert not [b for b in at.button if b.key in leaders_only]
 
 
 def test_a_team_manager_approves_their_part_from_the_page(monkeypatch, own_url):
@@ -188,7 +197,7 @@ def test_a_planner_sees_and_builds_everything(monkeypatch, own_url):
     monkeypatch.setitem(OWN_PASSWORDS, "pat", "planner-password")
     at = run_page(monkeypatch, own_url, page="planning", user="pat")
     assert not at.exception and set(at.dataframe[0].value["name"]) == everyone
-    assert {"plan_create", "plan_publish", "plan_override"} <= {b.key for b in at.button}
+    assert {"plan_create", "plan_publish", "plan_override", "plan_seat_add", "plan_ramp_set"} <= {b.key for b in at.button}
 
 
 # Planned seats per role: a published 2027 plan with two seats, one under the rep's team lead and one under a
@@ -305,3 +314,21 @@ def test_a_leader_adds_a_seat_gives_a_ramp_and_fills_the_seat_from_the_page(monk
         assert sc.load_spec(engine, 2).seats[0].person_id == newest
         rows = sc.allocation(engine, 2, Scope.everyone()).set_index("person_id")
     assert -1 not in rows.index and rows.loc[newest, "ramp"] == "50"  # the seat's ramp went with it
+
+
+@pytest.mark.parametrize("user", ("manager", "teamlead", "rep"))
+def test_no_table_on_the_page_names_anyone_outside_the_viewers_part(monkeypatch, seat_url, user):
+    """Every table of every tab (allocation, seats, bottom-up, approvals, compare, capacity, history): no cell
+    holds the name of a person or seat the viewer may not see (an independent walk of the person table)."""
+    at = run_page(monkeypatch, seat_url, page="planning", user=user)
+    me = UserStore(users_path(seat_url)).get(user).person_id
+    with opened(seat_url) as engine:
+        mine = {me} if user == "rep" else in_subtree(engine, me)
+        names = read_frame(engine, sa.select(person.c.id, person.c.name))
+        seats = {s.name for s in sc.load_spec(engine, 3).seats}
+    allowed = set(names.loc[names["id"].isin(mine), "name"]) | seats_seen(seat_url, user)
+    others = (set(names["name"]) | seats) - allowed
+    assert others and len(at.dataframe) >= (2 if user == "rep" else 6)
+    for table in at.dataframe:
+        cells = {v for column in table.value.columns for v in table.value[column] if isinstance(v, str)}
+        assert not cells & others, (user, sorted(cells & others)[:5])
