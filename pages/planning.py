@@ -40,6 +40,10 @@ LEVELS = 4  # rule rows offered; the last applies to every deeper level
 ctx = context()
 role = ctx.user.role if ctx.user is not None else "rep"
 leads = role in ("admin", "leader", "planner")
+# Separation of duties, as Varicent and Xactly run the plan cycle: planners build and prepare the numbers, a leader
+# (or an admin) makes them live. The issue: "a manager approves their subtree's numbers; a leader publishes the plan".
+PUBLISHERS = ("admin", "leader")
+PUBLISHER_HELP = "Planners build and prepare a plan; a leader publishes it (whoever builds the numbers does not make them live)."
 engine, as_of, scope, by = ctx.wh.engine, ctx.wh.as_of, ctx.scope, ctx.user.username if ctx.user else "?"
 
 st.title("Quota planning")
@@ -187,14 +191,16 @@ with tabs[3]:
     st.dataframe(approvals(engine, sid, scope), hide_index=True, width="stretch")
     if role == "manager" and draft and ctx.viewer_id is not None and st.button("Approve my part of the plan", key="plan_approve"):
         write(lambda e: approve(e, sid, ctx.viewer_id, by, scope), "Approved.")
+    if leads and draft and role == "planner":
+        st.caption(PUBLISHER_HELP)
     if (
-        leads
+        role in PUBLISHERS
         and draft
         and st.button(
             "Publish",
             key="plan_publish",
             type="primary",
-            help="Writes the monthly quotas; the previous ones are kept in the history.",
+            help=f"Writes the monthly quotas; the previous ones are kept in the history. {PUBLISHER_HELP}",
         )
     ):
         write(lambda e: publish(e, sid, by, as_of), f"Published: Quota attainment now uses {row['name']}'s quotas.")
