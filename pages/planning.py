@@ -173,7 +173,8 @@ with tabs[0]:
             write(lambda e: sc.delete_scenario(e, sid), f"Scenario {row['name']} deleted.")
 
 with tabs[1]:
-    seats_tab(engine, sid, rows, scope, leads, draft, by, as_of)
+    # Filling a published seat writes quotas, so it is a publisher's act; in a draft every plan builder fills seats.
+    seats_tab(engine, sid, rows, scope, leads if draft else role in PUBLISHERS, draft, by, as_of)
 
 with tabs[2]:
     gap = gaps(engine, sid, scope)
