@@ -334,3 +334,14 @@ def test_no_table_on_the_page_names_anyone_outside_the_viewers_part(monkeypatch,
     for table in at.dataframe:
         cells = {v for column in table.value.columns for v in table.value[column] if isinstance(v, str)}
         assert not cells & others, (user, sorted(cells & others)[:5])
+
+
+def test_only_a_leader_fills_a_published_seat_a_planner_sees_it(monkeypatch, seat_url, tmp_path):
+    url = private_copy(seat_url, tmp_path / "w")
+    UserStore(users_path(url)).add("pat", "Pat Planner", "pat@example.com", "planner-password", "planner", None)
+    monkeypatch.setitem(OWN_PASSWORDS, "pat", "planner-password")
+    planner = run_page(monkeypatch, url, page="planning", user="pat")
+    assert set(planner.dataframe[1].value["name"]) == {"TBH Lead", "TBH Far"}  # the published plan's open seats
+    assert "plan_seat_fill" not in {b.key for b in planner.button}
+    leader = run_page(monkeypatch, url, page="planning", user="leader")
+    assert "plan_seat_fill" in {b.key for b in leader.button} and "plan_seat_remove" not in {b.key for b in leader.button}
