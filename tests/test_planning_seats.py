@@ -168,6 +168,8 @@ def test_publishing_keeps_an_open_seat_a_seat_and_filling_it_writes_the_hires_qu
     log = quota_changes(engine, Scope.only(23))
     assert len(log) == 5 and log["previous_amount"].isna().all() and (log["changed_by"] == "lea").all()
     assert seat_list(engine, sid, EVERYONE)["status"].iloc[0] == "filled by Rep New 23"
+    assert cents(engine, sid, Scope.only(23)) == {-1: 200_00}  # the hire sees the seat they took, nobody else's
+    assert cents(engine, sid, Scope.only(20)) == {20: 200_00}
     assert metrics.query(engine, ["quota"], Filters(YEAR_2027), Scope.only(23))["quota"].iloc[0] == pytest.approx(58.32)
     with pytest.raises(PlanError, match="already filled"):
         fill_seat(engine, sid, 1, 23, "lea", AS_OF)

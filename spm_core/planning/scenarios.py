@@ -287,7 +287,7 @@ def allocation(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.Dat
     (currency units) and, for reps and seats, start (hire date or the seat's start month), ramp (the schedule
     they ramp by) and ramped (their quota in the period after ramp; a team's is the sum of its own). The top
     rows of a limited scope say only that their value came from above. A planned seat is in view of whoever
-    sees its manager's subtree."""
+    sees its manager's subtree, and of the person who filled it."""
     a, p = plan_allocation.c, person.c
     seats = has_seat_tables(engine)
     joined = plan_allocation.outerjoin(person, p.id == a.person_id)
@@ -309,6 +309,8 @@ def allocation(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.Dat
     if ids is not None:
         viewers = ids.cte("plan_viewers")
         seen = a.person_id.in_(sa.select(viewers.c.id))
+        if seats:  # a filled seat is also the hire's own row (a published plan keeps the seat, not the person)
+            seen = sa.or_(seen, plan_seat.c.person_id.in_(sa.select(viewers.c.id)))
         if seats and scope.include_subtree:
             seen = sa.or_(seen, plan_seat.c.manager_id.in_(sa.select(viewers.c.id)))
         stmt = stmt.where(seen)
