@@ -1,8 +1,10 @@
 """Quota planning: leaders, planners and admins build scenarios (target, method per level, ramp), override with a
-reason, compare, check capacity and publish; managers see their subtree, submit their numbers and approve;
-reps see their own quota. Every number and every rule is spm_core.planning's; this page reads inputs,
-calls it and draws. Writes go through ui.planning_view.write (a short read-write engine)."""
+reason, plan seats for hires and fill them, give a rep a ramp of their own, compare, check capacity and publish;
+managers see their subtree (its seats included), submit their numbers and approve; reps see their own quota.
+?scenario=<id> opens a scenario the viewer may see. Every number and every rule is spm_core.planning's; this
+page reads inputs, calls it and draws. Writes go through ui.planning_view.write (a short read-write engine)."""
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -30,6 +32,7 @@ from spm_core.planning.model import (
 from spm_core.planning.publish import approvals, approve, publish, quota_changes
 from ui import format as fmt
 from ui.context import context
+from ui.planning_seats import RAMP_HELP, ramp_form, seats_tab
 from ui.planning_view import allocation_table, downloads, show_notice, write
 from ui.text import md
 
@@ -37,6 +40,10 @@ LEVELS = 4  # rule rows offered; the last applies to every deeper level
 ctx = context()
 role = ctx.user.role if ctx.user is not None else "rep"
 leads = role in ("admin", "leader", "planner")
+# Separation of duties, as Varicent and Xactly run the plan cycle: planners build and prepare the numbers, a leader
+# (or an admin) makes them live. The issue: "a manager approves their subtree's numbers; a leader publishes the plan".
+PUBLISHERS = ("admin", "leader")
+PUBLISHER_HELP = "Planners build and prepare a plan; a leader publishes it (whoever builds the numbers does not make them live)."
 engine, as_of, scope, by = ctx.wh.engine, ctx.wh.as_of, ctx.scope, ctx.user.username if ctx.user else "?"
 
 st.title("Quota planning")
@@ -63,7 +70,9 @@ def new_scenario() -> None:
             help="name : lowest measure : percent",
         )
         rules.append((method, measure, tiers))
-    ramp = st.text_input("Ramp for new hires (% of quota by month of tenure)", value="25,50,75", key="plan_new_ramp")
+    ramp = st.text_input(
+        "Ramp for new hires (% of quota by month of tenure)", value="25,50,75", key="plan_new_ramp", help=RAMP_HELP
+    )
     if st.button("Create the scenario", key="plan_create", type="primary"):
         try:
             levels = tuple(
@@ -91,7 +100,14 @@ labels = {
     int(i): f"{n} ({s}, {p:%b %Y}–{q:%b %Y})"
     for i, n, s, p, q in listing[["id", "name", "status", "period_start", "period_end"]].itertuples(index=False)
 }
-sid = st.selectbox("Scenario", list(labels), format_func=labels.get, key="plan_scenario")
+wanted, first = st.query_params.get("scenario"), 0
+if wanted is not None:
+    if re.fullmatch(r"[0-9]{1,18}", wanted) and int(wanted) in labels:  # ASCII digits only: int() takes '²' and '٣'
+        first = list(labels).index(int(wanted))
+    else:
+        shown = wanted[:40] + ("…" if len(wanted) > 40 else "")
+        st.warning(f"Ignored scenario={md(shown)}: no scenario with that id that you may open.")
+sid = st.selectbox("Scenario", list(labels), index=first, format_func=labels.get, key="plan_scenario")
 row = sc.scenario_row(engine, sid)
 draft = row["status"] == "draft"
 period = Period(pd.Timestamp(row["period_start"]).date(), pd.Timestamp(row["period_end"]).date())
@@ -119,7 +135,7 @@ st.caption(
     f"{'Target' if leads else 'Your part of the plan'}: {fmt.money_exact(top)}; ramp {md(row['ramp'] or 'none')} % by month "
     "of tenure. Children always add up to their parent to the cent: floors, then the leftover cents to the largest remainders."
 )
-tabs = st.tabs(["Allocation", "Bottom-up", "Approval", "Compare", "Capacity", "History"])
+tabs = st.tabs(["Allocation", "Planned seats", "Bottom-up", "Approval", "Compare", "Capacity", "History"])
 
 with tabs[0]:
     allocation_table(rows)
@@ -139,6 +155,7 @@ with tabs[0]:
                 st.error(md(exc))
             else:
                 write(lambda e: sc.set_override(e, sid, override, by, as_of), f"{names[who]} set to {amount:,.2f}.")
+        ramp_form(rows, sid, by, as_of)
         upload = st.file_uploader("Import a plan (CSV or XLSX, as downloaded)", type=["csv", "xlsx"], key="plan_import")
         if upload is not None and st.button("Import", key="plan_import_go"):
             try:
@@ -156,6 +173,10 @@ with tabs[0]:
             write(lambda e: sc.delete_scenario(e, sid), f"Scenario {row['name']} deleted.")
 
 with tabs[1]:
+    # Filling a published seat writes quotas, so it is a publisher's act; in a draft every plan builder fills seats.
+    seats_tab(engine, sid, rows, scope, leads if draft else role in PUBLISHERS, draft, by, as_of)
+
+with tabs[2]:
     gap = gaps(engine, sid, scope)
     st.dataframe(gap[["name", "kind", "depth", "top_down", "bottom_up", "gap", "source"]], hide_index=True, width="stretch")
     if role == "manager" and draft and ctx.viewer_id is not None:
@@ -167,23 +188,25 @@ with tabs[1]:
             }
             write(lambda e: submit(e, sid, ctx.viewer_id, numbers, by), "Your numbers are submitted.")
 
-with tabs[2]:
+with tabs[3]:
     st.dataframe(approvals(engine, sid, scope), hide_index=True, width="stretch")
     if role == "manager" and draft and ctx.viewer_id is not None and st.button("Approve my part of the plan", key="plan_approve"):
         write(lambda e: approve(e, sid, ctx.viewer_id, by, scope), "Approved.")
+    if leads and draft and role == "planner":
+        st.caption(PUBLISHER_HELP)
     if (
-        leads
+        role in PUBLISHERS
         and draft
         and st.button(
             "Publish",
             key="plan_publish",
             type="primary",
-            help="Writes the monthly quotas; the previous ones are kept in the history.",
+            help=f"Writes the monthly quotas; the previous ones are kept in the history. {PUBLISHER_HELP}",
         )
     ):
         write(lambda e: publish(e, sid, by, as_of), f"Published: Quota attainment now uses {row['name']}'s quotas.")
 
-with tabs[3]:
+with tabs[4]:
     others = {k: v for k, v in labels.items() if k != sid}
     if others:
         other = st.selectbox("Compare with", list(others), format_func=others.get, key="plan_compare")
@@ -191,11 +214,12 @@ with tabs[3]:
     else:
         st.info("One scenario only: copy it to compare.")
 
-with tabs[4]:
+with tabs[5]:
     st.dataframe(capacity(engine, sid, as_of, scope), hide_index=True, width="stretch")
     st.caption(
-        "Capacity = Σ reps × monthly bookings per fully ramped rep (12 whole months of history, by segment) × ramp factor of each month."
+        "Capacity = Σ reps and planned seats × monthly bookings per fully ramped rep (12 whole months of history, by "
+        "segment) × the ramp factor of each month (their own schedule where they have one; a seat from its start month)."
     )
 
-with tabs[5]:
+with tabs[6]:
     st.dataframe(quota_changes(engine, scope), hide_index=True, width="stretch")

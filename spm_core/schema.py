@@ -295,6 +295,34 @@ plan_approval = Table(
     Column("fingerprint", String, nullable=False),  # of the subtree's values approved: a later change makes it stale
 )
 
+# Planned seats (open headcount, "TBH") of a scenario: reps-to-be who are not people in the warehouse. In
+# plan_allocation a seat's person_id is − its seat_id. Filled: person_id is who took it (no sign-in is ever made).
+plan_seat = Table(
+    "plan_seat",
+    metadata,
+    Column("scenario_id", Integer, nullable=False),
+    Column("seat_id", Integer, nullable=False),
+    Column("name", String, nullable=False),
+    Column("manager_id", Integer, nullable=False),
+    Column("segment_id", Integer),
+    Column("start_month", Date, nullable=False),
+    Column("person_id", Integer),
+    Column("filled_by", String),
+    Column("filled_at", DateTime),
+)
+
+# A ramp schedule of its own for one person (or seat: node = − seat_id) in a scenario, instead of the plan's.
+plan_ramp = Table(
+    "plan_ramp",
+    metadata,
+    Column("scenario_id", Integer, nullable=False),
+    Column("node", Integer, nullable=False),
+    Column("ramp", String, nullable=False),  # percent per month of tenure, e.g. "50"
+    Column("reason", String, nullable=False),
+    Column("set_by", String, nullable=False),
+    Column("set_at", DateTime, nullable=False),
+)
+
 # Opportunity splits (crediting): when an opportunity has rows here they share its credit instead of the
 # owner's default 100 %; percent is of the deal's amount. Importers and the demo fill it.
 opportunity_split = Table(

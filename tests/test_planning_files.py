@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -13,7 +14,7 @@ from spm_core.filters import Scope
 from spm_core.planning import scenarios as sc
 from spm_core.planning.compute import ScenarioSpec
 from spm_core.planning.files import import_plan, plan_frame, read_plan_file
-from spm_core.planning.model import PlanError, PlanRules
+from spm_core.planning.model import PlanError, PlannedSeat, PlanRules
 from spm_core.schema import person
 
 EVERYONE = Scope.everyone()
@@ -87,3 +88,16 @@ def test_bad_rows_import_nothing(plan, rows, message):
 def test_a_file_without_the_columns_is_refused():
     with pytest.raises(PlanError, match="no column Amount"):
         read_plan_file("x.csv", b"Person ID,Value\n1,2\n")
+
+
+def test_a_planned_seat_goes_out_in_the_file_and_comes_back_as_an_override(tiny_engine):
+    engine = tiny_engine(person=PEOPLE, opportunity=DEALS)
+    seat = PlannedSeat(1, "TBH 1", 3, date(2027, 7, 1), 2)
+    sid = sc.create_scenario(engine, ScenarioSpec("Plan", YEAR_2027, PlanRules(1_200_00), seats=(seat,)), "lea", AS_OF)
+    frame = read_plan_file("plan.csv", to_csv_bytes(plan_frame(engine, sid, EVERYONE)))
+    row = frame["Person ID"] == "-1"
+    assert frame.loc[row, "Amount"].tolist() == ["200.0"]  # team 3's 600 over reps 20, 21 and the seat
+    frame.loc[row, ["Amount", "Reason"]] = ["300", "a bigger patch"]
+    assert import_plan(engine, sid, frame, "lea", AS_OF) == 1
+    got = amounts(engine, sid)
+    assert (got[-1], got[20], got[21]) == (300_00, 150_00, 150_00)

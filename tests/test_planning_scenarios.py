@@ -127,3 +127,18 @@ def test_a_limited_scope_does_not_see_its_parents_amount_in_the_trace(engine):
     assert rep["rule"].tolist() == [sc.ABOVE]
     team = sc.allocation(engine, sid, Scope.subtree(2)).set_index("person_id")["rule"]
     assert team[2] == sc.ABOVE and team[11].startswith("even: 600.00")
+
+
+def test_weighted_by_territory_potential_the_accounts_each_rep_owns(tiny_engine):
+    accounts = [
+        {"id": 1, "name": "A", "owner_id": 10, "potential": 1000.0},
+        {"id": 2, "name": "B", "owner_id": 11, "potential": 3000.0},
+        {"id": 3, "name": "C", "owner_id": 20, "potential": 4000.0},
+        {"id": 4, "name": "D", "owner_id": None, "potential": 9000.0},  # nobody's: weighs nothing
+    ]
+    engine = tiny_engine(person=PEOPLE, opportunity=DEALS, account=accounts)
+    spec = ScenarioSpec("Potential", YEAR_2027, PlanRules(800_00, (LevelRule(WEIGHTED, "territory_potential"),)))
+    got = amounts(engine, sc.create_scenario(engine, spec, "lea", AS_OF))
+    # Team 2 owns 1,000 + 3,000, team 3 4,000: 400 each; then 1:3:0 and 4:0.
+    assert (got[2], got[3]) == (400_00, 400_00)
+    assert (got[10], got[11], got[12], got[20], got[21]) == (100_00, 300_00, 0, 400_00, 0)

@@ -46,8 +46,8 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 # another number; 18 digits keep int() clear of its 4,300-digit limit and inside BIGINT.
 _ID = re.compile(r"[0-9]{1,18}")
 SHOWN_CHARACTERS = 40  # of an ignored value echoed in a notice
-# Parameters a page reads and checks itself (contests, TV mode): kept in the URL, not reported as unknown.
-PAGE_PARAMS = ("contest", "tv", "boards", "every")
+# Parameters a page reads and checks itself (contests, TV mode, quota planning): kept in the URL, not reported as unknown.
+PAGE_PARAMS = ("contest", "tv", "boards", "every", "scenario")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -52,9 +52,9 @@ def show_notice() -> None:
 
 
 def allocation_table(frame: pd.DataFrame) -> None:
-    """The allocation rows with their trace (the rule that produced each amount)."""
+    """The allocation rows with their trace (the rule that produced each amount) and the quota after ramp."""
     shown = frame.assign(locked=frame["locked"].astype(bool))[
-        ["name", "kind", "depth", "amount", "method", "locked", "reason", "rule"]
+        ["name", "kind", "depth", "amount", "ramp", "ramped", "method", "locked", "reason", "rule"]
     ]
     st.dataframe(
         shown,
@@ -62,9 +62,13 @@ def allocation_table(frame: pd.DataFrame) -> None:
         width="stretch",
         column_config={
             "name": "Name",
-            "kind": "Team or rep",
+            "kind": st.column_config.TextColumn("Team, rep or seat", help="A planned seat is a hire the plan counts on (TBH)."),
             "depth": st.column_config.NumberColumn("Level", help="0 is the top of the plan, 1 the level below, ..."),
-            "amount": st.column_config.NumberColumn("Quota", format="%.2f"),
+            "amount": st.column_config.NumberColumn("Quota", format="%.2f", help="The allocation, before ramp."),
+            "ramp": st.column_config.TextColumn("Ramp %", help="% of quota by month of tenure (month 1 = the hire month)."),
+            "ramped": st.column_config.NumberColumn(
+                "Quota after ramp", format="%.2f", help="Σ over the period's months of quota × the month's ramp factor."
+            ),
             "method": "Method",
             "locked": st.column_config.CheckboxColumn("Locked", help="An override: allocation keeps it."),
             "reason": "Reason",

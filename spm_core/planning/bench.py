@@ -22,8 +22,9 @@ from ..db import create_schema, insert_frame, make_engine
 from ..filters import Period, Scope
 from ..schema import opportunity, person
 from . import scenarios as sc
+from .capacity import capacity
 from .compute import ScenarioSpec
-from .model import BUCKETING, WEIGHTED, LevelRule, Override, PlanRules, Tier
+from .model import BUCKETING, WEIGHTED, LevelRule, Override, PlannedSeat, PlanRules, Ramp, RampOverride, Tier
 from .publish import approve, publish
 
 AS_OF = date(2026, 11, 23)
@@ -95,7 +96,8 @@ def _timed(name: str, work: Callable[[], object]) -> Step:
 
 def run(path: Path, reps: int = 5_000, seed: int = 1) -> list[Step]:
     """Build the warehouse at `path`, then time: allocate (read tree and measures, split 4 levels: even,
-    weighted, weighted, bucketing) and store; an override (reallocate and store again); approve and publish
+    weighted, weighted, bucketing; a planned seat per 20 reps, a ramp of their own for every 50th rep) and store;
+    read the allocation with each rep's quota after ramp; capacity; an override (reallocate and store again); approve and publish
     (ramped monthly quotas for every rep written to the quota table with history)."""
     engine = make_engine(f"duckdb:///{path}")
     create_schema(engine)
@@ -110,7 +112,13 @@ def run(path: Path, reps: int = 5_000, seed: int = 1) -> list[Step]:
         LevelRule(WEIGHTED, "trailing_12_months"),
         LevelRule(BUCKETING, "open_pipeline", tiers),
     )
-    spec = ScenarioSpec("Bench", YEAR, PlanRules(reps * 1_000_000_00 + 7, levels))
+    teams = people.loc[people["id"].isin(people.loc[people["role"] == "rep", "manager_id"]), "id"].astype(int).to_numpy()
+    seats = tuple(  # open headcount: one seat for every 20 reps, starting through the year
+        PlannedSeat(k, f"TBH {k}", int(teams[k % len(teams)]), date(2027, 1 + k % 12, 1), 1 + k % 3)
+        for k in range(1, reps // 20 + 1)
+    )
+    fast = tuple(RampOverride(int(i), Ramp.parse("50"), "bench") for i in people.loc[people["role"] == "rep", "id"].iloc[::50])
+    spec = ScenarioSpec("Bench", YEAR, PlanRules(reps * 1_000_000_00 + 7, levels), seats=seats, ramps=fast)
     box: dict[str, int] = {}
     steps = [
         _timed(f"allocate {reps:,} reps and store", lambda: box.update(sid=sc.create_scenario(engine, spec, "bench", AS_OF)))
@@ -122,6 +130,8 @@ def run(path: Path, reps: int = 5_000, seed: int = 1) -> list[Step]:
             lambda: sc.set_override(engine, box["sid"], Override(rep_id, 1_00, "bench"), "bench", AS_OF),
         )
     )
+    steps.append(_timed("read it with quotas after ramp", lambda: sc.allocation(engine, box["sid"], Scope.everyone())))
+    steps.append(_timed("capacity", lambda: capacity(engine, box["sid"], AS_OF, Scope.everyone())))
     top = people.loc[people["manager_id"] == 1, "id"].astype(int)
     for manager in top:
         approve(engine, box["sid"], manager, "bench", Scope.everyone())

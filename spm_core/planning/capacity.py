@@ -1,15 +1,17 @@
 """Capacity: can the reps in the plan make its target? Headcount × ramped productivity, per segment.
 
 Productivity (from history) is a segment's monthly bookings per fully ramped rep: won bookings of the
-12 whole months before today's month, over the rep-months in which the rep was past the ramp schedule.
-A rep's capacity for the plan is that productivity times the ramp factor of each month of the period
-(0 before a future start date). A hire starting in the period's first month adds productivity × the sum of
+12 whole months before today's month, over the rep-months in which the rep was past their ramp schedule
+(their own in this plan, else the plan's). A rep's capacity for the plan is that productivity times the
+ramp factor of each month of the period (0 before a future start date); a planned seat counts like a hire
+starting in its start month, by its segment. A hire starting in the period's first month adds productivity × the sum of
 the schedule's factors over the period; the hires to close a segment's gap are gap / that, rounded up.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 import pandas as pd
@@ -20,8 +22,8 @@ from ..db import read_frame
 from ..filters import Period, Scope
 from ..schema import opportunity, segment
 from .model import Ramp
-from .ramp import months_of, tenure_month
-from .scenarios import allocation, load_spec
+from .ramp import monthly_quotas, months_of
+from .scenarios import SEAT, allocation, load_spec
 from .tree import people
 
 
@@ -31,8 +33,10 @@ def history_window(as_of: date) -> Period:
     return Period(first.replace(year=first.year - 1), first - timedelta(days=1))
 
 
-def productivity(engine: Engine | sa.Connection, as_of: date, ramp: Ramp) -> pd.DataFrame:
-    """Per segment_id: booked (by fully ramped reps), rep_months (fully ramped), monthly (booked / rep_months)."""
+def productivity(engine: Engine | sa.Connection, as_of: date, ramp: Ramp, own: Mapping[int, Ramp] | None = None) -> pd.DataFrame:
+    """Per segment_id: booked (by fully ramped reps), rep_months (fully ramped), monthly (booked / rep_months).
+    `own`: the schedules of their own some reps have (by person id)."""
+    own = own or {}
     window = history_window(as_of)
     o = opportunity.c
     month = sa.func.date_trunc("month", o.close_date)
@@ -48,9 +52,12 @@ def productivity(engine: Engine | sa.Connection, as_of: date, ramp: Ramp) -> pd.
     grid = reps[["id", "segment_id", "hire_date"]].merge(
         pd.DataFrame({"month": months_of(window.start, window.end)}), how="cross"
     )
-    hires = grid["hire_date"].map(lambda h: None if pd.isna(h) else pd.Timestamp(h).date())
-    grid["ramped"] = [tenure_month(m, h) > len(ramp.factors) for m, h in zip(grid["month"], hires, strict=True)]
-    grid = grid[grid["ramped"]].merge(booked, left_on=["id", "month"], right_on=["person_id", "month"], how="left")
+    hired = pd.to_datetime(grid["hire_date"])
+    month = pd.to_datetime(grid["month"])
+    tenure = (month.dt.year - hired.dt.year) * 12 + month.dt.month - hired.dt.month + 1  # NaN: no hire date, tenured
+    steps = grid["id"].map(lambda i: len(own.get(int(i), ramp).factors))
+    grid = grid[tenure.isna() | (tenure > steps)]
+    grid = grid.merge(booked, left_on=["id", "month"], right_on=["person_id", "month"], how="left")
     grid["booked"] = grid["booked"].astype(float).fillna(0.0)
     out = grid.groupby("segment_id", dropna=False).agg(booked=("booked", "sum"), rep_months=("id", "size")).reset_index()
     out["monthly"] = out["booked"] / out["rep_months"]
@@ -58,18 +65,21 @@ def productivity(engine: Engine | sa.Connection, as_of: date, ramp: Ramp) -> pd.
 
 
 def capacity(engine: Engine | sa.Connection, sid: int, as_of: date, scope: Scope) -> pd.DataFrame:
-    """Per segment of the scenario's reps in scope: reps, target, capacity, gap (target − capacity),
-    per_hire (what one hire starting in the first month adds), hires (to close the gap; NaN without history)."""
+    """Per segment of the scenario's reps and planned seats in scope: reps, seats, target, capacity, gap
+    (target − capacity), per_hire (what one hire starting in the first month adds), hires (to close the gap;
+    NaN without history)."""
     spec = load_spec(engine, sid)
     months = months_of(spec.period.start, spec.period.end)
+    own = spec.own_ramps()
     rows = allocation(engine, sid, scope)
-    reps = rows[rows["kind"] == "rep"].merge(people(engine)[["id", "hire_date"]], left_on="person_id", right_on="id")
-    rate = productivity(engine, as_of, spec.ramp).set_index("segment_id")["monthly"]
-    hires = reps["hire_date"].map(lambda h: None if pd.isna(h) else pd.Timestamp(h).date())
-    reps["factors"] = [float(sum(spec.ramp.factor(tenure_month(m, h)) for m in months)) for h in hires]
+    reps = rows[rows["kind"] != "team"].copy()
+    rate = productivity(engine, as_of, spec.ramp, own).set_index("segment_id")["monthly"]
+    ramped = monthly_quotas(reps[["person_id"]].assign(cents=0, hire_date=reps["start"]), months, spec.ramp, own)
+    reps["factors"] = reps["person_id"].map(ramped.groupby("person_id")["factor"].sum())
     reps["capacity"] = reps["factors"] * reps["segment_id"].map(rate).astype(float).fillna(0.0)
+    reps["seat"] = reps["kind"] == SEAT
     out = reps.groupby("segment_id", dropna=False).agg(
-        reps=("person_id", "size"), target=("amount", "sum"), capacity=("capacity", "sum")
+        reps=("seat", lambda x: int((~x).sum())), seats=("seat", "sum"), target=("amount", "sum"), capacity=("capacity", "sum")
     )
     out = out.reset_index()
     out["gap"] = out["target"] - out["capacity"]

@@ -1,7 +1,8 @@
 """Splitting an amount of cents among weighted parts so that the parts sum to it exactly (SPEC "Planning").
 
 Each part gets the floor of its exact share; the cents left over go one each to the largest remainders,
-ties to the smaller id. All arithmetic is on Python integers, so no float ever decides a cent.
+ties to the smaller id (people before planned seats, whose node ids are negative: model.node_order).
+All arithmetic is on Python integers, so no float ever decides a cent.
 """
 
 from __future__ import annotations
@@ -41,6 +42,6 @@ def split_cents(total: int, ids: Sequence[int], weights: Sequence[int]) -> list[
     floors = [total * w // whole for w in weights]
     remainders = [total * w % whole for w in weights]
     left = total - sum(floors)
-    order = sorted(range(len(ids)), key=lambda i: (-remainders[i], ids[i]))
+    order = sorted(range(len(ids)), key=lambda i: (-remainders[i], ids[i] < 0, abs(ids[i])))
     lucky = set(order[:left])
     return [Share(ids[i], weights[i], floors[i], remainders[i], int(i in lucky)) for i in range(len(ids))]

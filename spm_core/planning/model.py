@@ -6,6 +6,7 @@ Money is held in integer cents everywhere in planning (SPEC: children sum to the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -19,6 +20,7 @@ MEASURES = {
     "prior_year_bookings": "Prior-year bookings (the plan's period a year earlier)",
     "trailing_12_months": "Bookings of the 12 months before today",
     "open_pipeline": "Open pipeline today (any expected close date)",
+    "territory_potential": "Territory potential (the potential of the accounts each rep owns)",
 }
 
 
@@ -117,6 +119,51 @@ class Ramp:
 
     def text(self) -> str:
         return ",".join(f"{float(f * 100):g}" for f in self.factors)
+
+
+@dataclass(frozen=True)
+class RampOverride:
+    """A schedule for one person or planned seat instead of the plan's (e.g. an experienced hire at 50 % in
+    month 1, then full). `node` is the person id, or a planned seat's node (− its seat number)."""
+
+    node: int
+    ramp: Ramp
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise PlanError(f"A ramp of its own needs a reason (person {self.node}).")
+
+
+@dataclass(frozen=True)
+class PlannedSeat:
+    """Open headcount the plan counts on ("TBH"): a rep-to-be under `manager_id`, not (yet) a person in the
+    warehouse. In the tree it is a leaf whose node id is − its seat number; it ramps from its start month like a
+    hire. Once `person_id` is set (the seat is filled) the person takes its place and its override and ramp."""
+
+    seat_id: int
+    name: str
+    manager_id: int
+    start: date
+    segment_id: int | None = None
+    person_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seat_id < 1:
+            raise PlanError("Seat numbers start at 1.")
+        if not self.name.strip():
+            raise PlanError("A planned seat needs a name (e.g. TBH 1).")
+        object.__setattr__(self, "name", self.name.strip())
+        object.__setattr__(self, "start", self.start.replace(day=1))
+
+    @property
+    def node(self) -> int:
+        return -self.seat_id
+
+
+def node_order(node: int) -> tuple[bool, int]:
+    """People by id, then planned seats by number: the order of siblings and of ties for a leftover cent."""
+    return node < 0, abs(node)
 
 
 @dataclass(frozen=True)

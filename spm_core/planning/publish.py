@@ -9,14 +9,14 @@ nothing. An approval records a fingerprint of the subtree's values: a later chan
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..db import insert_frame, read_frame, set_info
-from ..filters import Scope
+from ..filters import Period, Scope
 from ..people import people_in_view
 from ..schema import person, plan_allocation, plan_approval, plan_scenario, quota, quota_change
 from .bottom_up import children_of
@@ -121,7 +121,7 @@ def _check(conn: sa.Connection, sid: int, as_of: date) -> tuple[pd.DataFrame, pd
     if over:
         raise PlanError(f"Children do not add up to their parent under person(s) {', '.join(map(str, over))}.")
     known = read_frame(conn, sa.select(person.c.id, person.c.hire_date).where(person.c.id.in_(_planned(sid))))
-    unknown = sorted(set(rows["person_id"].astype(int)) - set(known["id"].astype(int)))
+    unknown = sorted(set(rows.loc[rows["person_id"] > 0, "person_id"].astype(int)) - set(known["id"].astype(int)))
     if unknown:
         raise PlanError(f"Unknown person(s) in the plan: {', '.join(map(str, unknown))}.")
     root_children = rows.loc[rows["parent_id"] == row["root_id"], "person_id"].astype(int)
@@ -134,50 +134,58 @@ def _check(conn: sa.Connection, sid: int, as_of: date) -> tuple[pd.DataFrame, pd
         raise PlanError(
             f"Waiting for approval (or approved before a change) by: {', '.join(str(names.get(m, m)) for m in missing)}."
         )
-    leaves = rows[~rows["person_id"].isin(rows["parent_id"].dropna().astype(int))]
+    leaves = rows[~rows["person_id"].isin(rows["parent_id"].dropna().astype(int))]  # open seats: no person, no quota row
     leaves = leaves.merge(known.rename(columns={"id": "person_id"}), on="person_id")
-    monthly = monthly_quotas(leaves, months_of(spec.period.start, spec.period.end), spec.ramp)
+    monthly = monthly_quotas(leaves, months_of(spec.period.start, spec.period.end), spec.ramp, spec.own_ramps())
     return rows, monthly[monthly["tenure"] >= 1]
 
 
 def publish(engine: Engine, sid: int, by: str, as_of: date) -> int:
     """Write the scenario's monthly quotas (replacing those of its people and months, history kept) and mark
-    it published; returns the number of quota rows written."""
+    it published; returns the number of quota rows written. Open planned seats are published as seats: they
+    stay in the plan (no person, no sign-in, no quota row) until filled (seats.fill_seat)."""
     with engine.begin() as conn:
         _, monthly = _check(conn, sid, as_of)
         spec = load_spec(conn, sid)
-        q = quota.c
-        where = sa.and_(
-            q.person_id.in_(_planned(sid)), q.month.between(spec.period.start, spec.period.end), q.quota_type == QUOTA_TYPE
-        )
-        before = read_frame(conn, sa.select(q.person_id, q.month, q.amount).where(where))
-        before["month"] = pd.to_datetime(before["month"]).dt.date
-        new = monthly.assign(amount=monthly["cents"] / 100)[["person_id", "month", "amount", "is_ramped"]]
-        changes = new.merge(before.rename(columns={"amount": "previous_amount"}), on=["person_id", "month"], how="outer")
-        changes = changes.fillna({"amount": 0.0, "is_ramped": False})
-        stamp = now()
-        first_change = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(quota_change.c.id), 0))).scalar_one()) + 1
-        log = changes.assign(
-            id=range(first_change, first_change + len(changes)),
-            quota_type=QUOTA_TYPE,
-            scenario_id=sid,
-            changed_by=by,
-            changed_at=stamp,
-        )
-        conn.execute(quota.delete().where(where))
-        first_quota = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(q.id), 0))).scalar_one()) + 1
-        rows = new.assign(id=range(first_quota, first_quota + len(new)), quota_type=QUOTA_TYPE)
-        if len(rows):
-            insert_frame(conn, quota, _dated(rows))
-        if len(log):
-            insert_frame(conn, quota_change, _dated(log))
+        written, stamp = replace_quotas(conn, monthly, _planned(sid), spec.period, sid, by)
         conn.execute(
             plan_scenario.update()
             .where(plan_scenario.c.id == sid)
             .values(status="published", published_by=by, published_at=stamp)
         )
-        set_info(conn, {"has_quotas": "true"})
-    return len(rows)
+    return written
+
+
+def replace_quotas(
+    conn: sa.Connection, monthly: pd.DataFrame, who: sa.Select | list[int], period: Period, sid: int, by: str
+) -> tuple[int, datetime]:
+    """Replace the bookings quotas of `who` in the period's months by `monthly` (person_id, month, cents,
+    is_ramped), logging every replaced or new row in quota_change; returns (rows written, the stamp)."""
+    q = quota.c
+    where = sa.and_(q.person_id.in_(who), q.month.between(period.start, period.end), q.quota_type == QUOTA_TYPE)
+    before = read_frame(conn, sa.select(q.person_id, q.month, q.amount).where(where))
+    before["month"] = pd.to_datetime(before["month"]).dt.date
+    new = monthly.assign(amount=monthly["cents"] / 100)[["person_id", "month", "amount", "is_ramped"]]
+    changes = new.merge(before.rename(columns={"amount": "previous_amount"}), on=["person_id", "month"], how="outer")
+    changes = changes.fillna({"amount": 0.0, "is_ramped": False})
+    stamp = now()
+    first_change = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(quota_change.c.id), 0))).scalar_one()) + 1
+    log = changes.assign(
+        id=range(first_change, first_change + len(changes)),
+        quota_type=QUOTA_TYPE,
+        scenario_id=sid,
+        changed_by=by,
+        changed_at=stamp,
+    )
+    conn.execute(quota.delete().where(where))
+    first_quota = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(q.id), 0))).scalar_one()) + 1
+    rows = new.assign(id=range(first_quota, first_quota + len(new)), quota_type=QUOTA_TYPE)
+    if len(rows):
+        insert_frame(conn, quota, _dated(rows))
+    if len(log):
+        insert_frame(conn, quota_change, _dated(log))
+    set_info(conn, {"has_quotas": "true"})
+    return len(rows), stamp
 
 
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ start date. The ramped month is rounded half-up to cents; the unramped months su
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
@@ -29,7 +30,32 @@ def tenure_month(month: date, hire: date | None) -> int:
     return (month.year - hire.year) * 12 + month.month - hire.month + 1
 
 
-def monthly_quotas(leaves: pd.DataFrame, months: list[date], ramp: Ramp) -> pd.DataFrame:
+def monthly_quotas(leaves: pd.DataFrame, months: list[date], ramp: Ramp, own: Mapping[int, Ramp] | None = None) -> pd.DataFrame:
+    """monthly_quotas_one for every leaf, each by its own schedule (`own`, per person id or seat node) or else
+    the plan's `ramp`: one vectorised pass per distinct schedule, rows in the order of `leaves`."""
+    own = own or {}
+    ids = leaves["person_id"].astype("int64").to_numpy()
+    groups: dict[Ramp, list[int]] = {}
+    for position in np.flatnonzero(np.isin(ids, list(own))):  # only the few with a schedule of their own
+        if own[int(ids[position])] != ramp:
+            groups.setdefault(own[int(ids[position])], []).append(int(position))
+    special = np.zeros(len(ids), dtype=bool)
+    special[[p for ps in groups.values() for p in ps]] = True
+    groups = {ramp: list(np.flatnonzero(~special)), **groups}
+    parts = []
+    for each, positions in groups.items():
+        picked = np.sort(np.array(positions, dtype="int64"))
+        if not len(picked):
+            continue
+        part = monthly_quotas_one(leaves.iloc[picked], months, each)
+        parts.append(part.assign(order=np.repeat(picked, len(months)), ramp=each.text()))
+    if not parts:
+        return monthly_quotas_one(leaves, months, ramp).assign(ramp="")
+    out = pd.concat(parts, ignore_index=True).sort_values(["order"], kind="stable")
+    return out.drop(columns=["order"]).reset_index(drop=True)
+
+
+def monthly_quotas_one(leaves: pd.DataFrame, months: list[date], ramp: Ramp) -> pd.DataFrame:
     """leaves: person_id, cents, hire_date. One row per person and month: full_cents (even spread, the
     leftover cents to the earliest months: cents.split_cents with equal weights), tenure, factor, cents
     (ramped, half-up), is_ramped (factor below 100 %). Integer arithmetic throughout, one pass over arrays."""

@@ -17,12 +17,26 @@ from sqlalchemy.engine import Engine
 from ..db import insert_frame, read_frame
 from ..filters import Period, Scope
 from ..people import people_in_view
-from ..schema import metadata, person, plan_allocation, plan_approval, plan_override, plan_scenario, plan_submission, quota_change
+from ..schema import (
+    metadata,
+    person,
+    plan_allocation,
+    plan_approval,
+    plan_override,
+    plan_ramp,
+    plan_scenario,
+    plan_seat,
+    plan_submission,
+    quota_change,
+)
 from . import rules_json
 from .compute import ScenarioSpec, compute
-from .model import Override, PlanError, PlanRules, Ramp
+from .model import Override, PlanError, PlannedSeat, PlanRules, Ramp, RampOverride
+from .ramp import monthly_quotas, months_of
 
-TABLES = (plan_scenario, plan_override, plan_allocation, plan_submission, plan_approval, quota_change)
+TABLES = (plan_scenario, plan_override, plan_allocation, plan_submission, plan_approval, quota_change, plan_seat, plan_ramp)
+SEAT = "planned seat"
+PUBLISHED = "This scenario is published: it is the record behind the quotas. Copy it to plan again."
 ABOVE = "set by the level above"
 STORED = [c.name for c in plan_allocation.c if c.name != "scenario_id"]
 
@@ -38,6 +52,11 @@ def ensure_tables(conn: sa.Connection) -> None:
 
 def has_tables(engine: Engine | sa.Connection) -> bool:
     return sa.inspect(engine).has_table(plan_scenario.name)
+
+
+def has_seat_tables(engine: Engine | sa.Connection) -> bool:
+    """Planned seats and ramps of their own came after the first planning tables: older warehouses get them on a write."""
+    return sa.inspect(engine).has_table(plan_seat.name)
 
 
 def _next_id(conn: sa.Connection, column: sa.Column) -> int:
@@ -70,6 +89,46 @@ def _write_overrides(conn: sa.Connection, sid: int, overrides: tuple[Override, .
         )
 
 
+def _write_seats(conn: sa.Connection, sid: int, seats: tuple[PlannedSeat, ...], by: str) -> None:
+    """Replace the scenario's seats, keeping who filled a seat and when (`by`, now: for a seat filled now)."""
+    s = plan_seat.c
+    before = read_frame(conn, sa.select(s.seat_id, s.person_id, s.filled_by, s.filled_at).where(s.scenario_id == sid))
+    stamps = {(int(i), int(p)): (b, t) for i, p, b, t in before.dropna(subset=["person_id"]).itertuples(index=False)}
+    conn.execute(plan_seat.delete().where(s.scenario_id == sid))
+    if seats:
+        rows = []
+        for seat in seats:
+            filled = seat.person_id is not None
+            who, at = stamps.get((seat.seat_id, seat.person_id), (by, now())) if filled else (None, None)
+            rows.append(
+                {
+                    "scenario_id": sid,
+                    "seat_id": seat.seat_id,
+                    "name": seat.name,
+                    "manager_id": seat.manager_id,
+                    "segment_id": seat.segment_id,
+                    "start_month": seat.start,
+                    "person_id": seat.person_id,
+                    "filled_by": who,
+                    "filled_at": None if pd.isna(at) else at,
+                }
+            )
+        conn.execute(plan_seat.insert(), rows)
+
+
+def _write_ramps(conn: sa.Connection, sid: int, ramps: tuple[RampOverride, ...], by: str) -> None:
+    conn.execute(plan_ramp.delete().where(plan_ramp.c.scenario_id == sid))
+    if ramps:
+        stamp = now()
+        conn.execute(
+            plan_ramp.insert(),
+            [
+                {"scenario_id": sid, "node": r.node, "ramp": r.ramp.text(), "reason": r.reason, "set_by": by, "set_at": stamp}
+                for r in ramps
+            ],
+        )
+
+
 def create_scenario(engine: Engine, spec: ScenarioSpec, by: str, as_of: date) -> int:
     """Allocate the spec and store it as a draft; returns the new scenario's id."""
     tree, rows, _ = compute(engine, spec, as_of)
@@ -93,6 +152,8 @@ def create_scenario(engine: Engine, spec: ScenarioSpec, by: str, as_of: date) ->
             )
         )
         _write_overrides(conn, sid, spec.rules.overrides, by)
+        _write_seats(conn, sid, spec.seats, by)
+        _write_ramps(conn, sid, spec.ramps, by)
         _write_allocation(conn, sid, rows)
     return sid
 
@@ -110,39 +171,72 @@ def load_spec(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
     overrides = tuple(Override(int(p), int(c), str(r)) for p, c, r in o[["person_id", "cents", "reason"]].itertuples(index=False))
     rules = PlanRules(int(row["target_cents"]), rules_json.loads(row["levels"]), overrides)
     period = Period(pd.Timestamp(row["period_start"]).date(), pd.Timestamp(row["period_end"]).date())
-    return ScenarioSpec(str(row["name"]), period, rules, int(row["root_id"]), Ramp.parse(row["ramp"]))
+    seats, ramps = _seats_and_ramps(conn, sid)
+    return ScenarioSpec(str(row["name"]), period, rules, int(row["root_id"]), Ramp.parse(row["ramp"]), seats, ramps)
 
 
-def _editable(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
+def _seats_and_ramps(conn: Engine | sa.Connection, sid: int) -> tuple[tuple[PlannedSeat, ...], tuple[RampOverride, ...]]:
+    if not has_seat_tables(conn):
+        return (), ()
+    s = plan_seat.c
+    found = read_frame(conn, sa.select(plan_seat).where(s.scenario_id == sid).order_by(s.seat_id))
+    seats = tuple(
+        PlannedSeat(
+            int(r.seat_id),
+            str(r.name),
+            int(r.manager_id),
+            pd.Timestamp(r.start_month).date(),
+            None if pd.isna(r.segment_id) else int(r.segment_id),
+            None if pd.isna(r.person_id) else int(r.person_id),
+        )
+        for r in found.itertuples(index=False)
+    )
+    r = plan_ramp.c
+    own = read_frame(conn, sa.select(r.node, r.ramp, r.reason).where(r.scenario_id == sid).order_by(r.node))
+    ramps = tuple(RampOverride(int(n), Ramp.parse(t), str(why)) for n, t, why in own.itertuples(index=False))
+    return seats, ramps
+
+
+def editable_spec(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
     if scenario_row(conn, sid)["status"] == "published":
-        raise PlanError("This scenario is published: it is the record behind the quotas. Copy it to plan again.")
+        raise PlanError(PUBLISHED)
     return load_spec(conn, sid)
 
 
 def change_rules(engine: Engine, sid: int, rules: PlanRules, by: str, as_of: date) -> None:
-    """New target, level rules or overrides for a draft: reallocated and stored, or nothing written.
+    """New target, level rules or overrides for a draft: reallocated and stored, or nothing written."""
+    change_spec(engine, sid, replace(editable_spec(engine, sid), rules=rules), by, as_of)
+
+
+def change_spec(engine: Engine, sid: int, spec: ScenarioSpec, by: str, as_of: date) -> None:
+    """Store a draft's new inputs (rules, overrides, seats, ramps) and its reallocation, or write nothing.
     Approvals of the scenario stay, and say they are stale where the subtree's values moved."""
-    spec = replace(_editable(engine, sid), rules=rules)
+    if scenario_row(engine, sid)["status"] == "published":
+        raise PlanError(PUBLISHED)
     _, rows, _ = compute(engine, spec, as_of)
+    rules = spec.rules
     with engine.begin() as conn:
+        ensure_tables(conn)
         conn.execute(
             plan_scenario.update()
             .where(plan_scenario.c.id == sid)
             .values(target_cents=rules.target_cents, levels=rules_json.dumps(rules.levels), as_of=as_of)
         )
         _write_overrides(conn, sid, rules.overrides, by)
+        _write_seats(conn, sid, spec.seats, by)
+        _write_ramps(conn, sid, spec.ramps, by)
         _write_allocation(conn, sid, rows)
 
 
 def set_override(engine: Engine, sid: int, override: Override, by: str, as_of: date) -> None:
     """Fix one person's value (with its reason); the rest of their level is redistributed by the method."""
-    rules = _editable(engine, sid).rules
+    rules = editable_spec(engine, sid).rules
     kept = tuple(o for o in rules.overrides if o.person_id != override.person_id)
     change_rules(engine, sid, replace(rules, overrides=(*kept, override)), by, as_of)
 
 
 def remove_override(engine: Engine, sid: int, person_id: int, by: str, as_of: date) -> None:
-    rules = _editable(engine, sid).rules
+    rules = editable_spec(engine, sid).rules
     change_rules(engine, sid, replace(rules, overrides=tuple(o for o in rules.overrides if o.person_id != person_id)), by, as_of)
 
 
@@ -151,6 +245,7 @@ def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
     if not name.strip():
         raise PlanError("A scenario needs a name.")
     with engine.begin() as conn:
+        ensure_tables(conn)
         row = scenario_row(conn, sid)
         new = _next_id(conn, plan_scenario.c.id)
         row.update(
@@ -164,7 +259,7 @@ def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
             published_at=None,
         )
         conn.execute(plan_scenario.insert().values(**{k: (None if pd.isna(v) else v) for k, v in row.items()}))
-        for table in (plan_override, plan_allocation, plan_submission):
+        for table in (plan_override, plan_allocation, plan_submission, plan_seat, plan_ramp):
             columns = [c for c in table.c if c.name != "scenario_id"]
             source = sa.select(sa.literal(new).label("scenario_id"), *columns).where(table.c.scenario_id == sid)
             conn.execute(table.insert().from_select(["scenario_id", *(c.name for c in columns)], source))
@@ -173,8 +268,9 @@ def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
 
 def delete_scenario(engine: Engine, sid: int) -> None:
     with engine.begin() as conn:
-        _editable(conn, sid)
-        for table in (plan_override, plan_allocation, plan_submission, plan_approval):
+        editable_spec(conn, sid)
+        ensure_tables(conn)
+        for table in (plan_override, plan_allocation, plan_submission, plan_approval, plan_seat, plan_ramp):
             conn.execute(table.delete().where(table.c.scenario_id == sid))
         conn.execute(plan_scenario.delete().where(plan_scenario.c.id == sid))
 
@@ -187,24 +283,66 @@ def scenario_list(engine: Engine | sa.Connection) -> pd.DataFrame:
 
 
 def allocation(engine: Engine | sa.Connection, sid: int, scope: Scope) -> pd.DataFrame:
-    """The stored allocation rows the scope may see, with name, role, kind (team or rep) and amount (currency
-    units). The top rows of a limited scope say only that their value came from above."""
-    a = plan_allocation.c
+    """The stored allocation rows the scope may see, with name, role, kind (team, rep or planned seat), amount
+    (currency units) and, for reps and seats, start (hire date or the seat's start month), ramp (the schedule
+    they ramp by) and ramped (their quota in the period after ramp; a team's is the sum of its own). The top
+    rows of a limited scope say only that their value came from above. A planned seat is in view of whoever
+    sees its manager's subtree, and of the person who filled it."""
+    a, p = plan_allocation.c, person.c
+    seats = has_seat_tables(engine)
+    joined = plan_allocation.outerjoin(person, p.id == a.person_id)
+    name, role, segment_id, start = p.name, p.role, p.segment_id, p.hire_date
+    if seats:
+        s = plan_seat.c
+        joined = joined.outerjoin(plan_seat, sa.and_(s.scenario_id == a.scenario_id, -s.seat_id == a.person_id))
+        name = sa.func.coalesce(p.name, s.name)
+        role = sa.case((s.seat_id.is_not(None), SEAT), else_=p.role)
+        segment_id = sa.func.coalesce(p.segment_id, s.segment_id)
+        start = sa.func.coalesce(p.hire_date, s.start_month)
     stmt = (
-        sa.select(plan_allocation, person.c.name, person.c.role, person.c.segment_id)
-        .join(person, person.c.id == a.person_id)
-        .where(a.scenario_id == sid)
+        sa.select(plan_allocation, name.label("name"), role.label("role"), segment_id.label("segment_id"), start.label("start"))
+        .select_from(joined)
+        .where(a.scenario_id == sid, sa.or_(p.id.is_not(None), a.person_id < 0))
         .order_by(a.depth, a.parent_id, a.person_id)
     )
     ids = people_in_view(None, scope)
     if ids is not None:
-        stmt = stmt.where(a.person_id.in_(ids))
+        viewers = ids.cte("plan_viewers")
+        seen = a.person_id.in_(sa.select(viewers.c.id))
+        if seats:  # a filled seat is also the hire's own row (a published plan keeps the seat, not the person)
+            seen = sa.or_(seen, plan_seat.c.person_id.in_(sa.select(viewers.c.id)))
+        if seats and scope.include_subtree:
+            seen = sa.or_(seen, plan_seat.c.manager_id.in_(sa.select(viewers.c.id)))
+        stmt = stmt.where(seen)
     frame = read_frame(engine, stmt)
     if ids is not None:  # the trace of a row at the top of the scope quotes its parent's amount: not the viewer's to see
         frame.loc[~frame["parent_id"].isin(frame["person_id"]), "rule"] = ABOVE
     frame["amount"] = frame["cents"] / 100
-    frame["kind"] = frame["role"].where(frame["role"] == "rep", "team")
-    return frame
+    frame["kind"] = frame["role"].where(frame["role"].isin(["rep", SEAT]), "team")
+    return _with_ramp(engine, sid, frame)
+
+
+def _with_ramp(engine: Engine | sa.Connection, sid: int, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ramp and ramped (see allocation): each rep's or seat's period of monthly quotas after ramp, summed
+    up to the teams in view level by level (SPEC: quota × the ramp factor of the month of tenure)."""
+    out = frame.assign(ramp="", ramped=0.0)
+    carriers = out["kind"] != "team"
+    if not len(out):
+        return out
+    spec = load_spec(engine, sid)
+    own = spec.own_ramps()
+    leaves = out.loc[carriers, ["person_id", "cents"]].assign(hire_date=out.loc[carriers, "start"])
+    months = months_of(spec.period.start, spec.period.end)
+    monthly = monthly_quotas(leaves, months, spec.ramp, own)
+    texts, default = {node: r.text() for node, r in own.items()}, spec.ramp.text()
+    out.loc[carriers, "ramp"] = [texts.get(int(n), default) for n in out.loc[carriers, "person_id"]]
+    cents = monthly.groupby("person_id")["cents"].sum()
+    out.loc[carriers, "ramped"] = out.loc[carriers, "person_id"].map(cents).astype(float) / 100
+    for depth in sorted(out["depth"].unique(), reverse=True):
+        below = out[out["depth"] == depth].groupby("parent_id")["ramped"].sum()
+        teams = (out["depth"] == depth - 1) & ~carriers
+        out.loc[teams, "ramped"] = out.loc[teams, "person_id"].map(below).fillna(0.0)
+    return out
 
 
 def compare(engine: Engine | sa.Connection, first: int, second: int, scope: Scope) -> pd.DataFrame:
