@@ -24,7 +24,7 @@ from ..filters import Period
 from ..schema import person
 from .adjustments import post_differences
 from .audit import record
-from .clawbacks import clawback_lines
+from .clawbacks import clawback_lines, cut_lines
 from .crediting import credits
 from .cycle import CLOSED, after_run, engine_lines_of, state
 from .draws import recovery_lines, top_up_lines
@@ -51,9 +51,18 @@ class RunSummary:
 def _stages(conn: sa.Connection) -> list[Callable[[Run], sa.Select]]:
     kpis = conn.execute(sa.select(comp_component.c.qualifier_kpi).where(comp_component.c.qualifier_kpi.is_not(None)).distinct())
     qualifiers = [lambda run, name=name: qualifier_lines(run, name) for name in sorted(kpis.scalars())]
-    return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, cap_period_lines, cap_year_lines,
-            bonus_lines, spiff_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
-            recovery_lines, clawback_lines]
+    # Bonuses and SPIFFs are written before the caps (a capped one counts inside them); their step keeps
+    # their place in SPEC's order on the statement.
+    return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, bonus_lines, spiff_lines,
+            cap_period_lines, cap_year_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
+            recovery_lines, clawback_lines, cut_lines]
+
+
+def _measures(conn: sa.Connection) -> tuple[str, ...]:
+    """The measures commissions and SPIFFs pay on (bookings at least: bonuses and overrides use them)."""
+    k = comp_component.c
+    used = conn.execute(sa.select(k.measure).where(k.kind.in_(["commission", "spiff"])).distinct()).scalars()
+    return tuple(sorted({"won_amount", *used}))
 
 
 def calculate(engine: Engine, period: Period, person_id: int | None = None, run_by: str | None = None) -> RunSummary:
@@ -73,7 +82,8 @@ def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = No
     started = time.perf_counter()
     if person_id is not None and conn.execute(sa.select(person.c.id).where(person.c.id == person_id)).first() is None:
         raise ValueError(f"No person with id {person_id} in the warehouse.")
-    run = Run(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(comp_run.c.id), 0))).scalar_one()) + 1, period, person_id)
+    run = Run(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(comp_run.c.id), 0))).scalar_one()) + 1, period, person_id,
+              _measures(conn))
     actor = run_by or getpass.getuser()
     closed = not what_if and state(conn, period) in CLOSED
     if not closed:
