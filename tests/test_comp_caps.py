@@ -14,6 +14,7 @@ from spm_core.comp.audit import Actor
 from spm_core.comp.cycle import decide, lock
 from spm_core.comp.engine import calculate
 from spm_core.comp.periods import parse_period
+from spm_core.comp.statements import statement
 from spm_core.comp.trace import lines, totals
 from spm_core.filters import Period, Scope
 
@@ -145,3 +146,24 @@ def test_a_february_plan_year_restarts_the_year_cap_in_february(rep_warehouse):
         calculate(calendar, month)
     assert _month_lines(calendar, months[1]) == [("marginal", D("500.00")), ("cap_year", D("-300.00"))]
 
+
+
+def test_an_annual_bonus_counts_the_plan_year_so_far_and_is_paid_once(rep_warehouse):
+    # Plan year from February; quota 10,000 a month, so the plan year Feb 2026 - Jan 2027 has 120,000 and the bonus
+    # (at 50 %) needs 60,000. January 2026 closes plan year 2025 (its quota: January's 10,000): 100,000 pays it there.
+    # February 40,000 (plan year so far 40,000: no); March 25,000 (65,000 >= 60,000: 5,000); April 10,000: paid already.
+    # March's statement counts the plan year to date: February and March (5,000), not January.
+    bonus = "  - {name: Annual club, kind: bonus, at: 50, amount: 5000, per: year}\n"
+    text = _plan(bonus).replace("effective_from: 2026-01-01\n", "effective_from: 2026-01-01\nyear_start_month: 2\n")
+    quota = [{"id": i, "person_id": 1, "month": date(2026 + (m > 12), (m - 1) % 12 + 1, 1), "amount": 10_000, "quota_type": "bookings",
+              "is_ramped": False} for i, m in enumerate(range(1, 14), 1)]
+    deals = [_deal(1, 1, 100_000, date(2026, 1, 10)), _deal(2, 1, 40_000, date(2026, 2, 10)), _deal(3, 1, 25_000, date(2026, 3, 10)),
+             _deal(4, 1, 10_000, date(2026, 4, 10))]
+    engine = rep_warehouse(deals, text, quota=quota)
+    months = [parse_period(f"2026-0{m}") for m in (1, 2, 3, 4)]
+    for month in months:
+        calculate(engine, month)
+    assert [_month_lines(engine, m) for m in months] == [[("bonus", D("5000.00"))], [], [("bonus", D("5000.00"))], []]
+    march = lines(engine, months[2], Scope.everyone())
+    assert march["formula"].iloc[0] == "plan year so far over the year's quota: attainment 54.17 % ≥ 50 %: bonus $5,000.00"
+    assert statement(engine, Scope.everyone(), 1, months[2]).ytd == D("5000.00")

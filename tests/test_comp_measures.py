@@ -136,6 +136,7 @@ components:
   target: 2.5
   clawback_days: 90
 - {name: Meetings held, kind: spiff, measure: created_amount, from: 2026-07-01, to: 2026-09-30, amount: 50, capped: true}
+- {name: Annual club, kind: bonus, measure: won_amount, at: 100, amount: 5000, per: year}
 """
 
 
@@ -159,6 +160,8 @@ def test_measures_targets_filters_and_the_plan_year_round_trip_through_yaml_and_
         ("measure: created_amount, from: 2026-07-01, to: 2026-09-30, amount: 50", "measure: won_count, from: 2026-07-01, "
          "to: 2026-09-30, rate: 5", "a SPIFF on won_count pays an 'amount' per deal, not a 'rate'"),
         ("year_start_month: 2", "year_start_month: 13", "year_start_month 13 must be a month from 1 to 12"),
+        ("per: year", "per: quarter", "per 'quarter' must be one of period, year"),
+        ("amount: 50, capped: true}", "amount: 50, per: year}", "per belongs to bonus components, not spiff"),
         ("caps: {period: 5000}", "gate: 10", "capped: true needs exactly one commission with a cap per period or per year"),
     ],
 )

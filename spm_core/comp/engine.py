@@ -28,12 +28,12 @@ from .clawbacks import clawback_lines, cut_lines
 from .crediting import credits
 from .cycle import CLOSED, after_run, engine_lines_of, state
 from .draws import recovery_lines, top_up_lines
-from .extras import bonus_lines, override_lines
+from .extras import bonus_lines, override_lines, year_bonus_lines
 from .lines import Run, insert
 from .periods import period_label
 from .rates import marginal_lines, no_quota_lines, retroactive_lines
 from .rules import cap_deal_lines, cap_period_lines, cap_year_lines, gate_lines, qualifier_lines
-from .schema import comp_component, comp_line, comp_run, ensure_schema
+from .schema import comp_component, comp_line, comp_plan_version, comp_run, ensure_schema
 from .spiffs import spiff_lines
 
 
@@ -51,9 +51,14 @@ class RunSummary:
 def _stages(conn: sa.Connection) -> list[Callable[[Run], sa.Select]]:
     kpis = conn.execute(sa.select(comp_component.c.qualifier_kpi).where(comp_component.c.qualifier_kpi.is_not(None)).distinct())
     qualifiers = [lambda run, name=name: qualifier_lines(run, name) for name in sorted(kpis.scalars())]
+    k, v = comp_component.c, comp_plan_version.c
+    months = conn.execute(sa.select(sa.func.coalesce(v.year_start_month, 1)).join_from(comp_component, comp_plan_version,
+                                                                                      v.id == k.plan_version_id)
+                          .where(k.kind == "bonus", k.bonus_per == "year").distinct()).scalars()
+    yearly = [partial(year_bonus_lines, start_month=int(m)) for m in sorted(months)]
     # Bonuses and SPIFFs are written before the caps (a capped one counts inside them); their step keeps
     # their place in SPEC's order on the statement.
-    return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, bonus_lines, spiff_lines,
+    return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, bonus_lines, *yearly, spiff_lines,
             cap_period_lines, cap_year_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
             recovery_lines, clawback_lines, cut_lines]
 

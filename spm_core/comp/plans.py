@@ -30,6 +30,9 @@ from ..kpis import CATALOGUE
 from ..model import MEASURES
 
 KINDS = ("commission", "bonus", "spiff", "override", "draw")
+# A bonus is measured on the period calculated, or on the plan year to date against the whole year's quota
+# (an annual bonus, paid once, in the first period of the plan year that reaches its level).
+BONUS_PERIODS = ("period", "year")
 MODES = ("marginal", "retroactive")
 # What a commission or SPIFF pays on (see the module docstring). Other SPEC measures are known by name but
 # refused with a message, never silently paid as bookings. Bonuses, overrides and draws work on bookings.
@@ -100,6 +103,7 @@ class Component:
     deals: DealCriteria | None = None  # spiff, commission: only matching deals count
     target: Decimal | None = None  # commission: per month, in the measure's unit, instead of the person's quota
     capped: bool = False  # bonus, spiff: counted inside the plan's commission caps per period and per year
+    per: str = "period"  # bonus: "period" (attainment of the period calculated) or "year" (of the plan year so far, paid once)
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ class _Reader:
 
 _COMPONENT_KEYS = {
     "name", "kind", "measure", "mode", "bands", "gate", "qualifier", "caps", "at", "amount", "rate", "clawback_days", "monthly",
-    "recoverable", "from", "to", "deals", "target", "capped",
+    "recoverable", "from", "to", "deals", "target", "capped", "per",
 }
 
 
@@ -236,6 +240,7 @@ def _component(r: _Reader, raw: object, where: str) -> Component | None:
         deals=deals,
         target=r.decimal(c.get("target"), f"{where}, target"),
         capped=r.boolean(c.get("capped", False), f"{where}, capped"),
+        per=str(c.get("per", "period")),
     )
 
 
@@ -365,6 +370,10 @@ def _component_problems(c: Component) -> list[str]:
         problems.append(f"{where}: deals belong to SPIFF and commission components, not {c.kind}")
     elif c.deals is not None and c.deals.min_amount is not None and c.deals.min_amount < 0:
         problems.append(f"{where}: deals, min_amount {c.deals.min_amount.normalize():f} is negative")
+    if c.per not in BONUS_PERIODS:
+        problems.append(f"{where}: per {c.per!r} must be one of {', '.join(BONUS_PERIODS)}")
+    elif c.per != "period" and c.kind != "bonus":
+        problems.append(f"{where}: per belongs to bonus components, not {c.kind}")
     if c.capped and c.kind not in ("bonus", "spiff"):
         problems.append(f"{where}: capped is for bonuses and SPIFFs (a commission's own caps always apply), not {c.kind}")
     if c.kind == "draw" and c.draw_monthly is None:
@@ -482,7 +491,7 @@ def _component_dict(c: Component) -> dict:
             out["clawback_days"] = c.clawback_days
         out |= _deals_dict(c.deals)
     if c.kind == "bonus":
-        out |= {"at": _number(c.bonus_at), "amount": _number(c.amount)}
+        out |= {"at": _number(c.bonus_at), "amount": _number(c.amount)} | ({"per": c.per} if c.per != "period" else {})
     if c.kind == "spiff":
         out |= {"from": c.window_from, "to": c.window_to} | _deals_dict(c.deals)
         out |= {"amount": _number(c.amount)} if c.amount is not None else {"rate": _number(c.rate)}

@@ -84,6 +84,7 @@ comp_component = Table(
     Column("deal_min_amount", Cents),
     Column("target", Numeric(18, 4)),  # commission: per month, in the measure's unit, instead of the quota
     Column("capped", Boolean),  # bonus, spiff: counted inside the plan's commission caps
+    Column("bonus_per", String),  # bonus: period | year (NULL: period)
 )
 
 # For a count measure (won_count) a band's rate is money per unit, not a percent (plans.Band).

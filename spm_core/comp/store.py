@@ -176,7 +176,7 @@ def _component_row(component_id: int, version_id: int, position: int, c: Compone
         "window_from": c.window_from, "window_to": c.window_to,
         "deal_product": c.deals.product if c.deals else None, "deal_segment": c.deals.segment if c.deals else None,
         "deal_type": c.deals.type if c.deals else None, "deal_min_amount": c.deals.min_amount if c.deals else None,
-        "target": c.target, "capped": c.capped,
+        "target": c.target, "capped": c.capped, "bonus_per": c.per if c.kind == "bonus" else None,
     }
 
 
@@ -208,6 +208,7 @@ def load_plans(engine: Engine, name: str | None = None) -> list[Plan]:
                     clawback_days=row.clawback_days, draw_monthly=_dec(row.draw_monthly),
                     recoverable=True if row.recoverable is None else row.recoverable,
                     window_from=row.window_from, window_to=row.window_to, target=_dec(row.target), capped=bool(row.capped),
+                    per=row.bonus_per or "period",
                     deals=DealCriteria(row.deal_product, row.deal_segment, row.deal_type, _dec(row.deal_min_amount))
                     if any(x is not None for x in (row.deal_product, row.deal_segment, row.deal_type,
                                                                            row.deal_min_amount)) else None,

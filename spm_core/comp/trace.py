@@ -89,7 +89,8 @@ def formula(row: pd.Series) -> str:
         return (f"earlier this plan year {money_text(row.earlier)} + this period{_extras(row)} {money_text(row.base)} > cap per year "
                 f"{money_text(row.limit_amount)} = {amount}")
     if rule == "bonus":
-        return f"attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
+        so_far = "plan year so far over the year's quota: " if getattr(row, "bonus_per", None) == "year" else ""
+        return f"{so_far}attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
     if rule == "spiff":
         dated = "created" if label == MEASURE_LABELS["created_amount"] else "closed"
         matched = f"{label}: deal {row.opportunity_id} {dated} {row.close_date} matches the SPIFF"
@@ -143,7 +144,7 @@ def lines(bind: Engine | sa.Connection, period: Period, scope: Scope, person_id:
     connection, inside its transaction (the estimator reads its rolled-back run)."""
     c = comp_line.c
     stmt = (
-        sa.select(comp_line, person.c.name.label("person"), comp_component.c.measure)
+        sa.select(comp_line, person.c.name.label("person"), comp_component.c.measure, comp_component.c.bonus_per)
         .join_from(comp_line, person, person.c.id == c.person_id, isouter=True)
         .outerjoin(comp_component, comp_component.c.id == c.component_id)
         .where(c.period_start == period.start, c.period_end == period.end)
