@@ -37,7 +37,9 @@ def credited(run: Run) -> sa.Select:
                                        sa.func.coalesce(a.effective_to, FAR) >= c.c.close_date))
         .join(comp_component, sa.and_(k.plan_version_id == a.plan_version_id, k.kind == "commission", k.measure == c.c.measure))
     )
-    stmt = with_deal_facts(stmt, c).outerjoin(q, sa.and_(q.c.assignment_id == a.id, q.c.component_id == k.id)).where(deal_matches(c))
+    stmt = stmt.outerjoin(q, sa.and_(q.c.assignment_id == a.id, q.c.component_id == k.id))
+    if run.deal_filters:
+        stmt = with_deal_facts(stmt, c).where(deal_matches(c))
     return stmt if run.person_id is None else stmt.where(c.c.person_id == run.person_id)
 
 
