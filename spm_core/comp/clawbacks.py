@@ -52,18 +52,16 @@ def _dated(run: Run, found: sa.ColumnElement, paid: sa.Subquery) -> tuple[sa.Col
     return day, day - paid.c.close_date
 
 
-def _as_of_end(run: Run, paid: sa.Subquery) -> tuple[sa.ColumnElement, sa.ColumnElement]:
-    """The deal's amount and won flag at the period's end: history's last row by then when history holds
-    later changes (the current row has moved past the period), else the current row."""
-    h, o = opportunity_history.c, opportunity.c
-    then = sa.select(h.amount, h.is_won).where(h.opportunity_id == paid.c.opportunity_id, h.changed_at <= run.period.end)
-    then = then.order_by(h.changed_at.desc(), h.id.desc()).limit(1)
-    later = opportunity_history.alias("later")
-    moved = sa.exists().where(later.c.opportunity_id == paid.c.opportunity_id, later.c.changed_at > run.period.end)
-    amount_then = then.with_only_columns(h.amount).scalar_subquery()
-    won_then = then.with_only_columns(h.is_won).scalar_subquery()
-    use_then = sa.and_(moved, amount_then.is_not(None))
-    return sa.case((use_then, amount_then), else_=o.amount), sa.case((use_then, won_then), else_=o.is_won)
+def _as_of_end(run: Run, paid: sa.Subquery) -> sa.Subquery:
+    """Per paid deal whose history changed after the period: its amount and won flag in history's last row
+    by the period's end (one ranked scan of those deals' history, no per-row subquery)."""
+    h = opportunity_history.c
+    deals = sa.select(paid.c.opportunity_id)
+    moved = sa.select(h.opportunity_id).where(h.changed_at > run.period.end, h.opportunity_id.in_(deals))
+    rank = sa.func.row_number().over(partition_by=h.opportunity_id, order_by=(h.changed_at.desc(), h.id.desc()))
+    ranked = sa.select(h.opportunity_id, h.amount, h.is_won, rank.label("n")).where(
+        h.changed_at <= run.period.end, h.opportunity_id.in_(moved)).subquery("ranked")
+    return sa.select(ranked.c.opportunity_id, ranked.c.amount, ranked.c.is_won).where(ranked.c.n == 1).subquery("then")
 
 
 def clawback_lines(run: Run) -> sa.Select:
@@ -87,7 +85,9 @@ def clawback_lines(run: Run) -> sa.Select:
 def cut_lines(run: Run) -> sa.Select:
     """Won deals whose credit was cut: the proportional part of what each still nets, taken back."""
     paid, k, o, s = _paid(run), comp_component.c, opportunity.c, opportunity_split.c
-    amount, won = _as_of_end(run, paid)
+    then = _as_of_end(run, paid)
+    amount = sa.case((then.c.opportunity_id.is_not(None), then.c.amount), else_=o.amount)
+    won = sa.case((then.c.opportunity_id.is_not(None), then.c.is_won), else_=o.is_won)
     other = opportunity_split.alias("any_split")
     has_split = sa.exists().where(other.c.opportunity_id == paid.c.opportunity_id)
     now = sa.case(
@@ -109,6 +109,7 @@ def cut_lines(run: Run) -> sa.Select:
         .select_from(paid)
         .join(comp_component, k.id == paid.c.component_id)
         .join(opportunity, o.id == paid.c.opportunity_id)
+        .outerjoin(then, then.c.opportunity_id == paid.c.opportunity_id)
         .outerjoin(opportunity_split, sa.and_(s.opportunity_id == paid.c.opportunity_id, s.person_id == paid.c.person_id))
         .where(k.clawback_days.is_not(None), k.measure == "won_amount", won, paid.c.paid > 0, paid.c.basis > 0, now < paid.c.basis,
                day <= run.period.end, days <= k.clawback_days)
