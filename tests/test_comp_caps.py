@@ -167,3 +167,22 @@ def test_an_annual_bonus_counts_the_plan_year_so_far_and_is_paid_once(rep_wareho
     march = lines(engine, months[2], Scope.everyone())
     assert march["formula"].iloc[0] == "plan year so far over the year's quota: attainment 54.17 % ≥ 50 %: bonus $5,000.00"
     assert statement(engine, Scope.everyone(), 1, months[2]).ytd == D("5000.00")
+
+
+def test_the_year_cap_counts_a_correction_of_a_capped_spiff(comp_db):
+    # Year cap 600; a capped SPIFF pays 100 per deal closed in Q3. Q3: Ann's deal 1 (12,000) = 240 + 100; Q3 is locked.
+    # Late deal 2 (1,000, 2 July): 20 + 100, posted in Q4. Q4: deal 3 (10,000) = 200. Earlier this plan year
+    # 240 + 100 + 20 + 100 = 460, so 460 + 200 - 600 = 60 comes off Q4.
+    spiff = "  - {name: Summer, kind: spiff, from: 2026-07-01, to: 2026-09-30, amount: 100, capped: true}\n"
+    plan = PLAN.replace("      - {from: 150, rate: 12}\n", "      - {from: 150, rate: 12}\n    caps: {year: 600}\n" + spiff)
+    engine = comp_db([deal(1, 1, 12_000, date(2026, 7, 1)), deal(5, 2, 3_000, date(2026, 7, 3))], plan)
+    calculate(engine, Q3, run_by="carla")
+    _close(engine, Q3, (1, 2))
+    with engine.begin() as conn:
+        conn.execute(schema.opportunity.insert(), [deal(2, 1, 1_000, date(2026, 7, 2)), deal(3, 1, 10_000, date(2026, 10, 1))])
+    calculate(engine, Q3, run_by="carla")
+    calculate(engine, Q4, run_by="carla")
+    assert sorted(_rules(engine, Q4)) == sorted([
+        ("marginal", None, D("200.00")), ("cap_year", None, D("-60.00")),
+        ("prior_period", "marginal", D("20.00")), ("prior_period", "spiff", D("100.00")),
+    ])

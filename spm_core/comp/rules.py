@@ -106,18 +106,20 @@ def cap_deal_lines(run: Run) -> sa.Select:
     )
 
 
-def capped_extras(where: sa.ColumnElement) -> sa.Select:
+def capped_extras(where: sa.ColumnElement, corrections: bool = False) -> sa.Select:
     """Lines (matching `where`) of bonuses and SPIFFs marked capped, under their plan's capped commission:
-    person_id, plan_version_id, component_id, component (the commission's), period_start, amount."""
+    person_id, plan_version_id, component_id, component (the commission's), period_start, amount. With
+    `corrections`, the prior-period lines correcting them, by the period they correct."""
     c, extra = comp_line.c, comp_component.alias("extra")
     k = comp_component.c
+    rule, start = (c.origin_rule, c.origin_start) if corrections else (c.rule, c.period_start)
     return (
-        sa.select(c.person_id, c.plan_version_id, k.id.label("component_id"), k.name.label("component"), c.period_start,
+        sa.select(c.person_id, c.plan_version_id, k.id.label("component_id"), k.name.label("component"), start.label("period_start"),
                   c.amount)
         .join_from(comp_line, extra, sa.and_(extra.c.id == c.component_id, extra.c.capped.is_(True)))
         .join(comp_component, sa.and_(k.plan_version_id == c.plan_version_id, k.kind == "commission",
                                       sa.or_(k.cap_period.is_not(None), k.cap_year.is_not(None))))
-        .where(c.rule.in_(EXTRA_RULES), where)
+        .where(rule.in_(EXTRA_RULES), where, (c.rule == "prior_period") if corrections else sa.true())
     )
 
 
@@ -168,7 +170,8 @@ def _paid_earlier(run: Run) -> sa.Subquery:
         c.run_id != run.run_id, before, c.step <= STEPS["cap_year"])
     corrections = sa.select(c.person_id, c.component, c.origin_start, c.amount).where(
         c.rule == "prior_period", c.origin_rule.in_(CAPPED_RULES), c.origin_end < run.period.start)
-    extras = capped_extras(sa.and_(c.run_id != run.run_id, before)).subquery("earlier_extras")
+    extras = sa.union_all(capped_extras(sa.and_(c.run_id != run.run_id, before)),
+                          capped_extras(c.origin_end < run.period.start, corrections=True)).subquery("earlier_extras")
     return sa.union_all(own, corrections, sa.select(extras.c.person_id, extras.c.component, extras.c.period_start,
                                                     extras.c.amount)).subquery("paid_before")
 
