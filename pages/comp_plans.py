@@ -92,7 +92,13 @@ text = st.text_area(
     height=420,
     key=f"comp_plans_yaml_{choice}",
     help="One version of one plan. Percentages are written as percents (rate: 8 is 8 %). Without assignments, "
-    "the preview applies the draft to the people on the plan of the same name.",
+    "the preview applies the draft to the people on the plan of the same name. A commission or SPIFF pays on a "
+    "`measure`: won_amount (bookings by close date, the default), created_amount (pipeline created, by created date) "
+    "or won_count (won deals; its bands pay an `amount` per deal and it needs a `target`). Attainment is the measure "
+    "over the person's quota, or over the component's `target` per month when given. `deals` (product, segment, type, "
+    "min_amount) limits a commission to matching deals. `capped: true` puts a bonus or SPIFF inside the commission's "
+    "caps; `per: year` measures a bonus on the plan year so far (paid once); `year_start_month` starts the plan year "
+    "(year cap, year to date) in another month than January.",
 )
 check, save = st.columns(2)
 checked = check.button(f"Check and preview on {period_label(period)}", key="comp_plans_check", width="stretch")

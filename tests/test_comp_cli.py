@@ -68,7 +68,7 @@ def test_import_saves_a_new_plan_and_reports_every_problem_of_a_bad_one(demo_url
 def test_calc_and_trace_print_lines_that_add_up(demo_url, capsys):
     assert main(["comp", "run", "--period", "2026-Q3", "--url", demo_url]) == 0
     summary = capsys.readouterr().out
-    assert re.match(r"Run \d+: 2026-Q3 for everyone in [\d.]+ s: [\d,]+ credit rows, [\d,]+ lines, total \$[\d,.]+\.", summary)
+    assert re.match(r"Run \d+: 2026-Q3 for everyone in [\d.]+ s: [\d,]+ credit rows, [\d,]+ lines, total −?\$[\d,.]+\.", summary)
     engine = make_engine(demo_url, read_only=True)
     rep = int(lines(engine, parse_period("2026-Q3"), Scope.everyone())["person_id"].iloc[-1])
     engine.dispose()

@@ -1,5 +1,6 @@
 """The engine against a plain-Python oracle over the demo warehouse: every rep's marginal lines, deal
-caps, bonus and new-hire draw, and every manager's override lines, for one quarter, compared line by line.
+caps, bonus and new-hire draw, every manager's override lines, and this quarter's clawbacks of the deals
+the demo reverted or cut after paying them, for two quarters, compared line by line.
 
 The oracle reads the raw tables with bare selects and the plan from the demo's YAML, and walks each
 person's deals in close-date order with Decimal arithmetic; it shares no code with the engine.
@@ -39,19 +40,66 @@ def _plan(text: str):
     return plan_from_yaml(text.format(start="2024-01-01", spiff_from="2026-10-01", spiff_to="2026-12-31"))
 
 
-def _oracle(demo_engine, period: Period, owed: dict[int, Decimal]) -> dict[tuple, Decimal]:
+def _money(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _history(demo_engine) -> tuple[dict, dict]:
+    """Each deal's current history row, and its rows by the day they ended."""
+    rows = _rows(demo_engine, schema.opportunity_history)
+    return {h.opportunity_id: h for h in rows if h.valid_to is None}, {(h.opportunity_id, h.valid_to): h for h in rows if h.valid_to}
+
+
+def _as_paid(o, period: Period, current: dict, ended: dict) -> tuple[bool, float]:
+    """Won and amount as the period was calculated: the demo reverts a few deals after paying their quarter,
+    so a deal won in the period and changed after it counts as it stood before the change."""
+    now = current.get(o.id)
+    before = now is not None and now.changed_at > period.end and ended.get((o.id, now.changed_at))
+    if before and before.is_won and period.start <= before.close_date <= period.end:
+        return True, before.amount
+    return o.is_won, o.amount
+
+
+def _clawbacks(demo_engine, period: Period, paid: dict, window: int, splits: dict) -> dict[tuple, Decimal]:
+    """The previous period's deals (its lines and credits in `paid`) lost or cut by this period's end,
+    within the window: all of what a lost deal nets, the cut's share of what a cut deal nets."""
+    current, _ = _history(demo_engine)
+    deals = {o.id: o for o in _rows(demo_engine, schema.opportunity)}
+    net = defaultdict(Decimal)
+    for (pid, rule, oid, _), amount in paid.get("lines", {}).items():
+        if rule in ("marginal", "cap_deal"):
+            net[(pid, oid)] += amount
+    out = {}
+    for (pid, oid), amount in net.items():
+        o, row = deals[oid], current[oid]
+        day = row.changed_at if row.changed_at >= o.close_date else period.start
+        if amount <= 0 or day > period.end or (day - o.close_date).days > window:
+            continue
+        share = dict(splits.get(oid, [(o.owner_id, Decimal(100))])).get(pid)
+        old, new = paid["credits"][(pid, oid)], _cents(_money(o.amount) * share / 100)
+        if not o.is_won:
+            out[(pid, "clawback", oid, None)] = -amount
+        elif new < old:
+            out[(pid, "clawback_cut", oid, None)] = -_cents(amount * (old - new) / old)
+    return out
+
+
+def _oracle(demo_engine, period: Period, owed: dict[int, Decimal], paid: dict) -> dict[tuple, Decimal]:
     """(person, rule, opportunity or person below, band lower) -> amount for the period, worked out in
-    Python; `owed` (the draw balances before the period) is updated to after it."""
+    Python; `owed` (the draw balances before the period) is updated to after it, and `paid` (the previous
+    period's lines and credits) to this period's."""
     people = {p.id: p for p in _rows(demo_engine, schema.person)}
     splits = defaultdict(list)
     for s in _rows(demo_engine, schema.opportunity_split):
         splits[s.opportunity_id].append((s.person_id, Decimal(s.percent)))
+    current, ended = _history(demo_engine)
     credits = defaultdict(list)  # person -> [(close date, opp id, credited)]
     deal_info = {}  # opp id -> (type, amount)
     shares = {}  # (person, opp id) -> credit percent
     for o in _rows(demo_engine, schema.opportunity):
-        if o.is_won and period.start <= o.close_date <= period.end:
-            amount = Decimal(str(o.amount)).quantize(Decimal("0.01"))
+        is_won, value = _as_paid(o, period, current, ended)
+        if is_won and period.start <= o.close_date <= period.end:
+            amount = _money(value)
             deal_info[o.id] = (o.type, amount)
             for pid, pct in splits.get(o.id, [(o.owner_id, Decimal(100))]):
                 credits[pid].append((o.close_date, o.id, _cents(amount * pct / 100)))
@@ -101,6 +149,9 @@ def _oracle(demo_engine, period: Period, owed: dict[int, Decimal]) -> dict[tuple
         elif owed.get(pid, 0) > 0 and earned > 3 * draw.draw_monthly:
             out[(pid, "draw_recovery", None, None)] = -min(owed[pid], earned - 3 * draw.draw_monthly)
             owed[pid] += out[(pid, "draw_recovery", None, None)]
+    out |= _clawbacks(demo_engine, period, paid, commission.clawback_days, splits)  # after the draws, as the engine
+    paid["lines"] = dict(out)
+    paid["credits"] = {(pid, oid): credited for pid, deals in credits.items() for _, oid, credited in deals}
     booked = {pid: sum(c for _, _, c in deals) for pid, deals in credits.items()}
     for mid, m in people.items():
         if m.role != "manager":
@@ -119,7 +170,8 @@ def _oracle(demo_engine, period: Period, owed: dict[int, Decimal]) -> dict[tuple
 def expected(demo_engine) -> dict[str, dict[tuple, Decimal]]:
     """The oracle for both quarters the demo calculates, the draw balances carried from one to the next."""
     owed: dict[int, Decimal] = {}
-    return {label: _oracle(demo_engine, parse_period(label), owed) for label in QUARTERS}
+    paid: dict[str, dict] = {}
+    return {label: _oracle(demo_engine, parse_period(label), owed, paid) for label in QUARTERS}
 
 
 @pytest.mark.parametrize("label", QUARTERS)
@@ -150,4 +202,4 @@ def test_statement_totals_are_the_sums_of_the_oracle_lines(demo_engine, expected
 def test_the_demo_quarters_exercise_the_rules(expected):
     """The oracle is only as good as what the demo holds: the two quarters show every rule the demo plans use."""
     rules = {key[1] for quarter in expected.values() for key in quarter}
-    assert {"marginal", "bonus", "override", "draw", "spiff"} <= rules, rules
+    assert {"marginal", "bonus", "override", "draw", "spiff", "clawback", "clawback_cut"} <= rules, rules

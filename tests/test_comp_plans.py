@@ -97,7 +97,7 @@ def test_a_saved_plan_loads_back_equal(tiny_engine):
         ("  to: 2026-12-31\n  deals", "  to: 2026-09-30\n  deals", "the SPIFF ends (2026-09-30) before it starts (2026-10-01)"),
         ("  from: 2026-10-01\n", "", "a SPIFF needs 'from' and 'to'"),
         ("type: New Business, min", "kind: New Business, min", "unknown key 'kind'"),
-        ("amount: 2500}", "amount: 2500, from: 2026-01-01}", "from, to and deals belong to SPIFF components, not bonus"),
+        ("amount: 2500}", "amount: 2500, from: 2026-01-01}", "from and to belong to SPIFF components, not bonus"),
     ],
 )
 def test_a_bad_plan_is_refused_with_a_clear_message(old, new, message):

@@ -6,7 +6,7 @@ carries its trace (SPEC.md, "Compensation").
     lines.py      a line's shape and SPEC's order of rules   engine.py    a period's run, stage by stage
     rates.py      step 1: marginal/retroactive bands         rules.py     gates, qualifiers, caps
     extras.py     bonuses, manager overrides                 spiffs.py    SPIFFs
-    draws.py      draws and guarantees                       clawbacks.py reverted deals taken back
+    draws.py      draws and guarantees                       clawbacks.py reverted or cut deals taken back
     trace.py      reading lines (scoped) with their arithmetic
     preview.py    a draft plan's payout, rolled back         cli.py, bench.py  the command line
     cycle.py      period states and approvals                adjustments.py  prior-period, manual lines

@@ -4,7 +4,7 @@ prior_period: a calculation of a closed period (approved, locked, paid) writes i
 new run, then posts, for each line whose amount differs from what the period already paid (its
 lines plus the prior-period lines posted for it before), the difference in the next open period,
 naming the original line; the run's lines are then removed, so the closed period reads as it was.
-A deal clawed back in a later period is left out (the clawback already settled it).
+A deal clawed back (reverted or cut) in a later period is left out (the clawback already settled it).
 manual and dispute: an amount with a person's reason. Each is a comp_line, so a statement's total
 stays the sum of its lines.
 """
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from ..filters import Period
 from ..schema import person
 from .audit import Actor, CompError, record
+from .clawbacks import CLAWBACK_RULES
 from .cycle import CLOSED, clear_approvals, next_open, state
 from .lines import STEPS, Run
 from .periods import period_label
@@ -46,7 +47,7 @@ def _sides(run: Run) -> sa.Subquery:
         old, posted = old.where(c.person_id == run.person_id), posted.where(c.person_id == run.person_id)
     # A deal a later period clawed back is settled there: its difference would take it back a second time.
     k = comp_line.alias("clawed")
-    clawed = sa.exists().where(k.c.rule == "clawback", k.c.person_id == c.person_id, k.c.opportunity_id == c.opportunity_id,
+    clawed = sa.exists().where(k.c.rule.in_(CLAWBACK_RULES), k.c.person_id == c.person_id, k.c.opportunity_id == c.opportunity_id,
                                k.c.period_start > p.end)
     return sa.union_all(*(side.where(~clawed) for side in (old, posted, new))).subquery("sides")
 

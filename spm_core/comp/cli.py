@@ -25,7 +25,7 @@ from .periods import period_label
 from .plans import PlanError, plan_from_yaml, plan_to_yaml
 from .schema import comp_line
 from .store import load_plans, save_plan
-from .trace import lines
+from .trace import lines, money_text
 
 OpenEngine = Callable[..., Engine]
 
@@ -108,7 +108,7 @@ def _calc(args: argparse.Namespace, open_engine: OpenEngine) -> int:
     s = calculate(open_engine(args.url), args.period, args.person, run_by="cli")
     who = f"person {s.person_id}" if s.person_id is not None else "everyone"
     print(f"Run {s.run_id}: {period_label(s.period)} for {who} in {s.seconds:.2f} s: {s.credit_rows:,} credit rows, "
-          f"{s.lines:,} lines, total ${s.total:,.2f}.")
+          f"{s.lines:,} lines, total {money_text(s.total)}.")
     return 0
 
 

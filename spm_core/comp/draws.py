@@ -31,12 +31,18 @@ def _earnings(run: Run) -> sa.Subquery:
 
 
 def _balance(run: Run) -> sa.Subquery:
-    """Per person: the recoverable balance owed from periods before this one, and the draw it came from."""
+    """Per person: the recoverable balance owed from periods before this one, and the draw it came from.
+    The prior-period lines that corrected those periods' draws and recoveries count too, wherever they
+    were posted: a late deal in a locked period lowers its top-up, and so what is owed. (Their other
+    corrections are not this period's earnings: the locked period's recalculation already ran its own
+    draw on them.)"""
     c = comp_line.c
+    drawn = ("draw", "draw_recovery")
     stmt = (
         sa.select(c.person_id, sa.func.max(c.plan_version_id).label("plan_version_id"), sa.func.max(c.component_id).label("component_id"),
                   sa.func.max(c.component).label("component"), sa.func.sum(c.amount).label("owed"))
-        .where(c.rule.in_(["draw", "draw_recovery"]), c.period_end < run.period.start)
+        .where(sa.or_(sa.and_(c.rule.in_(drawn), c.period_end < run.period.start),
+                      sa.and_(c.rule == "prior_period", c.origin_rule.in_(drawn), c.origin_end < run.period.start)))
         .group_by(c.person_id)
     )
     return (stmt if run.person_id is None else stmt.where(c.person_id == run.person_id)).subquery("balance")

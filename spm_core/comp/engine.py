@@ -24,16 +24,16 @@ from ..filters import Period
 from ..schema import person
 from .adjustments import post_differences
 from .audit import record
-from .clawbacks import clawback_lines
+from .clawbacks import clawback_lines, cut_lines
 from .crediting import credits
 from .cycle import CLOSED, after_run, engine_lines_of, state
 from .draws import recovery_lines, top_up_lines
-from .extras import bonus_lines, override_lines
+from .extras import bonus_lines, override_lines, year_bonus_lines
 from .lines import Run, insert
 from .periods import period_label
 from .rates import marginal_lines, no_quota_lines, retroactive_lines
 from .rules import cap_deal_lines, cap_period_lines, cap_year_lines, gate_lines, qualifier_lines
-from .schema import comp_component, comp_line, comp_run, ensure_schema
+from .schema import comp_component, comp_line, comp_plan_version, comp_run, ensure_schema
 from .spiffs import spiff_lines
 
 
@@ -51,9 +51,30 @@ class RunSummary:
 def _stages(conn: sa.Connection) -> list[Callable[[Run], sa.Select]]:
     kpis = conn.execute(sa.select(comp_component.c.qualifier_kpi).where(comp_component.c.qualifier_kpi.is_not(None)).distinct())
     qualifiers = [lambda run, name=name: qualifier_lines(run, name) for name in sorted(kpis.scalars())]
-    return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, cap_period_lines, cap_year_lines,
-            bonus_lines, spiff_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
-            recovery_lines, clawback_lines]
+    k, v = comp_component.c, comp_plan_version.c
+    months = conn.execute(sa.select(sa.func.coalesce(v.year_start_month, 1)).join_from(comp_component, comp_plan_version,
+                                                                                      v.id == k.plan_version_id)
+                          .where(k.kind == "bonus", k.bonus_per == "year").distinct()).scalars()
+    yearly = [partial(year_bonus_lines, start_month=int(m)) for m in sorted(months)]
+    # Bonuses and SPIFFs are written before the caps (a capped one counts inside them); their step keeps
+    # their place in SPEC's order on the statement.
+    return [marginal_lines, retroactive_lines, no_quota_lines, gate_lines, *qualifiers, cap_deal_lines, bonus_lines, *yearly, spiff_lines,
+            cap_period_lines, cap_year_lines, override_lines, partial(top_up_lines, recoverable=True), partial(top_up_lines, recoverable=False),
+            recovery_lines, clawback_lines, cut_lines]
+
+
+def _measures(conn: sa.Connection) -> tuple[str, ...]:
+    """The measures commissions and SPIFFs pay on (bookings at least: bonuses and overrides use them)."""
+    k = comp_component.c
+    used = conn.execute(sa.select(k.measure).where(k.kind.in_(["commission", "spiff"])).distinct()).scalars()
+    return tuple(sorted({"won_amount", *used}))
+
+
+def _deal_filters(conn: sa.Connection) -> bool:
+    """Whether any commission restricts its deals (product, segment, type or amount)."""
+    k = comp_component.c
+    criteria = sa.or_(*(column.is_not(None) for column in (k.deal_product, k.deal_segment, k.deal_type, k.deal_min_amount)))
+    return conn.execute(sa.select(sa.exists().where(k.kind == "commission", criteria))).scalar_one()
 
 
 def calculate(engine: Engine, period: Period, person_id: int | None = None, run_by: str | None = None) -> RunSummary:
@@ -73,7 +94,8 @@ def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = No
     started = time.perf_counter()
     if person_id is not None and conn.execute(sa.select(person.c.id).where(person.c.id == person_id)).first() is None:
         raise ValueError(f"No person with id {person_id} in the warehouse.")
-    run = Run(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(comp_run.c.id), 0))).scalar_one()) + 1, period, person_id)
+    run = Run(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(comp_run.c.id), 0))).scalar_one()) + 1, period, person_id,
+              _measures(conn), _deal_filters(conn))
     actor = run_by or getpass.getuser()
     closed = not what_if and state(conn, period) in CLOSED
     if not closed:

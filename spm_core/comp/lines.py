@@ -34,6 +34,7 @@ STEPS = {
     "guarantee": 9,
     "draw_recovery": 9,
     "clawback": 10,
+    "clawback_cut": 10,
     "prior_period": 11,
     "manual": 11,
     "dispute": 11,
@@ -52,11 +53,15 @@ COLUMNS = ("run_id", "period_start", "period_end", "step", "rule", *FIELDS)
 
 @dataclass(frozen=True)
 class Run:
-    """What a stage needs to know: the run it writes into, the period, and an optional single person."""
+    """What a stage needs to know: the run it writes into, the period, an optional single person, the
+    measures the plans' commissions and SPIFFs pay on (only those are credited), and whether any
+    commission filters its deals (else the deals' product and segment are not joined)."""
 
     run_id: int
     period: Period
     person_id: int | None = None
+    measures: tuple[str, ...] = ("won_amount",)
+    deal_filters: bool = False
 
 
 def line(run: Run, rule: str, **values: sa.ColumnElement) -> list[sa.ColumnElement]:

@@ -2,7 +2,19 @@
 
 A YAML document is one version of one plan (so a team can keep plans in git and diff versions).
 Percentages are written as percents (`rate: 8` is 8 %) and read as Decimal, so what the engine
-multiplies is exactly what the author wrote. The checks here need no warehouse; store.py adds the ones
+multiplies is exactly what the author wrote.
+
+Measures (what a commission or SPIFF pays on), as ICM tools name them:
+- won_amount (default): bookings, the credited amount of won deals, dated by close date;
+- created_amount: pipeline generated, the credited amount of every deal created in the period whatever
+  its stage, dated by created date (an SDR plan);
+- won_count: units, the credited share of each won deal (1, or 0.6 for a 60 % split), dated by close
+  date; its bands pay `amount` per unit instead of a `rate`.
+Attainment is the measure over the component's target: the person's quota (money, summed over the
+period's months) unless the component gives `target` (per month, in the measure's unit: money or
+deals), which a count measure must, since a money quota says nothing about how many deals to win.
+A component's `deals` (product, segment, type, min_amount) restricts it to matching deals, so
+"new-business bookings" is a commission of its own with its own target. The checks here need no warehouse; store.py adds the ones
 that do (people exist, one plan per person at a time, versions of a plan do not overlap).
 """
 
@@ -18,10 +30,17 @@ from ..kpis import CATALOGUE
 from ..model import MEASURES
 
 KINDS = ("commission", "bonus", "spiff", "override", "draw")
+# A bonus is measured on the period calculated, or on the plan year to date against the whole year's quota
+# (an annual bonus, paid once, in the first period of the plan year that reaches its level).
+BONUS_PERIODS = ("period", "year")
 MODES = ("marginal", "retroactive")
-# What the engine pays on today: credited bookings by close date. Other SPEC measures are known by name
-# but refused with a message, never silently paid as bookings.
-PAYABLE_MEASURES = ("won_amount",)
+# What a commission or SPIFF pays on (see the module docstring). Other SPEC measures are known by name but
+# refused with a message, never silently paid as bookings. Bonuses, overrides and draws work on bookings.
+PAYABLE_MEASURES = ("won_amount", "created_amount", "won_count")
+COUNT_MEASURES = ("won_count",)
+WON_MEASURES = ("won_amount", "won_count")  # a clawback takes back what a won deal paid
+MEASURE_LABELS = {"won_amount": "bookings", "created_amount": "pipeline created", "won_count": "won deals"}
+MAX_PER_UNIT = Decimal("99999.9999")  # a band's per-unit amount shares the rate column (DECIMAL(9, 4))
 QUALIFIER_KPIS = tuple(name for name, k in CATALOGUE.items() if k.unit == "percent" and not k.reps_share)
 
 
@@ -35,7 +54,8 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Band:
-    """[lower, upper) in percent of quota, paying `rate` percent; upper None is the open top band."""
+    """[lower, upper) in percent of the target, paying `rate` percent of the measure (or, for a count
+    measure, `rate` money per unit: written `amount` in YAML); upper None is the open top band."""
 
     lower: Decimal
     upper: Decimal | None
@@ -52,7 +72,7 @@ class Qualifier:
 
 @dataclass(frozen=True)
 class DealCriteria:
-    """Which deals a SPIFF pays on; a criterion left out matches every deal."""
+    """Which deals a SPIFF or commission pays on; a criterion left out matches every deal."""
 
     product: str | None = None  # the product's name
     segment: str | None = None  # the account's segment name
@@ -80,7 +100,10 @@ class Component:
     recoverable: bool = True  # draw: the top-up is owed back from later earnings (False: a guarantee)
     window_from: date | None = None  # spiff: deals closed in [window_from, window_to] count
     window_to: date | None = None
-    deals: DealCriteria | None = None  # spiff
+    deals: DealCriteria | None = None  # spiff, commission: only matching deals count
+    target: Decimal | None = None  # commission: per month, in the measure's unit, instead of the person's quota
+    capped: bool = False  # bonus, spiff: counted inside the plan's commission caps per period and per year
+    per: str = "period"  # bonus: "period" (attainment of the period calculated) or "year" (of the plan year so far, paid once)
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,7 @@ class Plan:
     effective_from: date
     effective_to: date | None = None
     description: str = ""
+    year_start_month: int = 1  # the plan year (year cap, year to date) starts on the 1st of this month
     components: tuple[Component, ...] = ()
     assignments: tuple[Assignment, ...] = field(default_factory=tuple)
 
@@ -162,7 +186,7 @@ class _Reader:
 
 _COMPONENT_KEYS = {
     "name", "kind", "measure", "mode", "bands", "gate", "qualifier", "caps", "at", "amount", "rate", "clawback_days", "monthly",
-    "recoverable", "from", "to", "deals",
+    "recoverable", "from", "to", "deals", "target", "capped", "per",
 }
 
 
@@ -171,13 +195,15 @@ def _component(r: _Reader, raw: object, where: str) -> Component | None:
     if not c:
         return None
     where = f"component {c.get('name', '?')!r}"
+    measure = str(c.get("measure", "won_amount"))
+    pay = "amount" if measure in COUNT_MEASURES else "rate"  # a count measure's band pays money per unit
     bands = []
     for i, b in enumerate(c.get("bands") or [], 1):
-        bm = r.mapping(b, f"{where}, band {i}", {"from", "to", "rate"}, {"from", "rate"})
+        bm = r.mapping(b, f"{where}, band {i}", {"from", "to", pay}, {"from", pay})
         if bm:
             bands.append(
                 Band(r.decimal(bm.get("from"), f"{where}, band {i}, from"), r.decimal(bm.get("to"), f"{where}, band {i}, to"),
-                     r.decimal(bm.get("rate"), f"{where}, band {i}, rate"))
+                     r.decimal(bm.get(pay), f"{where}, band {i}, {pay}"))
             )
     qualifier = None
     if c.get("qualifier") is not None:
@@ -195,7 +221,7 @@ def _component(r: _Reader, raw: object, where: str) -> Component | None:
     return Component(
         name=str(c.get("name", "")),
         kind=str(c.get("kind", "")),
-        measure=str(c.get("measure", "won_amount")),
+        measure=measure,
         mode=(c.get("mode", "marginal") if c.get("kind") == "commission" else c.get("mode")),
         bands=tuple(bands),
         gate=r.decimal(c.get("gate"), f"{where}, gate"),
@@ -212,6 +238,9 @@ def _component(r: _Reader, raw: object, where: str) -> Component | None:
         window_from=r.day(c.get("from"), f"{where}, from"),
         window_to=r.day(c.get("to"), f"{where}, to"),
         deals=deals,
+        target=r.decimal(c.get("target"), f"{where}, target"),
+        capped=r.boolean(c.get("capped", False), f"{where}, capped"),
+        per=str(c.get("per", "period")),
     )
 
 
@@ -227,7 +256,7 @@ def plan_from_yaml(text: str) -> Plan:
     doc = r.mapping(
         raw,
         "plan",
-        {"name", "version", "effective_from", "effective_to", "description", "components", "assignments"},
+        {"name", "version", "effective_from", "effective_to", "description", "year_start_month", "components", "assignments"},
         {"name", "version", "effective_from", "components"},
     )
     if not doc:
@@ -250,6 +279,7 @@ def plan_from_yaml(text: str) -> Plan:
         effective_from=r.day(doc.get("effective_from"), "plan, effective_from"),
         effective_to=r.day(doc.get("effective_to"), "plan, effective_to"),
         description=str(doc.get("description") or ""),
+        year_start_month=r.integer(doc.get("year_start_month", 1), "plan, year_start_month"),
         components=tuple(c for i, raw_c in enumerate(components, 1) if (c := _component(r, raw_c, f"component {i}"))),
         assignments=tuple(assignments),
     )
@@ -282,7 +312,9 @@ def _band_problems(c: Component) -> list[str]:
         problems.append(f"{where}: the bands must start at 0 %, the lowest starts at {_pct(bands[0].lower)}")
     for b in bands:
         name = f"{where}, band {band_text(b.lower, b.upper)}"
-        if b.rate < 0:
+        if c.measure in COUNT_MEASURES and not 0 <= b.rate <= MAX_PER_UNIT:
+            problems.append(f"{name}: the amount per unit {b.rate.normalize():f} must be between 0 and {MAX_PER_UNIT.normalize():f}")
+        elif b.rate < 0:
             problems.append(f"{name}: the rate {_pct(b.rate)} is negative")
         if b.upper is not None and b.upper <= b.lower:
             problems.append(f"{name}: it must end above where it starts")
@@ -305,8 +337,11 @@ def _component_problems(c: Component) -> list[str]:
     problems = []
     if c.measure not in MEASURES:
         problems.append(f"{where}: unknown measure {c.measure!r}; known measures: {', '.join(MEASURES)}")
-    elif c.measure not in PAYABLE_MEASURES:
-        problems.append(f"{where}: the engine pays only on {', '.join(PAYABLE_MEASURES)} (bookings by close date) so far, not {c.measure!r}")
+    elif c.kind in ("commission", "spiff") and c.measure not in PAYABLE_MEASURES:
+        problems.append(f"{where}: the engine pays only on {', '.join(PAYABLE_MEASURES)}, not {c.measure!r}")
+    elif c.kind not in ("commission", "spiff") and c.measure != "won_amount":
+        problems.append(f"{where}: a {c.kind} works on bookings (won_amount), not {c.measure!r}")
+    problems += _measure_problems(c, where)
     for label, value in (("gate", c.gate), ("cap per deal", c.cap_deal), ("cap per period", c.cap_period),
                          ("cap per year", c.cap_year), ("bonus level", c.bonus_at), ("bonus amount", c.amount),
                          ("override rate", c.rate), ("monthly draw", c.draw_monthly),
@@ -329,8 +364,18 @@ def _component_problems(c: Component) -> list[str]:
         problems.append(f"{where}: an override needs 'rate' (percent of the subtree's bookings)")
     if c.kind == "spiff":
         problems += _spiff_problems(c, where)
-    elif c.window_from or c.window_to or c.deals:
-        problems.append(f"{where}: from, to and deals belong to SPIFF components, not {c.kind}")
+    elif c.window_from or c.window_to:
+        problems.append(f"{where}: from and to belong to SPIFF components, not {c.kind}")
+    if c.deals is not None and c.kind not in ("spiff", "commission"):
+        problems.append(f"{where}: deals belong to SPIFF and commission components, not {c.kind}")
+    elif c.deals is not None and c.deals.min_amount is not None and c.deals.min_amount < 0:
+        problems.append(f"{where}: deals, min_amount {c.deals.min_amount.normalize():f} is negative")
+    if c.per not in BONUS_PERIODS:
+        problems.append(f"{where}: per {c.per!r} must be one of {', '.join(BONUS_PERIODS)}")
+    elif c.per != "period" and c.kind != "bonus":
+        problems.append(f"{where}: per belongs to bonus components, not {c.kind}")
+    if c.capped and c.kind not in ("bonus", "spiff"):
+        problems.append(f"{where}: capped is for bonuses and SPIFFs (a commission's own caps always apply), not {c.kind}")
     if c.kind == "draw" and c.draw_monthly is None:
         problems.append(f"{where}: a draw needs 'monthly' (the amount per month earnings are topped up to)")
     return problems
@@ -344,8 +389,22 @@ def _spiff_problems(c: Component, where: str) -> list[str]:
         problems.append(f"{where}: the SPIFF ends ({c.window_to}) before it starts ({c.window_from})")
     if (c.amount is None) == (c.rate is None):
         problems.append(f"{where}: a SPIFF pays either 'amount' (per deal) or 'rate' (percent of the credit), one of them")
-    if c.deals is not None and c.deals.min_amount is not None and c.deals.min_amount < 0:
-        problems.append(f"{where}: deals, min_amount {c.deals.min_amount.normalize():f} is negative")
+    elif c.rate is not None and c.measure in COUNT_MEASURES:
+        problems.append(f"{where}: a SPIFF on {c.measure} pays an 'amount' per deal, not a 'rate'")
+    return problems
+
+
+def _measure_problems(c: Component, where: str) -> list[str]:
+    """A target is the commission's own goal per month; a count measure has no money quota to use instead."""
+    problems = []
+    if c.target is not None and c.kind != "commission":
+        problems.append(f"{where}: target belongs to commission components, not {c.kind}")
+    elif c.target is not None and c.target <= 0:
+        problems.append(f"{where}: the target {c.target.normalize():f} must be above 0")
+    elif c.kind == "commission" and c.target is None and c.measure in COUNT_MEASURES:
+        problems.append(f"{where}: a commission on {c.measure} needs 'target' (deals per month): the quota is money, not a count")
+    if c.clawback_days is not None and c.measure not in WON_MEASURES:
+        problems.append(f"{where}: clawback_days takes back won deals; {c.measure} pays on deals that are not won")
     return problems
 
 
@@ -371,6 +430,13 @@ def validate(plan: Plan) -> list[str]:
         problems.append("plan: at least one component is required")
     if sum(c.kind == "draw" for c in plan.components) > 1:
         problems.append("plan: at most one draw per plan (a person's earnings are topped up once)")
+    if plan.year_start_month is not None and not 1 <= plan.year_start_month <= 12:
+        problems.append(f"plan: year_start_month {plan.year_start_month} must be a month from 1 to 12")
+    capped = [c.name for c in plan.components if c.capped]
+    with_caps = [c.name for c in plan.components if c.kind == "commission" and (c.cap_period is not None or c.cap_year is not None)]
+    if capped and len(with_caps) != 1:
+        problems.append(f"plan: {', '.join(map(repr, capped))} capped: true needs exactly one commission with a cap per period or "
+                        f"per year to count inside; this plan has {len(with_caps)}")
     names = [c.name for c in plan.components]
     problems += [f"component {n!r} appears more than once" for n in sorted({n for n in names if names.count(n) > 1})]
     for c in plan.components:
@@ -396,14 +462,24 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _deals_dict(d: DealCriteria | None) -> dict:
+    if d is None:
+        return {}
+    out = {k: v for k, v in (("product", d.product), ("segment", d.segment), ("type", d.type)) if v is not None}
+    return {"deals": out | ({"min_amount": _number(d.min_amount)} if d.min_amount is not None else {})}
+
+
 def _component_dict(c: Component) -> dict:
     out: dict = {"name": c.name, "kind": c.kind, "measure": c.measure}
+    pay = "amount" if c.measure in COUNT_MEASURES else "rate"
     if c.kind == "commission":
         out["mode"] = c.mode
         out["bands"] = [
-            {"from": _number(b.lower), **({"to": _number(b.upper)} if b.upper is not None else {}), "rate": _number(b.rate)}
+            {"from": _number(b.lower), **({"to": _number(b.upper)} if b.upper is not None else {}), pay: _number(b.rate)}
             for b in c.bands
         ]
+        if c.target is not None:
+            out["target"] = _number(c.target)
         if c.gate is not None:
             out["gate"] = _number(c.gate)
         if c.qualifier is not None:
@@ -413,20 +489,18 @@ def _component_dict(c: Component) -> dict:
             out["caps"] = caps
         if c.clawback_days is not None:
             out["clawback_days"] = c.clawback_days
+        out |= _deals_dict(c.deals)
     if c.kind == "bonus":
-        out |= {"at": _number(c.bonus_at), "amount": _number(c.amount)}
+        out |= {"at": _number(c.bonus_at), "amount": _number(c.amount)} | ({"per": c.per} if c.per != "period" else {})
     if c.kind == "spiff":
-        out |= {"from": c.window_from, "to": c.window_to}
-        if c.deals is not None:
-            d = c.deals
-            out["deals"] = {k: v for k, v in (("product", d.product), ("segment", d.segment), ("type", d.type)) if v is not None}
-            if d.min_amount is not None:
-                out["deals"]["min_amount"] = _number(d.min_amount)
+        out |= {"from": c.window_from, "to": c.window_to} | _deals_dict(c.deals)
         out |= {"amount": _number(c.amount)} if c.amount is not None else {"rate": _number(c.rate)}
     if c.kind == "override":
         out["rate"] = _number(c.rate)
     if c.kind == "draw":
         out |= {"monthly": _number(c.draw_monthly), "recoverable": c.recoverable}
+    if c.capped:
+        out["capped"] = True
     return out
 
 
@@ -437,6 +511,8 @@ def plan_to_yaml(plan: Plan) -> str:
         doc["effective_to"] = plan.effective_to
     if plan.description:
         doc["description"] = plan.description
+    if plan.year_start_month != 1:
+        doc["year_start_month"] = plan.year_start_month
     doc["components"] = [_component_dict(c) for c in plan.components]
     if plan.assignments:
         doc["assignments"] = [

@@ -5,35 +5,41 @@
   boundary gives one line per band it touches;
 - retroactive: every deal earns the rate of the band the period's total reached.
 
-Band edges are money (quota × band percent), so a split is exact to the cent and beyond.
+Band edges are in the measure's unit (target × band percent), so a split is exact to the cent and
+beyond. A money measure's band pays its rate in percent; a count measure's (won_count) pays its rate as
+money per unit.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .crediting import Wide, assignment_quotas, cents, credits, edge, percent_of
+from .crediting import Wide, cents, component_quotas, credits_of, deal_matches, edge, percent_of, with_deal_facts
 from .lines import FAR, Run, line, ratio
+from .plans import COUNT_MEASURES
 from .schema import comp_assignment, comp_component, comp_rate_band
 
 
 def credited(run: Run) -> sa.Select:
-    """Each credit matched to the commission components of the plan in force on its close date, with
-    that assignment's quota for the period (attainment runs per assignment: a plan change splits it)."""
-    c = credits(run.period).subquery("credit")
-    q = assignment_quotas(run.period).subquery("assignment_quota")
+    """Each credit matched to the commission components of the plan in force on its date that pay on its
+    measure and whose deal criteria it meets, with the component's target for the assignment in the
+    period (attainment runs per assignment and component: a plan change splits it)."""
+    c = credits_of(run.period, run.measures).subquery("credit")
+    q = component_quotas(run.period).subquery("component_quota")
     a, k = comp_assignment.c, comp_component.c
     stmt = (
         sa.select(
             c.c.opportunity_id, c.c.person_id, c.c.close_date, c.c.credited, a.id.label("assignment_id"), a.plan_version_id,
-            k.id.label("component_id"), k.name.label("component"), k.mode, q.c.quota,
+            k.id.label("component_id"), k.name.label("component"), k.mode, k.measure, q.c.quota,
         )
         .select_from(c)
         .join(comp_assignment, sa.and_(a.person_id == c.c.person_id, a.effective_from <= c.c.close_date,
                                        sa.func.coalesce(a.effective_to, FAR) >= c.c.close_date))
-        .join(comp_component, sa.and_(k.plan_version_id == a.plan_version_id, k.kind == "commission"))
-        .outerjoin(q, q.c.assignment_id == a.id)
+        .join(comp_component, sa.and_(k.plan_version_id == a.plan_version_id, k.kind == "commission", k.measure == c.c.measure))
     )
+    stmt = stmt.outerjoin(q, sa.and_(q.c.assignment_id == a.id, q.c.component_id == k.id))
+    if run.deal_filters:
+        stmt = with_deal_facts(stmt, c).where(deal_matches(c))
     return stmt if run.person_id is None else stmt.where(c.c.person_id == run.person_id)
 
 
@@ -88,8 +94,13 @@ def _rate_line(run: Run, rule: str, d: sa.Subquery, start, end, base) -> list[sa
         person_id=d.c.person_id, plan_version_id=d.c.plan_version_id, component_id=d.c.component_id,
         component=d.c.component, opportunity_id=d.c.opportunity_id, close_date=d.c.close_date, credited=d.c.credited,
         quota=d.c.quota, attainment_before=ratio(start, d.c.quota), attainment_after=ratio(end, d.c.quota),
-        band_lower=b.lower, band_upper=b.upper, rate=b.rate, base=base, amount=cents(percent_of(base, b.rate)),
+        band_lower=b.lower, band_upper=b.upper, rate=b.rate, base=base, amount=paid(d.c.measure, base, b.rate),
     )
+
+
+def paid(measure: sa.ColumnElement, base: sa.ColumnElement, rate: sa.ColumnElement) -> sa.ColumnElement:
+    """What a band pays on `base`: rate percent of money, or rate money per unit of a count measure."""
+    return sa.case((measure.in_(COUNT_MEASURES), cents(sa.cast(base, Wide) * rate)), else_=cents(percent_of(base, rate)))
 
 
 def no_quota_lines(run: Run) -> sa.Select:

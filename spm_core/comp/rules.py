@@ -3,6 +3,17 @@
 Each rule writes its effect as its own line (a negative amount) instead of editing the commission
 lines, like a ledger's adjusting entry: the trace shows what the rate table paid and what each rule
 took back, and the total is still the sum of the lines.
+
+A bonus or SPIFF with `capped: true` counts inside its plan's one capped commission: the engine writes
+those lines before the caps, and the period and year caps act on the commission plus them (the cap
+line's `credited` holds the capped bonuses and SPIFFs it counted, for the trace).
+
+The plan year starts on the 1st of the plan's year_start_month (January by default); a period belongs
+to the plan year its first day is in. The year cap counts what was paid earlier in the plan year,
+including the prior-period lines that corrected those periods (counted in the year of the period they
+correct, wherever they were posted). The period cap needs no such help: a prior-period line is the
+difference of its own period's recalculation, whose caps it already passed through; counting it again
+in the period it is posted into would cap it twice.
 """
 
 from __future__ import annotations
@@ -16,7 +27,10 @@ from ..metrics import compile_query
 from .crediting import edge
 from .lines import RATE_RULES, STEPS, Run, line, net_before, ratio
 from .rates import totals
-from .schema import comp_component, comp_line
+from .schema import comp_component, comp_line, comp_plan_version
+
+CAPPED_RULES = tuple(rule for rule, step in STEPS.items() if step <= STEPS["cap_year"])
+EXTRA_RULES = ("bonus", "spiff")
 
 
 def gate_lines(run: Run) -> sa.Select:
@@ -92,13 +106,35 @@ def cap_deal_lines(run: Run) -> sa.Select:
     )
 
 
-def _net_lines(run: Run, rule: str) -> sa.Subquery:
-    c = comp_line.c
-    keys = (c.person_id, c.plan_version_id, c.component_id, c.component)
+def capped_extras(where: sa.ColumnElement, corrections: bool = False) -> sa.Select:
+    """Lines (matching `where`) of bonuses and SPIFFs marked capped, under their plan's capped commission:
+    person_id, plan_version_id, component_id, component (the commission's), period_start, amount. With
+    `corrections`, the prior-period lines correcting them, by the period they correct."""
+    c, extra = comp_line.c, comp_component.alias("extra")
+    k = comp_component.c
+    rule, start = (c.origin_rule, c.origin_start) if corrections else (c.rule, c.period_start)
     return (
-        sa.select(*keys, sa.func.sum(c.amount).label("net"))
-        .where(c.run_id == run.run_id, c.step < STEPS[rule], c.step <= STEPS["cap_year"])
-        .group_by(*keys)
+        sa.select(c.person_id, c.plan_version_id, k.id.label("component_id"), k.name.label("component"), start.label("period_start"),
+                  c.amount)
+        .join_from(comp_line, extra, sa.and_(extra.c.id == c.component_id, extra.c.capped.is_(True)))
+        .join(comp_component, sa.and_(k.plan_version_id == c.plan_version_id, k.kind == "commission",
+                                      sa.or_(k.cap_period.is_not(None), k.cap_year.is_not(None))))
+        .where(rule.in_(EXTRA_RULES), where, (c.rule == "prior_period") if corrections else sa.true())
+    )
+
+
+def _net_lines(run: Run, rule: str) -> sa.Subquery:
+    """Per person and commission: the net of this run's steps before `rule` (up to the year cap), plus
+    the capped bonuses and SPIFFs counted inside it (`extras`)."""
+    c = comp_line.c
+    keys = ("person_id", "plan_version_id", "component_id", "component")
+    own = sa.select(*(c[k] for k in keys), c.amount, sa.literal(0, c.amount.type).label("extra")).where(
+        c.run_id == run.run_id, c.step < STEPS[rule], c.step <= STEPS["cap_year"])
+    extras = capped_extras(c.run_id == run.run_id).subquery("extras")
+    both = sa.union_all(own, sa.select(*(extras.c[k] for k in keys), extras.c.amount, extras.c.amount)).subquery("both")
+    return (
+        sa.select(*(both.c[k] for k in keys), sa.func.sum(both.c.amount).label("net"), sa.func.sum(both.c.extra).label("extras"))
+        .group_by(*(both.c[k] for k in keys))
         .subquery("so_far")
     )
 
@@ -110,7 +146,7 @@ def cap_period_lines(run: Run) -> sa.Select:
         sa.select(*line(
             run, "cap_period",
             person_id=n.c.person_id, plan_version_id=n.c.plan_version_id, component_id=n.c.component_id,
-            component=n.c.component, base=n.c.net, limit_amount=k.cap_period, amount=k.cap_period - n.c.net,
+            component=n.c.component, base=n.c.net, credited=n.c.extras, limit_amount=k.cap_period, amount=k.cap_period - n.c.net,
         ))
         .select_from(n)
         .join(comp_component, k.id == n.c.component_id)
@@ -118,34 +154,51 @@ def cap_period_lines(run: Run) -> sa.Select:
     )
 
 
-def cap_year_lines(run: Run) -> sa.Select:
-    """Paid earlier in the plan year (calendar year; same person and component name, periods ending
-    before this one starts) plus this period's net above the cap per year: this period gives back the
-    excess, never more than it earned (earlier periods are not reopened)."""
-    n, k = _net_lines(run, "cap_year"), comp_component.c
+def year_start(period_start: date, start_month: sa.ColumnElement) -> sa.ColumnElement:
+    """The first day of the plan year (starting in `start_month`, 1-12) that contains `period_start`."""
+    year = sa.case((start_month > period_start.month, period_start.year - 1), else_=period_start.year)
+    return sa.func.make_date(sa.cast(year, sa.Integer), sa.cast(start_month, sa.Integer), sa.cast(sa.literal(1), sa.Integer))
+
+
+def _paid_earlier(run: Run) -> sa.Subquery:
+    """Per person, commission name and the period a line counts in: what periods before this one paid
+    toward the caps (their lines up to the year cap, capped bonuses and SPIFFs, and the prior-period
+    lines correcting them, counted in the period they correct)."""
     c = comp_line.c
-    earlier = (
-        sa.select(c.person_id, c.component, sa.func.sum(c.amount).label("paid"))
-        .where(
-            c.run_id != run.run_id,
-            c.period_start >= date(run.period.start.year, 1, 1),
-            c.period_end < run.period.start,
-            c.step <= STEPS["cap_year"],
-        )
-        .group_by(c.person_id, c.component)
-        .subquery("earlier")
+    before = c.period_end < run.period.start
+    own = sa.select(c.person_id, c.component, c.period_start.label("counts_in"), c.amount).where(
+        c.run_id != run.run_id, before, c.step <= STEPS["cap_year"])
+    corrections = sa.select(c.person_id, c.component, c.origin_start, c.amount).where(
+        c.rule == "prior_period", c.origin_rule.in_(CAPPED_RULES), c.origin_end < run.period.start)
+    extras = sa.union_all(capped_extras(sa.and_(c.run_id != run.run_id, before)),
+                          capped_extras(c.origin_end < run.period.start, corrections=True)).subquery("earlier_extras")
+    return sa.union_all(own, corrections, sa.select(extras.c.person_id, extras.c.component, extras.c.period_start,
+                                                    extras.c.amount)).subquery("paid_before")
+
+
+def cap_year_lines(run: Run) -> sa.Select:
+    """Paid earlier in the plan year (same person and component name) plus this period's net above the
+    cap per year: this period gives back the excess, never more than it earned (earlier periods are not
+    reopened)."""
+    n, k, v = _net_lines(run, "cap_year"), comp_component.c, comp_plan_version.c
+    e = _paid_earlier(run)
+    first_day = year_start(run.period.start, sa.func.coalesce(v.year_start_month, 1))
+    paid = sa.func.coalesce(
+        sa.select(sa.func.sum(e.c.amount))
+        .where(e.c.person_id == n.c.person_id, e.c.component == n.c.component, e.c.counts_in >= first_day)
+        .scalar_subquery(),
+        0,
     )
-    paid = sa.func.coalesce(earlier.c.paid, 0)
     excess = paid + n.c.net - k.cap_year
     return (
         sa.select(*line(
             run, "cap_year",
             person_id=n.c.person_id, plan_version_id=n.c.plan_version_id, component_id=n.c.component_id,
-            component=n.c.component, base=n.c.net, earlier=paid, limit_amount=k.cap_year,
+            component=n.c.component, base=n.c.net, credited=n.c.extras, earlier=paid, limit_amount=k.cap_year,
             amount=-sa.func.least(n.c.net, excess),
         ))
         .select_from(n)
         .join(comp_component, k.id == n.c.component_id)
-        .outerjoin(earlier, sa.and_(earlier.c.person_id == n.c.person_id, earlier.c.component == n.c.component))
+        .join(comp_plan_version, v.id == n.c.plan_version_id)
         .where(k.cap_year.is_not(None), excess > 0, n.c.net > 0)
     )

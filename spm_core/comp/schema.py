@@ -49,6 +49,7 @@ comp_plan_version = Table(
     Column("effective_to", Date),
     Column("description", Text),
     Column("saved_at", DateTime, nullable=False),
+    Column("year_start_month", Integer),  # the plan year starts on the 1st of this month; NULL: January
 )
 
 # kind: commission (rate table, gate, qualifier, caps, clawback window) | bonus (amount at an attainment) |
@@ -81,7 +82,12 @@ comp_component = Table(
     Column("deal_segment", String),
     Column("deal_type", String),
     Column("deal_min_amount", Cents),
+    Column("target", Numeric(18, 4)),  # commission: per month, in the measure's unit, instead of the quota
+    Column("capped", Boolean),  # bonus, spiff: counted inside the plan's commission caps
+    Column("bonus_per", String),  # bonus: period | year (NULL: period)
 )
+
+# For a count measure (won_count) a band's rate is money per unit, not a percent (plans.Band).
 
 # [lower, upper) in percent of quota; upper NULL for the open top band; rate in percent.
 comp_rate_band = Table(
@@ -231,7 +237,6 @@ comp_setting = Table(
 
 COMP_TABLES = (comp_plan, comp_plan_version, comp_component, comp_rate_band, comp_assignment, comp_run, comp_line,
                comp_period, comp_approval, comp_dispute, comp_audit, comp_setting)
-LEDGER_COLUMNS = ("origin_line_id", "origin_start", "origin_end", "origin_rule", "reason")
 
 
 def _present_columns(conn: sa.Connection, table: str) -> set[str]:
@@ -249,13 +254,13 @@ def is_ready(engine: Engine) -> bool:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Add the compensation tables (and the split table) to a warehouse that lacks them, and the ledger's
-    columns to a comp_line made before they existed (create_all never alters a table)."""
+    """Add the compensation tables (and the split table) to a warehouse that lacks them, and the columns
+    added since (all nullable) to tables made before they existed (create_all never alters a table)."""
     metadata.create_all(engine, tables=[opportunity_split, *COMP_TABLES])
     with engine.begin() as conn:
-        present = _present_columns(conn, comp_line.name)
-        for name in LEDGER_COLUMNS:
-            if name not in present:
-                column = comp_line.c[name]
-                type_sql = column.type.compile(dialect=conn.dialect)
-                conn.execute(sa.text(f"ALTER TABLE {comp_line.name} ADD COLUMN {name} {type_sql}"))
+        for table in COMP_TABLES:
+            present = _present_columns(conn, table.name)
+            for column in table.columns:
+                if column.name not in present:
+                    type_sql = column.type.compile(dialect=conn.dialect)
+                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {type_sql}"))

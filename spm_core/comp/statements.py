@@ -9,7 +9,7 @@ what the engine will pay on; nothing here re-implements a rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -22,8 +22,9 @@ from ..schema import person
 from .crediting import credits, quotas
 from .cycle import add_months, state, statuses
 from .draws import months
+from .extras import plan_year
 from .lines import ADJUSTMENT_RULES, FAR
-from .schema import comp_assignment, comp_component, comp_line, comp_rate_band
+from .schema import comp_assignment, comp_component, comp_line, comp_plan_version, comp_rate_band
 from .trace import lines, money_text, totals
 
 ZERO = Decimal("0.00")
@@ -77,13 +78,25 @@ def _sum(conn: sa.Connection, *where: sa.ColumnElement) -> Decimal:
     return Decimal(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(c.amount), 0)).where(*where)).scalar_one()).quantize(ZERO)
 
 
-def _year_periods(period: Period) -> list[Period]:
-    """The periods of the same length from the start of the year up to this one (YTD's periods)."""
+def _year_start_month(conn: sa.Connection, person_id: int, period: Period) -> int:
+    """The month the plan year of the person's plan on the period's last day starts in (January without one)."""
+    a, v = comp_assignment.c, comp_plan_version.c
+    found = conn.execute(
+        sa.select(v.year_start_month).join_from(comp_assignment, comp_plan_version, v.id == a.plan_version_id)
+        .where(a.person_id == person_id, a.effective_from <= period.end, sa.func.coalesce(a.effective_to, FAR) >= period.end)
+    ).scalar()
+    return found or 1
+
+
+def _year_periods(period: Period, start_month: int = 1) -> list[Period]:
+    """The periods of the same length, up to this one, that start in its plan year (YTD's periods)."""
     span, found = months(period), []
-    for first in range(1, period.start.month + 1, span):
-        start = date(period.start.year, first, 1)
+    first_day = plan_year(period.start, start_month).start
+    start = period.start
+    while start >= first_day:
         found.append(Period(start, add_months(start, span) - timedelta(days=1)))
-    return found
+        start = add_months(start, -span)
+    return found[::-1]
 
 
 def _next_band(conn: sa.Connection, person_id: int, period: Period, credited: Decimal, quota: Decimal | None) -> NextBand | None:
@@ -117,7 +130,7 @@ def statement(engine: Engine, scope: Scope, person_id: int, period: Period) -> S
         here = (c.period_start == period.start, c.period_end == period.end)
         total = _sum(conn, mine, *here)
         adjustments = _sum(conn, mine, *here, c.rule.in_(ADJUSTMENT_RULES))
-        year = _year_periods(period)
+        year = _year_periods(period, _year_start_month(conn, person_id, period))
         ytd = _sum(conn, mine, sa.tuple_(c.period_start, c.period_end).in_([(p.start, p.end) for p in year]))
         draws = _sum(conn, mine, c.rule.in_(["draw", "draw_recovery"]), c.period_end <= period.end)
         cr = credits(period).subquery("credit")

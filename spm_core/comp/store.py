@@ -137,7 +137,8 @@ def save_plan_in(conn: sa.Connection, plan: Plan, saved_by: str | None = None) -
     conn.execute(
         comp_plan_version.insert(),
         {"id": version_id, "plan_id": plan_id, "version": plan.version, "effective_from": plan.effective_from,
-         "effective_to": plan.effective_to, "description": plan.description, "saved_at": datetime.now()},
+         "effective_to": plan.effective_to, "description": plan.description, "saved_at": datetime.now(),
+         "year_start_month": plan.year_start_month},
     )
     component_id = _next_id(conn, comp_component)
     for position, c in enumerate(plan.components, 1):
@@ -175,6 +176,7 @@ def _component_row(component_id: int, version_id: int, position: int, c: Compone
         "window_from": c.window_from, "window_to": c.window_to,
         "deal_product": c.deals.product if c.deals else None, "deal_segment": c.deals.segment if c.deals else None,
         "deal_type": c.deals.type if c.deals else None, "deal_min_amount": c.deals.min_amount if c.deals else None,
+        "target": c.target, "capped": c.capped, "bonus_per": c.per if c.kind == "bonus" else None,
     }
 
 
@@ -205,15 +207,16 @@ def load_plans(engine: Engine, name: str | None = None) -> list[Plan]:
                     bonus_at=_dec(row.bonus_at), amount=_dec(row.amount), rate=_dec(row.rate),
                     clawback_days=row.clawback_days, draw_monthly=_dec(row.draw_monthly),
                     recoverable=True if row.recoverable is None else row.recoverable,
-                    window_from=row.window_from, window_to=row.window_to,
+                    window_from=row.window_from, window_to=row.window_to, target=_dec(row.target), capped=bool(row.capped),
+                    per=row.bonus_per or "period",
                     deals=DealCriteria(row.deal_product, row.deal_segment, row.deal_type, _dec(row.deal_min_amount))
-                    if row.kind == "spiff" and any(x is not None for x in (row.deal_product, row.deal_segment, row.deal_type,
+                    if any(x is not None for x in (row.deal_product, row.deal_segment, row.deal_type,
                                                                            row.deal_min_amount)) else None,
                 ))
             assigned = conn.execute(sa.select(a).where(a.c.plan_version_id == ver.id).order_by(a.c.id)).all()
             plans.append(Plan(
                 name=ver.name, version=ver.version, effective_from=ver.effective_from, effective_to=ver.effective_to,
-                description=ver.description or "", components=tuple(components),
+                description=ver.description or "", year_start_month=ver.year_start_month or 1, components=tuple(components),
                 assignments=tuple(Assignment(x.person_id, x.effective_from, x.effective_to) for x in assigned),
             ))
     return plans

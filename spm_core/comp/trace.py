@@ -16,8 +16,8 @@ from ..filters import Period, Scope
 from ..people import people_in_view
 from ..schema import person
 from .periods import period_label
-from .plans import band_text
-from .schema import comp_line
+from .plans import COUNT_MEASURES, MEASURE_LABELS, band_text
+from .schema import comp_component, comp_line
 
 LINE_ORDER = ("person_id", "step", "component_id", "close_date", "opportunity_id", "band_lower", "from_person_id")
 
@@ -44,18 +44,38 @@ def _band(row: pd.Series) -> str:
     return band_text(row.band_lower, None if pd.isna(row.band_upper) else row.band_upper)
 
 
+def _units(value: object) -> str:
+    return f"{Decimal(str(value)).quantize(Decimal('0.01')).normalize():f}"
+
+
+def _measure(row: pd.Series) -> tuple[str, bool]:
+    """The line's measure as the plan names it (bookings when unknown) and whether it counts deals."""
+    name = getattr(row, "measure", None)
+    name = name if isinstance(name, str) else "won_amount"
+    return MEASURE_LABELS.get(name, name), name in COUNT_MEASURES
+
+
+def _extras(row: pd.Series) -> str:
+    """A cap line's capped bonuses and SPIFFs (rules.py keeps them in `credited`)."""
+    value = row.credited
+    return "" if value is None or pd.isna(value) or value == 0 else f" (with capped bonuses/SPIFFs {money_text(value)})"
+
+
 def formula(row: pd.Series) -> str:
     """The arithmetic of one line, with its numbers."""
     amount = money_text(row.amount)
     rule = row.rule
-    if rule == "marginal":
-        return (f"{money_text(row.base)} of deal {row.opportunity_id} in band {_band(row)} "
-                f"({_att(row.attainment_before)}→{_att(row.attainment_after)}) × {_pct(row.rate)} = {amount}")
-    if rule == "retroactive":
-        return (f"{money_text(row.base)} (deal {row.opportunity_id}, {_att(row.attainment_before)}→{_att(row.attainment_after)}) "
-                f"× {_pct(row.rate)}, the rate of band {_band(row)} the period reached = {amount}")
+    label, counts = _measure(row)
+    if rule in ("marginal", "retroactive"):
+        base = f"{_units(row.base)} of deal {row.opportunity_id}" if counts else f"{money_text(row.base)} of deal {row.opportunity_id}"
+        rate = f"{money_text(row.rate)} per deal" if counts else _pct(row.rate)
+        moved = f"{_att(row.attainment_before)}→{_att(row.attainment_after)}"
+        if rule == "marginal":
+            return f"{label}: {base} in band {_band(row)} ({moved}) × {rate} = {amount}"
+        return f"{label}: {base} ({moved}) × {rate}, the rate of band {_band(row)} the period reached = {amount}"
     if rule == "no_quota":
-        return f"{money_text(row.credited)} credited but no quota for the period: no attainment, no commission = {amount}"
+        credited = _units(row.credited) if counts else money_text(row.credited)
+        return f"{label}: {credited} credited but no quota or target for the period: no attainment, no commission = {amount}"
     if rule == "gate":
         return f"attainment {_att(row.attainment_after)} < gate {_pct(row.threshold)}: commission {money_text(row.base)} withheld = {amount}"
     if rule == "qualifier":
@@ -64,14 +84,16 @@ def formula(row: pd.Series) -> str:
     if rule == "cap_deal":
         return f"deal {row.opportunity_id} earned {money_text(row.base)} > cap per deal {money_text(row.limit_amount)} = {amount}"
     if rule == "cap_period":
-        return f"period commission {money_text(row.base)} > cap per period {money_text(row.limit_amount)} = {amount}"
+        return f"period commission{_extras(row)} {money_text(row.base)} > cap per period {money_text(row.limit_amount)} = {amount}"
     if rule == "cap_year":
-        return (f"earlier this plan year {money_text(row.earlier)} + this period {money_text(row.base)} > cap per year "
+        return (f"earlier this plan year {money_text(row.earlier)} + this period{_extras(row)} {money_text(row.base)} > cap per year "
                 f"{money_text(row.limit_amount)} = {amount}")
     if rule == "bonus":
-        return f"attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
+        so_far = "plan year so far over the year's quota: " if getattr(row, "bonus_per", None) == "year" else ""
+        return f"{so_far}attainment {_att(row.attainment_after)} ≥ {_pct(row.threshold)}: bonus {amount}"
     if rule == "spiff":
-        matched = f"deal {row.opportunity_id} closed {row.close_date} matches the SPIFF"
+        dated = "created" if label == MEASURE_LABELS["created_amount"] else "closed"
+        matched = f"{label}: deal {row.opportunity_id} {dated} {row.close_date} matches the SPIFF"
         if row.rate is not None and not pd.isna(row.rate):
             return f"{matched}: {money_text(row.base)} credited × {_pct(row.rate)} = {amount}"
         return f"{matched}: {money_text(row.limit_amount)} per deal × {_pct(row.measured)} credit = {amount}"
@@ -86,6 +108,11 @@ def formula(row: pd.Series) -> str:
     if rule == "clawback":
         return (f"deal {row.opportunity_id} (closed {row.close_date}) no longer won, reverted {row.measured:.0f} days after closing "
                 f"(window {row.threshold:.0f}): its {money_text(row.base)} is taken back = {amount}")
+    if rule == "clawback_cut":
+        cut = Decimal(str(row.earlier)) - Decimal(str(row.credited))
+        return (f"deal {row.opportunity_id} (closed {row.close_date}) still won but its credit was cut {row.measured:.0f} days after "
+                f"closing (window {row.threshold:.0f}): {money_text(row.earlier)} → {money_text(row.credited)}; paid "
+                f"{money_text(row.base)} × {money_text(cut)} / {money_text(row.earlier)} taken back = {amount}")
     if rule == "prior_period":
         origin = "a new line" if pd.isna(row.origin_line_id) else f"line {int(row.origin_line_id)}"
         deal = "" if pd.isna(row.opportunity_id) else f", deal {row.opportunity_id}"
@@ -117,8 +144,9 @@ def lines(bind: Engine | sa.Connection, period: Period, scope: Scope, person_id:
     connection, inside its transaction (the estimator reads its rolled-back run)."""
     c = comp_line.c
     stmt = (
-        sa.select(comp_line, person.c.name.label("person"))
+        sa.select(comp_line, person.c.name.label("person"), comp_component.c.measure, comp_component.c.bonus_per)
         .join_from(comp_line, person, person.c.id == c.person_id, isouter=True)
+        .outerjoin(comp_component, comp_component.c.id == c.component_id)
         .where(c.period_start == period.start, c.period_end == period.end)
         .order_by(*(c[name] for name in LINE_ORDER))
     )

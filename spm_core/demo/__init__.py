@@ -24,7 +24,7 @@ from ..stages import DEFAULT_STAGES, stage_rows
 from ..transfer import copy_warehouse
 from .activities import ACTIVITY_TYPES, OUTCOMES, build_activities
 from .calendar import day_number, month_index
-from .comp import build_splits, save_demo_plans, seed_pay_cycle
+from .comp import build_splits, revert_paid_deals, save_demo_plans, seed_pay_cycle
 from .deals import LEAD_SOURCES, LOST, TYPES, build_deals
 from .geo import locate
 from .losses import REASONS, loss_reason_codes
@@ -117,8 +117,9 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
         )
     save_demo_plans(engine, org.people, spec.start, spec.as_of)
     this_quarter = Period.quarter(spec.as_of)
-    for period in (this_quarter.previous(), this_quarter):  # the last whole quarter and this one so far
-        calculate(engine, period, run_by="demo")
+    calculate(engine, this_quarter.previous(), run_by="demo")  # the last whole quarter, then this one so far
+    revert_paid_deals(engine, np.random.default_rng([spec.seed, 21]), this_quarter.previous(), spec.as_of)
+    calculate(engine, this_quarter, run_by="demo")
     seed_pay_cycle(engine, this_quarter.previous(), this_quarter, int(org.people[org.people["role"] == "rep"]["id"].min()))
     return {
         "people": len(org.people),

@@ -1,6 +1,8 @@
-"""Compensation in the demo: an AE plan for reps (with a draw for new hires, and a SPIFF this quarter),
-override plans for managers, and split deals; the last quarter paid and this one awaiting approval,
-with two disputes (seed_pay_cycle).
+"""Compensation in the demo: an AE plan for reps (with a draw for new hires, a SPIFF this quarter and a
+180-day clawback window), override plans for managers, and split deals; the last quarter paid and this
+one awaiting approval, with two disputes (seed_pay_cycle). After the last quarter is calculated, three of
+its won deals are lost and one has its amount cut this quarter (revert_paid_deals), so this quarter's
+statements show clawback lines.
 
 The plans are YAML, as an admin would write them; every rep and manager is assigned from the later
 of the demo's start and their hire date, open-ended. About 4 % of won deals are split 60/40 with a
@@ -25,6 +27,8 @@ from ..comp.plans import Assignment, plan_from_yaml
 from ..comp.schema import comp_line
 from ..comp.store import save_plan
 from ..filters import Period, Scope
+from ..schema import opportunity, opportunity_history
+from ..stages import DEFAULT_STAGES
 from .deals import WON, Deals
 from .org import Org
 
@@ -42,6 +46,7 @@ components:
   - {{from: 100, to: 150, rate: 8}}
   - {{from: 150, rate: 12}}
   caps: {{deal: 25000}}
+  clawback_days: 180
 - {{name: Quota club, kind: bonus, at: 100, amount: 2000}}
 - name: New-logo push
   kind: spiff
@@ -107,6 +112,39 @@ def build_splits(rng: np.random.Generator, org: Org, deals: Deals) -> pd.DataFra
         }
     )
 
+
+
+def revert_paid_deals(engine: Engine, rng: np.random.Generator, paid: Period, today: date) -> list[int]:
+    """Three deals `paid` paid commission on are lost, and a fourth is cut to 60 % of its amount, on days of the quarter
+    after it (up to `today`), as a CRM would record them: the opportunity row changes and history gains
+    a row (the previous one ending that day). Call it after `paid` was calculated; the ids changed."""
+    o, h = opportunity.c, opportunity_history.c
+    stage = {s.name: s for s in DEFAULT_STAGES}
+    with engine.begin() as conn:
+        c = comp_line.c  # deals the quarter paid commission on
+        won = conn.execute(
+            sa.select(c.opportunity_id).where(c.period_start == paid.start, c.period_end == paid.end, c.rule == "marginal", c.amount > 0)
+            .distinct().order_by(c.opportunity_id)
+        ).scalars().all()
+        if len(won) < 4:
+            return []
+        chosen = [int(i) for i in rng.choice(won, 4, replace=False)]
+        next_history = int(conn.execute(sa.select(sa.func.max(h.id))).scalar_one()) + 1
+        after = paid.end + timedelta(days=1)
+        for n, opp_id in enumerate(chosen):
+            day = min(after + timedelta(days=int(rng.integers(2, 40))), today)
+            row = conn.execute(sa.select(o.amount, o.close_date).where(o.id == opp_id)).one()
+            lost = n < 3
+            now = stage["Closed Lost" if lost else "Closed Won"]
+            amount = row.amount if lost else round(float(row.amount) * 0.6, 2)
+            values = {"stage": now.name, "probability": now.probability, "forecast_category": now.forecast_category,
+                      "is_won": not lost, "amount": amount}
+            reason = {"loss_reason": "Cancelled after signing"} if lost else {}  # a reversal, not a lost sale
+            conn.execute(opportunity.update().where(o.id == opp_id).values(**values, **reason))
+            conn.execute(opportunity_history.update().where(h.opportunity_id == opp_id, h.valid_to.is_(None)).values(valid_to=day))
+            conn.execute(opportunity_history.insert(), {"id": next_history + n, "opportunity_id": opp_id, "changed_at": day, "valid_to": None,
+                                                        "close_date": row.close_date, "is_closed": True, **values})
+    return chosen
 
 
 def seed_pay_cycle(engine: Engine, paid: Period, current: Period, rep_id: int) -> None:
