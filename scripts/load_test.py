@@ -60,7 +60,9 @@ class Session:
         parts = urlsplit(self.url)
         ws_url = f"ws://{parts.netloc}/_stcore/stream"
         cookie = {"Cookie": f"{COOKIE_NAME}={self.cookie}"}
-        self.ws = await connect(ws_url, additional_headers=cookie, max_size=64 * 1024 * 1024, open_timeout=60)
+        self.ws = await connect(  # no client pings: a browser sends none, and a busy server would miss them
+            ws_url, additional_headers=cookie, max_size=64 * 1024 * 1024, open_timeout=60, ping_interval=None
+        )
 
     async def run(self, label: str, page_hash: str = "", query: str = "") -> None:
         msg = BackMsg()
@@ -127,11 +129,13 @@ async def one_level(url: str, n: int, store: UserStore, key: str, timeout: float
     sessions = [Session(url, cookie, timings) for cookie in cookies(store, key, n)]
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(asyncio.gather(*(s.tour() for s in sessions), return_exceptions=False), timeout)
+        outcomes = await asyncio.wait_for(asyncio.gather(*(s.tour() for s in sessions), return_exceptions=True), timeout)
     except TimeoutError:
         timings.errors.append(f"stopped after {timeout:.0f} s")
-    except Exception as exc:  # a refused connection, a protocol surprise: report it, do not hide it
-        timings.errors.append(f"{type(exc).__name__}: {exc}")
+        outcomes = []
+    for outcome in outcomes:  # a refused connection, a protocol surprise: that session's error, the others go on
+        if isinstance(outcome, Exception):
+            timings.errors.append(f"{type(outcome).__name__}: {outcome}")
     return timings, time.perf_counter() - started
 
 
