@@ -16,7 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-SPARK = ("databricks", "hive", "spark")
+SPARK = ("databricks", "hive")  # databricks-sqlalchemy, and PyHive's Spark Thrift server dialect
 UNITS = ("week", "month", "quarter", "year")
 BIGQUERY_UNITS = {"week": "ISOWEEK", "month": "MONTH", "quarter": "QUARTER", "year": "YEAR"}  # ISO weeks start Monday
 
