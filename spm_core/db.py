@@ -12,7 +12,7 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from . import schema
+from . import result_cache, schema
 from .config import warehouse_url
 
 
@@ -211,9 +211,20 @@ def read_frame(conn_or_engine: sa.Connection | Engine, stmt: sa.Executable) -> p
     which is what keeps the metrics layer within a few percent of raw SQL.
     """
     if isinstance(conn_or_engine, Engine):
-        with conn_or_engine.connect() as conn:
-            return read_frame(conn, stmt)
-    result = conn_or_engine.execute(stmt)
+        engine = conn_or_engine
+        cache = result_cache.cache_of(engine)
+        if cache is not None:  # the app's shared results (result_cache.py)
+            return cache.read(engine, stmt, lambda: _read_new(engine, stmt))
+        return _read_new(engine, stmt)
+    return _frame_of(conn_or_engine.execute(stmt))
+
+
+def _read_new(engine: Engine, stmt: sa.Executable) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return _frame_of(conn.execute(stmt))
+
+
+def _frame_of(result: sa.CursorResult) -> pd.DataFrame:
     cursor = result.cursor
     if cursor is not None and hasattr(cursor, "df"):
         return cursor.df()

@@ -26,6 +26,7 @@ from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
 from .model import IS_OPEN, IS_WON, MEASURES
 from .people import people_in_view, subtree_ids
+from .portable import days_between
 from .schema import forecast_submission, opportunity, opportunity_history, person, stage
 
 o = opportunity.c
@@ -379,7 +380,7 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
         sa.select(
             c.k,
             c.stage,
-            _age_bucket(pts.c.t - d.created_date).label("age_bucket"),
+            _age_bucket(days_between(pts.c.t, d.created_date)).label("age_bucket"),
             c.amount,
             sa.case((won, 1), else_=0).label("won"),
             sa.case((won, d.amount), else_=0.0).label("won_amount"),
@@ -429,7 +430,7 @@ def _open_now(engine: Engine, filters: Filters, scope: Scope, as_of: date) -> pd
     rows = (
         sa.select(
             o.stage,
-            _age_bucket(sa.literal(as_of, sa.Date) - o.created_date).label("age_bucket"),
+            _age_bucket(days_between(sa.literal(as_of, sa.Date), o.created_date)).label("age_bucket"),
             amount.label("amount"),
         )
         .where(IS_OPEN, *metrics.fact_filters(measure, filters, people_in_view(filters, scope)))
@@ -574,7 +575,7 @@ def forecast_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date, 
     """The open deals behind the statistical forecast, each with its age, its win probability (from
     `cells`, the forecast's table) and its expected amount p x amount; largest expectation first."""
     measure = MEASURES["open_amount"]
-    bucket = _age_bucket(sa.literal(as_of, sa.Date) - o.created_date)
+    bucket = _age_bucket(days_between(sa.literal(as_of, sa.Date), o.created_date))
     rates = [
         (sa.and_(o.stage == s, bucket == int(b)), float(p))
         for s, b, p in zip(cells["stage"], cells["age_bucket"], cells["p"], strict=True)
@@ -585,7 +586,7 @@ def forecast_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date, 
         with_deal_labels(
             sa.select(
                 *deal_columns(),
-                (sa.literal(as_of, sa.Date) - o.created_date).label("age_days"),
+                days_between(sa.literal(as_of, sa.Date), o.created_date).label("age_days"),
                 p.label("win_probability"),
                 expected,
             )

@@ -19,6 +19,7 @@ from .db import get_info, read_frame
 from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
 from .people import people_in_view
+from .portable import days_between, median
 from .schema import opportunity, opportunity_history, stage
 
 o = opportunity.c
@@ -189,7 +190,7 @@ def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope, as_of: 
     stints = sa.select(entries.c.position, entries.c.entered, left.label("left")).subquery("stints")
     stmt = (
         sa.select(
-            stints.c.position, sa.func.percentile_cont(0.5).within_group(stints.c.left - stints.c.entered).label("median_days")
+            stints.c.position, median(days_between(stints.c.left, stints.c.entered)).label("median_days")
         )
         .where(stints.c.left.between(year_ago, as_of))
         .group_by(stints.c.position)
@@ -236,7 +237,7 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | 
     in_stage_since, first_seen = marks.c.left_other, marks.c.first_seen
     since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
     threshold = _stalled_threshold(current.c.position, limit_by_position)
-    days_in_stage = sa.literal(as_of) - since
+    days_in_stage = days_between(sa.literal(as_of, sa.Date), since)
     stmt = (
         with_deal_labels(
             sa.select(

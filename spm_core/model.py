@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .portable import days_between, median, period_start
 from .schema import activity, opportunity, person, product, quota, region, segment, stage, team
 
 
@@ -33,7 +34,7 @@ IS_OPEN = sa.not_(o.is_closed)
 IS_WON = o.is_won
 IS_LOST = sa.and_(o.is_closed, sa.not_(o.is_won))
 IS_UNDATED = sa.and_(IS_OPEN, o.close_date.is_(None))  # open, no expected close date: in no period (undated.py)
-CYCLE_DAYS = o.close_date - o.created_date
+CYCLE_DAYS = days_between(o.close_date, o.created_date)
 
 
 # How a measure behaves in time, which decides what it is compared with (comparison.py):
@@ -70,7 +71,7 @@ class Measure:
         if self.agg == "count":
             return sa.func.count(value) if self.condition is not None else sa.func.count()
         if self.agg == "median":
-            return sa.func.percentile_cont(0.5).within_group(value)
+            return median(value)
         raise ValueError(f"unknown aggregation {self.agg}")
 
 
@@ -126,7 +127,7 @@ def _person_attr(column: str) -> Callable[[Measure], sa.ColumnElement]:
 
 
 def _truncated(unit: str) -> Callable[[Measure], sa.ColumnElement]:
-    return lambda m: sa.cast(sa.func.date_trunc(unit, m.date_col), sa.Date)
+    return lambda m: period_start(unit, m.date_col)
 
 
 def _deal_column(column: str) -> Callable[[Measure], sa.ColumnElement | None]:

@@ -13,14 +13,19 @@ import sqlalchemy as sa
 from .filters import Filters, Scope
 from .schema import person
 
+MAX_DEPTH = 64  # levels below a root: deeper manager chains are taken as a loop in bad data
+
 
 def subtree_ids(roots: Iterable[int], name: str = "subtree") -> sa.Select:
-    """Ids of the roots and everyone below them, at any depth. UNION (not UNION ALL) stops a
-    manager loop in bad data from recursing forever."""
+    """Ids of the roots and everyone below them, down to MAX_DEPTH levels. UNION ALL with a depth
+    counter, not UNION: Spark, Snowflake, BigQuery and Trino accept only UNION ALL in a recursive CTE,
+    and the counter still stops a manager loop in bad data (a loop repeats ids, which IN ignores)."""
     root = person.alias(f"{name}_root")
-    tree = sa.select(root.c.id).where(root.c.id.in_(sorted(roots))).cte(name, recursive=True)
+    anchor = sa.select(root.c.id, sa.literal(0, sa.Integer).label("depth")).where(root.c.id.in_(sorted(roots)))
+    tree = anchor.cte(name, recursive=True)
     child = person.alias(f"{name}_child")
-    tree = tree.union(sa.select(child.c.id).join(tree, child.c.manager_id == tree.c.id))
+    below = sa.select(child.c.id, (tree.c.depth + 1).label("depth")).join(tree, child.c.manager_id == tree.c.id)
+    tree = tree.union_all(below.where(tree.c.depth < MAX_DEPTH))
     return sa.select(tree.c.id)
 
 

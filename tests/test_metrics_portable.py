@@ -1,32 +1,170 @@
-"""The metrics layer compiles for PostgreSQL too: no DuckDB-only SQL in KPI queries."""
+"""The metrics layer compiles for every warehouse the README names, with no server: PostgreSQL,
+Snowflake, BigQuery, Trino and Databricks/Spark. Each KPI with each grouping its facts allow, as of
+now and as it stood on a past day, and every statement the history and forecast engines send, is
+compiled with each dialect (bound values inlined); constructs a warehouse rejects must not appear, and
+its own spelling of them (spm_core/portable.py) must. Spark also runs them live (test_spark.py)."""
 
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from sqlalchemy.dialects import postgresql
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect, Engine
 
+from spm_core import forecast, history
+from spm_core.db import create_schema, make_engine, read_frame
 from spm_core.filters import Filters, Period, Scope
 from spm_core.kpis import CATALOGUE
-from spm_core.metrics import compile_query, compile_reps_share
+from spm_core.metrics import compile_query, compile_reps_share, query
+from spm_core.model import DIMENSIONS, MEASURES
+from spm_core.people import visible_people
 
 FILTERS = Filters(Period(date(2026, 1, 1), date(2026, 3, 31)), teams=frozenset({1}), managers=frozenset({3}), products=frozenset({2}))
+AS_OF = date(2026, 11, 23)  # the demo warehouse's today
+WAREHOUSES = ("postgresql", "snowflake", "bigquery", "trino", "databricks")
+
+# What each warehouse refuses, as a pattern over the compiled SQL (case-insensitive).
+DATE_MINUS_DATE = r"(_date|entered|\bt)[`\"]? - "  # Spark: an INTERVAL; BigQuery, Trino: no integer days
+ANY_BUT_DUCKDB_PG = {"UNION without ALL in a recursive CTE": r"\bUNION(?! ALL)", "FILTER clause": r"FILTER \(WHERE",
+                     ":: cast": r"::", "DuckDB function": r"\b(quantile_cont|arg_max|list_\w+|strftime)\("}
+REFUSED = {
+    "postgresql": {"DuckDB function": ANY_BUT_DUCKDB_PG["DuckDB function"]},
+    "snowflake": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE},
+    "bigquery": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE, "date_trunc(unit, day)": r"date_trunc\('",
+                 "ordered-set median": r"WITHIN GROUP", "DOUBLE type": r"\bDOUBLE\b"},
+    "trino": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE, "ordered-set median": r"WITHIN GROUP"},
+    "databricks": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE},
+}
+# The warehouse's own spelling, which a statement with a day count, a week or a median must use.
+SPELLING = {
+    "postgresql": {"days": r"\(opportunity\.close_date - opportunity\.created_date\)", "week": r"date_trunc\('week'",
+                   "median": r"percentile_cont\(0\.5\) WITHIN GROUP"},
+    "snowflake": {"days": r"DATEDIFF\(day, ", "week": r"date_trunc\('week'", "median": r"percentile_cont\(0\.5\) WITHIN GROUP"},
+    "bigquery": {"days": r"DATE_DIFF\(", "week": r"DATE_TRUNC\([^)]*, ISOWEEK\)", "median": r"APPROX_QUANTILES\("},
+    "trino": {"days": r"date_diff\('day', ", "week": r"date_trunc\('week'", "median": r"approx_percentile\("},
+    "databricks": {"days": r"datediff\(", "week": r"date_trunc\('week'", "median": r"percentile_cont\(0\.5\) WITHIN GROUP"},
+}
+
+# In the history and forecast engines' statements, whose day counts are not between deal columns.
+HISTORY_SPELLING = {**SPELLING, "postgresql": {"days": r"\('[\d-]+' - coalesce\(", "median": SPELLING["postgresql"]["median"]}}
 
 
-@pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_every_kpi_compiles_for_postgresql(name):
-    k = CATALOGUE[name]
-    build = compile_reps_share if k.reps_share else compile_query
-    stmt = build(k if k.reps_share else [name], FILTERS, Scope.subtree(2), ["team", "month"], date(2026, 2, 1))
-    sql = str(stmt.compile(dialect=postgresql.dialect()))
-    assert "WITH RECURSIVE" in sql and "date_trunc" in sql
-    for duckdb_only in ("quantile_cont", "arg_max", "list_", "strftime"):
-        assert duckdb_only not in sql
+def dialect(name: str) -> Dialect:
+    """The dialect a URL of that warehouse selects (its package is in requirements-dev.txt)."""
+    return sa.engine.make_url(f"{name}://").get_dialect()()
+
+
+def compiled(stmt: sa.ClauseElement, name: str) -> str:
+    return str(stmt.compile(dialect=dialect(name), compile_kwargs={"literal_binds": True}))
+
+
+def refused(sql: str, name: str) -> list[str]:
+    return [what for what, pattern in REFUSED[name].items() if re.search(pattern, sql, re.IGNORECASE)]
+
+
+def groupable(dimension: str | None) -> list[str]:
+    """The KPIs every measure of which can be grouped by the dimension (all of them for no grouping)."""
+    dim = DIMENSIONS.get(dimension or "")
+    return [n for n, k in CATALOGUE.items() if dim is None or all(dim.key(MEASURES[m]) is not None for m in k.measures)]
+
+
+def statements() -> Iterator[tuple[str, sa.Select]]:
+    """Each KPI alone, now and as it stood on a past day; then per dimension, all KPIs it can group in one statement."""
+    for name, k in sorted(CATALOGUE.items()):
+        for as_stood in (None, date(2026, 2, 10)):
+            build = compile_reps_share if k.reps_share else compile_query
+            yield f"{name}{' as stood' if as_stood else ''}", build(k if k.reps_share else [name], FILTERS, Scope.subtree(2), (), AS_OF, as_stood)
+    for dimension in DIMENSIONS:
+        names = groupable(dimension)
+        additive = [n for n in names if not CATALOGUE[n].reps_share]
+        yield f"{len(additive)} KPIs by {dimension}", compile_query(additive, FILTERS, Scope.subtree(2), [dimension], AS_OF)
+        if "pct_reps_at_quota" in names:
+            share = CATALOGUE["pct_reps_at_quota"]
+            yield f"pct_reps_at_quota by {dimension}", compile_reps_share(share, FILTERS, Scope.subtree(2), [dimension], AS_OF)
+
+
+def test_every_kpi_is_in_the_statements_with_every_grouping_its_facts_allow():
+    names = {what.split(" by ")[0].removesuffix(" as stood") for what, _ in statements()}
+    assert set(CATALOGUE) <= names
+    no_stage = {"quota", "ramped_quota", "attainment", "pct_reps_at_quota", "pacing_attainment", "projected_attainment",
+                "quota_remaining", "coverage", "activities", "calls", "emails", "meetings", "demos"}  # quotas, activities
+    assert set(groupable("stage")) == set(CATALOGUE) - no_stage and set(groupable("team")) == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("warehouse", WAREHOUSES)
+def test_every_kpi_and_grouping_compiles_for_each_warehouse(warehouse):
+    for what, stmt in statements():
+        sql = compiled(stmt, warehouse)
+        assert "WITH RECURSIVE" in sql.upper(), what  # the viewer's scope (a manager's subtree) is in every statement
+        assert not refused(sql, warehouse), f"{what} on {warehouse}: {refused(sql, warehouse)}\n{sql}"
+
+
+@pytest.mark.parametrize("warehouse", WAREHOUSES)
+def test_day_counts_weeks_and_medians_use_the_warehouse_spelling(warehouse):
+    days = compiled(compile_query(["sales_cycle_days"], FILTERS, Scope.everyone(), ["week"]), warehouse)
+    middle = compiled(compile_query(["sales_cycle_median_days"], FILTERS, Scope.everyone()), warehouse)
+    for construct, sql in (("days", days), ("week", days), ("median", middle)):
+        assert re.search(SPELLING[warehouse][construct], sql), f"{construct} on {warehouse}:\n{sql}"
+
+
+def captured_statements(engine: Engine) -> list[sa.ClauseElement]:
+    """Every statement the history and forecast engines send for one view of the demo warehouse."""
+    seen: list[sa.ClauseElement] = []
+
+    def keep(conn, clause, multiparams, params, execution_options):
+        if isinstance(clause, sa.sql.Select | sa.sql.CompoundSelect):
+            seen.append(clause)
+
+    q4 = FILTERS.with_period(Period(date(2026, 10, 1), date(2026, 12, 31)))
+    sa.event.listen(engine, "before_execute", keep)
+    try:
+        history.pipeline_change(engine, q4, Scope.subtree(2), AS_OF)
+        history.stage_conversion(engine, q4, Scope.subtree(2))
+        history.stalled_deals(engine, q4, Scope.subtree(2), AS_OF)
+        history.slipped_deals(engine, q4, Scope.subtree(2))
+        history.overdue_deals(engine, q4, Scope.subtree(2), AS_OF)
+        history.forecast_accuracy(engine, q4, forecast.past_periods(q4.period, AS_OF, 2), 4, Scope.subtree(2), AS_OF)
+        forecast.rollup(engine, q4, Scope.subtree(2), AS_OF)
+        cast = forecast.statistical_forecast(engine, q4, Scope.subtree(2), AS_OF)
+        forecast.forecast_deals(engine, q4, Scope.subtree(2), AS_OF, cast.cells)
+    finally:
+        sa.event.remove(engine, "before_execute", keep)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def engine_statements(demo_duckdb: Engine) -> list[sa.ClauseElement]:
+    return captured_statements(demo_duckdb)
+
+
+@pytest.mark.parametrize("warehouse", WAREHOUSES)
+def test_history_and_forecast_statements_compile_for_each_warehouse(engine_statements, warehouse):
+    assert len(engine_statements) >= 15
+    spelled = set()
+    for stmt in engine_statements:
+        sql = compiled(stmt, warehouse)
+        assert not refused(sql, warehouse), f"{warehouse}: {refused(sql, warehouse)}\n{sql}"
+        spelled |= {c for c in ("days", "median") if re.search(HISTORY_SPELLING[warehouse][c], sql)}
+    assert spelled == {"days", "median"}  # stalled deals count days, their thresholds come from median stints
+
+
+def test_a_manager_loop_in_bad_data_ends_the_subtree(tiny_engine):
+    """2 manages 3 and 3 manages 2 (a loop): the subtree of 2 is {2, 3} and the query ends (the recursion's
+    depth counter, now that it is UNION ALL); 1, above nobody in the loop, sees only themself."""
+    people = [
+        {"id": 1, "name": "A", "role": "manager", "manager_id": None, "active": True, "ramp_months": 0},
+        {"id": 2, "name": "B", "role": "manager", "manager_id": 3, "active": True, "ramp_months": 0},
+        {"id": 3, "name": "C", "role": "rep", "manager_id": 2, "active": True, "ramp_months": 0},
+    ]
+    engine = tiny_engine(person=people)
+    assert sorted(read_frame(engine, visible_people(None, Scope.subtree(2)))["id"]) == [2, 3]
+    assert sorted(read_frame(engine, visible_people(None, Scope.subtree(1)))["id"]) == [1]
 
 
 def test_counts_come_back_as_whole_numbers(tmp_path):
-    from spm_core.db import create_schema, make_engine
-    from spm_core.metrics import query
-
     engine = make_engine(f"duckdb:///{tmp_path}/e.duckdb")
     create_schema(engine)
     frame = query(engine, ["deals_won", "activities", "bookings"], FILTERS, Scope.everyone())

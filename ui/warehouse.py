@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from spm_core import comparison as comparisons
 from spm_core import deals as deal_lists
-from spm_core import metrics
+from spm_core import metrics, result_cache
 from spm_core.config import ENV_VAR, warehouse_url
 from spm_core.db import duckdb_path, get_info, make_engine
 from spm_core.files import private_umask
@@ -70,6 +70,7 @@ def _release(wh: Warehouse) -> None:
 def _open(url: str, version: str) -> Warehouse:
     first = ensure_demo_warehouse(url)
     engine = open_warehouse(url)
+    result_cache.attach(engine)  # one result per statement for all sessions; a reopened warehouse starts afresh
     return Warehouse(engine, url, version, get_info(engine), first)
 
 
