@@ -102,8 +102,8 @@ def tiny_engine(new_warehouse_url: Callable[[], str]) -> Iterator[Callable[..., 
         engine.dispose()
 
 # Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url), the PostgreSQL cluster and
-# the compensation ledger (comp_db).
-pytest_plugins = ["apptest_support", "pg_cluster", "comp_ledger_support"]
+# the compensation ledger (comp_db), and the real-browser tests' browser fixtures.
+pytest_plugins = ["apptest_support", "pg_cluster", "comp_ledger_support", "e2e_support"]
 
 
 @pytest.fixture(autouse=True)
