@@ -147,14 +147,14 @@ def settle(page, timeout: float = SLOW_MS) -> None:
     page.wait_for_timeout(200)
 
 
-def signed_in(browser, server: str, users: Path, username: str):
+def signed_in(browser, server: str, users: Path, username: str, password: str | None = None):
     """A new browser context signed in as this user (demo password, or the test's own) through the form,
     its cookie written: later page loads sign in from the cookie. The caller closes page.context."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(server)
     settle(page)
-    log_in(page, username, password_for(users, username))
+    log_in(page, username, password or password_for(users, username))
     wait_for_auth_cookie(page)
     return page
 
