@@ -21,6 +21,7 @@ from e2e_support import (
     open_page,
     select_box,
     server_env,
+    settle,
     shot,
     signed_in,
     streamlit_server,
@@ -68,9 +69,10 @@ def test_build_override_compare_publish_and_attainment_uses_the_plan(browser, pl
         leader.get_by_label("Scenario name").fill(NAME)
         click_and_settle(leader, "Create the scenario")
         success(leader, f"Scenario {NAME} created.")
-        leader.get_by_label("Quota", exact=True).fill("1000000")
-        leader.get_by_label("Reason (required)").fill("Carved out the new enterprise accounts")
-        leader.get_by_label("Reason (required)").press("Enter")
+        for label, text in (("Quota", "1000000"), ("Reason (required)", "Carved out the new enterprise accounts")):
+            leader.get_by_label(label, exact=True).fill(text)
+            leader.get_by_label(label, exact=True).press("Enter")  # each input commits (and reruns) on its own
+            settle(leader)
         click_and_settle(leader, "Override and reallocate the rest")
         success(leader, "set to 1,000,000.00.")
         click_and_settle(leader, "Copy")
