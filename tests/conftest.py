@@ -102,8 +102,9 @@ def tiny_engine(new_warehouse_url: Callable[[], str]) -> Iterator[Callable[..., 
         engine.dispose()
 
 # Fixtures for the Streamlit page tests (demo_url, empty_url, maven_url), the PostgreSQL cluster, the
-# compensation ledger (comp_db), the one-rep comp warehouse (rep_warehouse) and local Spark (demo_spark).
-pytest_plugins = ["apptest_support", "pg_cluster", "comp_ledger_support", "comp_engine_support", "spark_support"]
+# compensation ledger (comp_db), the one-rep comp warehouse (rep_warehouse), local Spark (demo_spark) and the
+# real-browser tests (e2e_support: a streamlit server and Chromium).
+pytest_plugins = ["apptest_support", "pg_cluster", "comp_ledger_support", "comp_engine_support", "spark_support", "e2e_support"]
 
 
 @pytest.fixture(autouse=True)

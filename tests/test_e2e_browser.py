@@ -5,15 +5,9 @@ Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,24 +15,27 @@ import jwt
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from apptest_support import ROOT, users_path
+from apptest_support import users_path
+from e2e_support import (
+    COOKIE_KEY,
+    choose,
+    log_in,
+    needs_chromium,
+    no_error_on,
+    open_page,
+    server_env,
+    settle,
+    shot,
+    streamlit_server,
+    tile,
+    wait_for_auth_cookie,
+)
 
 from spm_core.auth import tokens
 from spm_core.db import make_engine, read_frame
 from spm_core.schema import person
-from spm_core.users import DEMO_PASSWORDS, UserStore
+from spm_core.users import UserStore
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-COOKIE_KEY = "e2e-cookie-key-of-at-least-32-bytes!!"
 PAGES = {
     "Overview": "",
     "Pipeline health": "pipeline",
@@ -46,17 +43,7 @@ PAGES = {
     "Leaderboards": "leaderboard",
     "Forecast": "forecast",
 }
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (scripts/test.sh installs it)"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -67,70 +54,10 @@ def server_users(demo_url: str, tmp_path_factory) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def streamlit_server(env: dict[str, str], wait_s: float = 60) -> Iterator[str]:
-    """`streamlit run app.py` on a free port with these environment variables; its base URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError(f"streamlit did not start within {wait_s:.0f} s")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def server(demo_url: str, server_users: Path) -> Iterator[str]:
-    env = {**os.environ, "SPM_WAREHOUSE_URL": demo_url, "SPM_USERS_FILE": str(server_users), "SPM_COOKIE_KEY": COOKIE_KEY}
-    with streamlit_server(env) as base:
+    with streamlit_server(server_env(demo_url, server_users)) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def browser_page(browser):
-    """A fresh browser context (no cookie): the login form shows first."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
-    pg = context.new_page()
-    yield pg
-    context.close()
 
 
 @pytest.fixture
@@ -143,72 +70,11 @@ def page(server, browser_page):
     return browser_page
 
 
-def log_in(page, username: str, password: str | None = None) -> None:
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORDS[username] if password is None else password)
-    page.get_by_role("button", name="Login").click()
-    settle(page)
-
-
-def wait_for_auth_cookie(page, timeout_s: float = 20) -> None:
-    """The auth cookie is written by a browser-side component just after sign-in; a new page load
-    before that would (rightly) show the login form again."""
-    deadline = time.monotonic() + timeout_s
-    while not any(c["name"] == "spm_auth" for c in page.context.cookies()):
-        if time.monotonic() > deadline:
-            raise AssertionError("no auth cookie after signing in")
-        page.wait_for_timeout(200)
-
-
-def settle(page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has run the script: the running icon shows up (if we are not too late to
-    see it), then goes away, and the page has its title."""
-    running = '[data-testid="stStatusWidgetRunningIcon"]'
-    with contextlib.suppress(playwright_api.TimeoutError):
-        page.wait_for_selector(running, timeout=3_000)
-    page.wait_for_selector(running, state="detached", timeout=timeout)
-    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
-    page.wait_for_timeout(200)
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def open_page(page, url: str, title: str = "Overview") -> None:
-    """Load the app (query string kept) in a signed-in browser and go to a page through the sidebar.
-    A new page load starts a new Streamlit session that signs in again from the cookie a rerun later,
-    so wait for the page's own title, not just any h1."""
-    page.goto(url)
-    settle(page)
-    page.get_by_role("heading", name="Overview").first.wait_for(timeout=30_000)
-    if title != "Overview":
-        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
-        page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
-    settle(page)
-
-
-def choose(page, select, option: str) -> None:
-    """Pick an option of a select box. In the long sidebar a click may only focus the box: the arrow key
-    opens its list then."""
-    select.click()
-    if not page.get_by_role("option", name=option).is_visible():
-        page.keyboard.press("ArrowDown")
-    page.get_by_role("option", name=option).click()
-
-
-def tile(page, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True)).first
-    return metric.locator('[data-testid="stMetricValue"]').inner_text()
-
-
 @pytest.mark.parametrize("title", list(PAGES))
 def test_each_page_opens_without_an_error(server, page, title):
     open_page(page, server, title)
     assert page.url.rstrip("/").endswith(PAGES[title])
-    assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.get_by_text("Something went wrong").count() == 0  # the error boundary's message
+    no_error_on(page)
     assert page.get_by_role("heading", name=title).first.is_visible()
     shot(page, f"page_{PAGES[title] or 'overview'}")
 

@@ -18,13 +18,11 @@ from spm_core.filters import PERIOD_NAMES, Filters, Period, Scope
 from .text import md
 from .warehouse import Warehouse
 
-# The default first: a select box whose state Streamlit dropped falls back to its first option, which must
-# then be the period a new session shows anyway (seen in Chromium: "This month" after a cut-short run).
 PERIOD_LABELS = {
-    "this_quarter": "This quarter",
-    "last_quarter": "Last quarter",
     "this_month": "This month",
     "last_month": "Last month",
+    "this_quarter": "This quarter",
+    "last_quarter": "Last quarter",
     "this_year": "This year",
     "last_year": "Last year",
     "custom": "Custom range",
@@ -153,12 +151,18 @@ def _custom_period(as_of: date) -> Period:
 
 
 def filter_bar(wh: Warehouse, scope: Scope) -> Filters:
-    """Draw the filters in the sidebar and return them as spm_core Filters."""
+    """Draw the filters in the sidebar and return them as spm_core Filters.
+
+    Each widget's default (index=/default=/value=) is its current value, not the first option. Streamlit
+    sends a value set through session state to the browser in one run only; a browser that mounts the
+    widget from a later run (the sign-in cookie's rerun often follows within milliseconds) takes the
+    widget's default and sends that back as the user's choice at the next click (seen in Chromium:
+    ?period=this_month on the next page). persist_state="session" keeps the values on pages that do not
+    draw the bar, so the dashboards show the same filters when the user comes back."""
     options = _options(wh, wh.version, scope)
     state = st.session_state
-    # Seed the widgets from the link on a new warehouse or scope, and whenever Streamlit has dropped their
-    # state (it forgets the widgets of a run that did not draw them, e.g. one cut short by a rerun): the
-    # link mirrors the filters, so nothing jumps to the select box's first option ("This month").
+    # Seed the widgets from the link on a new warehouse or scope, or when their state was cleared (a saved
+    # view opened): the link mirrors the filters.
     if state.get("f_loaded_for") != (wh.version, scope) or "f_period" not in state:
         state["f_notices"] = _load_from_url(options, wh.as_of)
         state["f_loaded_for"] = (wh.version, scope)
@@ -166,12 +170,17 @@ def filter_bar(wh: Warehouse, scope: Scope) -> Filters:
         st.subheader("Filters")
         for notice in state.get("f_notices", []):
             st.warning(notice, icon=":material/link_off:")
-        period_name = st.selectbox("Period", list(PERIOD_LABELS), format_func=PERIOD_LABELS.__getitem__, key="f_period")
+        periods = list(PERIOD_LABELS)
+        period_name = st.selectbox(
+            "Period", periods, index=periods.index(state["f_period"]), format_func=PERIOD_LABELS.__getitem__, key="f_period",
+            persist_state="session",
+        )
         if period_name == "custom":
             if "f_range" not in state:
                 quarter = Period.quarter(wh.as_of)
                 state["f_range"] = (quarter.start, quarter.end)
-            st.date_input("From – to", key="f_range", format="YYYY-MM-DD", min_value=EARLIEST, max_value=LATEST)
+            st.date_input("From – to", value=state["f_range"], key="f_range", format="YYYY-MM-DD", min_value=EARLIEST,
+                          max_value=LATEST, persist_state="session")
             period = _custom_period(wh.as_of)
         else:
             period = Period.named(period_name, wh.as_of)
@@ -179,10 +188,13 @@ def filter_bar(wh: Warehouse, scope: Scope) -> Filters:
         chosen: dict[str, list[int]] = {}
         for param, (field, label) in PEOPLE_PARAMS.items():
             known = getattr(options, field)
-            if f"f_{param}" in state:  # drop ids no longer offered (e.g. after a data reload)
-                state[f"f_{param}"] = [i for i in state[f"f_{param}"] if i in known]
+            picked = state.get(f"f_{param}", [])
+            kept = [i for i in picked if i in known]  # drop ids no longer offered (e.g. after a data reload)
+            if kept != picked:
+                state[f"f_{param}"] = kept
             chosen[param] = st.multiselect(
-                label, list(known), format_func=known.__getitem__, key=f"f_{param}", placeholder=f"All {label.lower()}s"
+                label, list(known), default=kept, format_func=known.__getitem__, key=f"f_{param}",
+                placeholder=f"All {label.lower()}s", persist_state="session",
             )
     _write_url(period_name, period, chosen)
     return Filters(period, **{PEOPLE_PARAMS[p][0]: frozenset(ids) for p, ids in chosen.items()})
@@ -190,10 +202,5 @@ def filter_bar(wh: Warehouse, scope: Scope) -> Filters:
 
 def no_filter_bar(wh: Warehouse) -> Filters:
     """For pages the filters do not apply to (admin, planning, pulse): no bar, this quarter unfiltered. The
-    filter widgets' values are kept (Streamlit forgets the state of widgets a run does not draw), so
-    the dashboards show the same filters when the user comes back."""
-    state = st.session_state
-    for key in ("f_period", "f_range", *(f"f_{param}" for param in PEOPLE_PARAMS)):
-        if key in state:
-            state[key] = state[key]
+    filter widgets keep their values meanwhile (persist_state="session")."""
     return Filters(Period.named(DEFAULT_PERIOD, wh.as_of))
