@@ -326,11 +326,6 @@ def _age_bucket(days: sa.ColumnElement) -> sa.ColumnElement:
     return sa.case(*whens, else_=len(AGE_EDGES) - 1)
 
 
-def _period_index(day: sa.ColumnElement, periods: list[Period]) -> sa.ColumnElement:
-    """Which of the (disjoint) periods a date falls in, as its index k; NULL for none."""
-    return sa.case(*[(day.between(p.start, p.end), k) for k, p in enumerate(periods)])
-
-
 def _points(periods: list[Period], horizon: int) -> sa.Values:
     """Comparable points: in each past period k, the day t with as many days left as today has."""
     rows = [(k, p.end - timedelta(days=horizon)) for k, p in enumerate(periods)]
@@ -357,7 +352,7 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
             h.changed_at,
             h.valid_to,
             sa.cast(h.amount, sa.Double).label("amount"),
-            _period_index(h.close_date, periods).label("k"),
+            history.period_index(h.close_date, periods).label("k"),
         )
         .where(
             sa.not_(h.is_closed),
@@ -369,7 +364,7 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
     )
     outcome = (
         sa.select(o.id, o.created_date, o.is_won, sa.cast(o.amount, sa.Double).label("amount"), o.close_date)
-        .add_columns(_period_index(o.close_date, periods).label("closed_k"))
+        .add_columns(history.period_index(o.close_date, periods).label("closed_k"))
         .where(*history.deals_in_view(filters, scope))
         .subquery("outcome")
     )
@@ -403,7 +398,7 @@ def _won_after(engine: Engine, filters: Filters, scope: Scope, periods: list[Per
     """Per past period k: the amount won in it after its comparable point (all deals)."""
     pts = _points(periods, horizon)
     labelled = (
-        sa.select(o.close_date, sa.cast(o.amount, sa.Double).label("amount"), _period_index(o.close_date, periods).label("k"))
+        sa.select(o.close_date, sa.cast(o.amount, sa.Double).label("amount"), history.period_index(o.close_date, periods).label("k"))
         .where(
             IS_WON,
             o.close_date.between(min(p.start for p in periods), max(p.end for p in periods)),

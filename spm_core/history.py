@@ -10,6 +10,7 @@ as "needs history", never as zeros.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pandas as pd
 import sqlalchemy as sa
@@ -18,11 +19,13 @@ from sqlalchemy.engine import Engine
 from .db import get_info, read_frame
 from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
+from .history_facts import has_facts
 from .people import people_in_view
-from .schema import opportunity, opportunity_history, stage
+from .schema import deal_stage, opportunity, opportunity_history, stage
 
 o = opportunity.c
 h = opportunity_history.c
+ds = deal_stage.c
 STALLED_FALLBACK_DAYS = 30
 
 
@@ -33,6 +36,12 @@ class NeedsHistory(LookupError):
 def has_history(engine: Engine) -> bool:
     """Whether the warehouse holds opportunity history (its loader says so in warehouse_info)."""
     return get_info(engine).get("has_history") == "true"
+
+
+def use_facts(engine: Engine, facts: bool | None) -> bool:
+    """Read the per-deal history facts (history_facts.py) when they are complete, unless told which
+    source to use (tests and bench-pages compare both)."""
+    return has_facts(engine) if facts is None else facts
 
 
 def require_history(engine: Engine) -> None:
@@ -129,16 +138,14 @@ def _stage_entries(candidates: sa.Select) -> sa.CTE:
     )
 
 
-def stage_conversion(engine: Engine, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Per open stage: deals that entered it in the period, how many later reached the next stage or
-    Closed Won, and that share."""
-    require_history(engine)
-    period = filters.period
-    candidates = sa.select(o.id).where(
-        *deals_in_view(filters, scope),
-        o.created_date <= period.end,
-        sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
-    )
+def _entry_flags(candidates: sa.Select, period: Period, facts: bool) -> sa.Subquery:
+    """Each candidate deal's entries into a stage in the period, with how many later entries advance it."""
+    if facts:
+        return (
+            sa.select(ds.opportunity_id, ds.position, sa.case((ds.advanced, 1), else_=0).label("advances"))
+            .where(ds.entered.between(period.start, period.end), ds.position.is_not(None), ds.opportunity_id.in_(candidates))
+            .subquery("flags")
+        )
     entries = _stage_entries(candidates)
     later = entries.alias("later")
     # Each entry in the period with the later entries that advance it: a join on the deal, not a
@@ -150,13 +157,26 @@ def stage_conversion(engine: Engine, filters: Filters, scope: Scope) -> pd.DataF
         later.c.entered >= entries.c.entered,
     )
     keys = [entries.c.opportunity_id, entries.c.position, entries.c.is_won, entries.c.entered]
-    flags = (
+    return (
         sa.select(*keys, sa.func.count(later.c.opportunity_id).label("advances"))
         .select_from(entries.outerjoin(later, advancing))
         .where(entries.c.entered.between(period.start, period.end))
         .group_by(*keys)
         .subquery("flags")
     )
+
+
+def stage_conversion(engine: Engine, filters: Filters, scope: Scope, *, facts: bool | None = None) -> pd.DataFrame:
+    """Per open stage: deals that entered it in the period, how many later reached the next stage or
+    Closed Won, and that share."""
+    require_history(engine)
+    period = filters.period
+    candidates = sa.select(o.id).where(
+        *deals_in_view(filters, scope),
+        o.created_date <= period.end,
+        sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
+    )
+    flags = _entry_flags(candidates, period, use_facts(engine, facts))
     stmt = (
         sa.select(
             stage.c.name.label("stage"),
@@ -174,19 +194,26 @@ def stage_conversion(engine: Engine, filters: Filters, scope: Scope) -> pd.DataF
     return frame
 
 
-def median_days_in_stage(engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
+def median_days_in_stage(
+    engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None, *, facts: bool | None = None
+) -> pd.DataFrame:
     """Median days spent in each open stage, over stints that ended in the year before as_of."""
     require_history(engine)
     as_of = as_of or date.today()
     year_ago = as_of - timedelta(days=365)
-    candidates = sa.select(o.id).where(
-        *deals_in_view(filters, scope), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago)
-    )
-    entries = _stage_entries(candidates)
-    left = sa.func.lead(entries.c.entered).over(  # stages entered on one day follow their order, so ties are stable
-        partition_by=entries.c.opportunity_id, order_by=(entries.c.entered, entries.c.position)
-    )
-    stints = sa.select(entries.c.position, entries.c.entered, left.label("left")).subquery("stints")
+    candidates = sa.select(o.id).where(*deals_in_view(filters, scope), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago))
+    if use_facts(engine, facts):
+        stints = (
+            sa.select(ds.position, ds.entered, ds.next_entered.label("left"))
+            .where(ds.position.is_not(None), ds.opportunity_id.in_(candidates))
+            .subquery("stints")
+        )
+    else:
+        entries = _stage_entries(candidates)
+        left = sa.func.lead(entries.c.entered).over(  # stages entered on one day follow their order, so ties are stable
+            partition_by=entries.c.opportunity_id, order_by=(entries.c.entered, entries.c.position)
+        )
+        stints = sa.select(entries.c.position, entries.c.entered, left.label("left")).subquery("stints")
     stmt = (
         sa.select(
             stints.c.position, sa.func.percentile_cont(0.5).within_group(stints.c.left - stints.c.entered).label("median_days")
@@ -205,11 +232,14 @@ def _stalled_threshold(position: sa.ColumnElement, limit_by_position: dict[int, 
     return sa.case(*[(position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
 
 
-def stalled_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
+def stalled_deals(
+    engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None, *, facts: bool | None = None
+) -> pd.DataFrame:
     """Open deals (expected to close in the period) with no stage change for more than twice the
     median time in their stage, or 30 days when that median is unknown."""
     as_of = as_of or date.today()
-    medians = median_days_in_stage(engine, filters, scope, as_of)
+    facts = use_facts(engine, facts)
+    medians = median_days_in_stage(engine, filters, scope, as_of, facts=facts)
     limit_by_position = {int(p): 2 * float(d) for p, d in zip(medians["position"], medians["median_days"], strict=True)}
     current = stage.alias("current_stage")
     open_in_period = [
@@ -222,15 +252,19 @@ def stalled_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | 
     # that one: a deal moved back to its stage has been in it since it returned), and when it first reached its
     # current stage.
     cur = opportunity.alias("cur")
+    if facts:  # one row per deal and stage: its last exit (left_at) and first entry (entered) are precomputed
+        rows, stage_name, left, seen, deal = deal_stage, ds.stage, ds.left_at, ds.entered, ds.opportunity_id
+    else:
+        rows, stage_name, left, seen, deal = opportunity_history, h.stage, h.valid_to, h.changed_at, h.opportunity_id
     marks = (
         sa.select(
-            h.opportunity_id,
-            sa.func.max(sa.case((h.stage != cur.c.stage, h.valid_to))).label("left_other"),
-            sa.func.min(sa.case((h.stage == cur.c.stage, h.changed_at))).label("first_seen"),
+            deal.label("opportunity_id"),
+            sa.func.max(sa.case((stage_name != cur.c.stage, left))).label("left_other"),
+            sa.func.min(sa.case((stage_name == cur.c.stage, seen))).label("first_seen"),
         )
-        .select_from(opportunity_history.join(cur, cur.c.id == h.opportunity_id))
+        .select_from(rows.join(cur, cur.c.id == deal))
         .where(sa.not_(cur.c.is_closed), cur.c.close_date.between(filters.period.start, filters.period.end))
-        .group_by(h.opportunity_id)
+        .group_by(deal)
         .subquery("marks")
     )
     in_stage_since, first_seen = marks.c.left_other, marks.c.first_seen
@@ -285,42 +319,75 @@ def overdue_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | 
     return read_frame(engine, stmt)
 
 
+def period_index(day: sa.ColumnElement, periods: list[Period]) -> sa.ColumnElement:
+    """Which of the (disjoint) periods a date falls in, as its index k; NULL for none."""
+    return sa.case(*[(day.between(p.start, p.end), k) for k, p in enumerate(periods)])
+
+
+def _disjoint(periods: list[Period]) -> bool:
+    ordered = sorted(periods, key=lambda p: p.start)
+    return all(a.end < b.start for a, b in pairwise(ordered))
+
+
+ACCURACY_COLUMNS = ["period_start", "period_end", "snapshot_date", "forecast", "actual", "complete", "accuracy"]
+
+
 def forecast_accuracy(
     engine: Engine, filters: Filters, periods: list[Period], week: int, scope: Scope, as_of: date | None = None
 ) -> pd.DataFrame:
     """For each past period: the forecast (closed + commit) as history stood at week `week` of the
-    period, the actual bookings, and accuracy = 1 - |forecast - actual| / actual (None when actual is 0)."""
+    period, the actual bookings, and accuracy = 1 - |forecast - actual| / actual (None when actual is 0).
+
+    One pass over history for all the periods: only a row whose close date lies in period k can count in
+    k's forecast, so each row is labelled with that k, joined to k's snapshot day, and kept when it was the
+    deal's state then (changed_at <= day < valid_to)."""
     require_history(engine)
     as_of = as_of or date.today()
+    if not _disjoint(periods):  # a row could count in two periods: one pass each
+        frames = [forecast_accuracy(engine, filters, [p], week, scope, as_of) for p in periods]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ACCURACY_COLUMNS)
+    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in periods]
+    days = [(p, day) for p, day in days if day <= as_of]
+    if not days:
+        return pd.DataFrame(columns=ACCURACY_COLUMNS)
+    shown = [p for p, _ in days]
+    in_view = deals_in_view(filters, scope)  # the period does not change who or what is in view
+    points = sa.values(sa.column("k", sa.Integer), sa.column("t", sa.Date), sa.column("start", sa.Date), name="points").data(
+        [(k, day, p.start) for k, (p, day) in enumerate(days)]
+    )
+    labelled = (
+        sa.select(h.opportunity_id, h.changed_at, h.valid_to, h.amount, period_index(h.close_date, shown).label("k"))
+        .where(
+            sa.or_(h.is_won, sa.and_(sa.not_(h.is_closed), h.forecast_category == "Commit")),
+            h.changed_at <= max(day for _, day in days),
+            h.close_date.between(min(p.start for p in shown), max(p.end for p in shown)),
+        )
+        .subquery("labelled")
+    )
+    c = labelled.c
+    deals = sa.select(o.id, o.created_date, o.is_closed, o.close_date).where(*in_view).subquery("deals")
+    forecast = (
+        sa.select(points.c.k, sa.func.sum(c.amount).label("forecast"))
+        .select_from(labelled.join(points, points.c.k == c.k).join(deals, deals.c.id == c.opportunity_id))
+        .where(
+            c.changed_at <= points.c.t,
+            sa.or_(c.valid_to.is_(None), c.valid_to > points.c.t),
+            deals.c.created_date <= points.c.t,
+            sa.or_(sa.not_(deals.c.is_closed), deals.c.close_date >= points.c.start),
+        )
+        .group_by(points.c.k)
+    )
+    won_k = period_index(o.close_date, shown)
+    actual = (
+        sa.select(won_k.label("k"), sa.func.sum(o.amount).label("actual"))
+        .where(o.is_won, o.close_date.between(min(p.start for p in shown), max(p.end for p in shown)), *in_view)
+        .group_by(won_k)
+    )
+    got_forecast = read_frame(engine, forecast).set_index("k")["forecast"]
+    got_actual = read_frame(engine, actual).dropna(subset=["k"]).set_index("k")["actual"]
     rows = []
-    for period in periods:
-        day = min(period.start + timedelta(days=7 * week), period.end)
-        if day > as_of:
-            continue
-        scoped = filters.with_period(period)
-        in_view = deals_in_view(scoped, scope)  # built once: two copies would be two CTEs of one name
-        candidates = sa.select(o.id).where(
-            *in_view, o.created_date <= day, sa.or_(sa.not_(o.is_closed), o.close_date >= period.start)
-        )
-        snap = snapshot(day, "at_week", candidates)
-        in_period = snap.c.close_date.between(period.start, period.end)
-        forecast = sa.func.coalesce(
-            sa.func.sum(
-                sa.case(
-                    (sa.and_(in_period, snap.c.is_won), snap.c.amount),
-                    (sa.and_(in_period, sa.not_(snap.c.is_closed), snap.c.forecast_category == "Commit"), snap.c.amount),
-                    else_=0,
-                )
-            ),
-            0,
-        )
-        actual = (
-            sa.select(sa.func.coalesce(sa.func.sum(o.amount), 0))
-            .where(o.is_won, o.close_date.between(period.start, period.end), *in_view)
-            .scalar_subquery()
-        )
-        got = read_frame(engine, sa.select(forecast.label("forecast"), actual.label("actual")).select_from(snap)).iloc[0]
-        f, a = float(got["forecast"]), float(got["actual"])
+    for k, (period, day) in enumerate(days):
+        f, a = float(got_forecast.get(k, 0) or 0), float(got_actual.get(k, 0) or 0)
         rows.append(
             {
                 "period_start": period.start,
@@ -332,6 +399,4 @@ def forecast_accuracy(
                 "accuracy": (1 - abs(f - a) / a) if a else None,
             }
         )
-    return pd.DataFrame(
-        rows, columns=["period_start", "period_end", "snapshot_date", "forecast", "actual", "complete", "accuracy"]
-    )
+    return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)

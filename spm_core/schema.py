@@ -173,6 +173,23 @@ opportunity_history = Table(
     Column("is_won", Boolean, nullable=False),
 )
 
+# Per-deal history facts (spm_core.history_facts), derived from opportunity_history and the stage table so
+# the stage views read one row per deal and stage instead of scanning every change. Rebuilt for the deals an
+# import touches, and in full by `python -m spm_core rebuild-history-facts`; warehouse_info's history_facts
+# says whether they are complete (without it, the views read opportunity_history itself).
+deal_stage = Table(
+    "deal_stage",
+    metadata,
+    Column("opportunity_id", BigInteger, nullable=False),
+    Column("stage", String, nullable=False),
+    Column("entered", Date, nullable=False),  # the first day the deal was in the stage (min changed_at)
+    Column("left_at", Date),  # the last day a stint in it ended (max valid_to; NULL when none has ended)
+    Column("position", Integer),  # the stage table's; NULL for a stage name it does not hold
+    Column("is_won", Boolean),
+    Column("next_entered", Date),  # when the deal entered the stage it reached next (order: entered, position)
+    Column("advanced", Boolean),  # a later entry reached position + 1 or a won stage (SPEC stage conversion)
+)
+
 quota = Table(
     "quota",
     metadata,
@@ -363,5 +380,7 @@ _postgres_index("ix_opportunity_owner_id", opportunity.c.owner_id)
 _postgres_index("ix_opportunity_created_date", opportunity.c.created_date)
 _postgres_index("ix_history_opportunity", opportunity_history.c.opportunity_id, opportunity_history.c.changed_at)
 _postgres_index("ix_history_changed_at", opportunity_history.c.changed_at, opportunity_history.c.valid_to)
+_postgres_index("ix_deal_stage_opportunity", deal_stage.c.opportunity_id)
+_postgres_index("ix_deal_stage_entered", deal_stage.c.entered)
 _postgres_index("ix_activity_person_date", activity.c.person_id, activity.c.activity_date)
 _postgres_index("ix_quota_person_month", quota.c.person_id, quota.c.month)

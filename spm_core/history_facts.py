@@ -1,0 +1,107 @@
+"""Per-deal history facts: one row per deal and stage it was ever in (schema.deal_stage), derived from
+opportunity_history and the stage table, so stage conversion, time in stage, stalled deals and stage win
+rates read a few rows per deal instead of grouping every change of every deal on each page view.
+
+Exactness: each column is the aggregate the raw-history query computes (history.py keeps both paths and
+tests/test_history_facts.py compares them), so SPEC definitions do not move:
+- entered / left_at: min(changed_at) / max(valid_to) of the deal's rows in the stage;
+- next_entered: the next stage entry in (entered, position) order, over stages the stage table holds;
+- advanced: a later entry (entered on or after this one) at position + 1, or at a higher won stage.
+
+When the facts exist: `warehouse_info.history_facts = "true"`, set by a full rebuild (demo generation,
+`python -m spm_core rebuild-history-facts`). Imports refresh the deals whose history they write, and only
+when the facts were complete before; a warehouse without them (an older file, a fresh import) keeps
+reading opportunity_history, which gives the same numbers more slowly. The app opens warehouses
+read-only, so it never builds them itself. The facts depend on the stage table's positions: rebuild
+after changing stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .db import get_info, set_info
+from .schema import deal_stage, opportunity_history, stage, warehouse_info
+
+h = opportunity_history.c
+INFO_KEY = "history_facts"
+
+
+def has_facts(engine: Engine) -> bool:
+    """Whether the warehouse's history facts are complete (built in full, kept up by imports since)."""
+    return get_info(engine).get(INFO_KEY) == "true"
+
+
+def facts_select(conditions: Sequence[sa.ColumnElement] = ()) -> sa.Select:
+    """deal_stage rows computed from opportunity_history (the deals matching `conditions` on it), in
+    entered order so DuckDB's zone maps skip most of the table for a period's entries."""
+    entries = (
+        sa.select(
+            h.opportunity_id,
+            h.stage,
+            sa.func.min(h.changed_at).label("entered"),
+            sa.func.max(h.valid_to).label("left_at"),
+        )
+        .where(*conditions)
+        .group_by(h.opportunity_id, h.stage)
+        .subquery("entries")
+    )
+    e = entries.c
+    position, is_won = stage.c.position, stage.c.is_won
+    # Windows over the stages the stage table holds only (the raw queries join it): a NULL position is its
+    # own partition, whose window values are discarded below.
+    deal = (e.opportunity_id, position.is_(None))
+    by_position = {"partition_by": deal, "order_by": position}
+    next_position = sa.func.lead(position).over(**by_position)
+    next_position_entered = sa.func.lead(e.entered).over(**by_position)
+    # The latest entry into a won stage placed after this one: "some won stage above, entered on or after".
+    won_above = sa.func.max(sa.case((is_won, e.entered))).over(**by_position, rows=(1, None))
+    advanced = sa.or_(
+        sa.and_(next_position == position + 1, next_position_entered >= e.entered),
+        won_above >= e.entered,
+    )
+    next_entered = sa.func.lead(e.entered).over(partition_by=deal, order_by=(e.entered, position))
+    positioned = position.is_not(None)
+    return (
+        sa.select(
+            e.opportunity_id,
+            e.stage,
+            e.entered,
+            e.left_at,
+            position,
+            is_won,
+            sa.case((positioned, next_entered)).label("next_entered"),
+            sa.case((positioned, sa.func.coalesce(advanced, False))).label("advanced"),
+        )
+        .select_from(entries.outerjoin(stage, stage.c.name == e.stage))
+        .order_by(e.entered, e.opportunity_id)
+    )
+
+
+COLUMNS = ("opportunity_id", "stage", "entered", "left_at", "position", "is_won", "next_entered", "advanced")
+
+
+def rebuild(engine: Engine) -> int:
+    """Recompute every deal's facts from opportunity_history and mark them complete; returns the row count."""
+    with engine.begin() as conn:
+        deal_stage.create(conn, checkfirst=True)
+        conn.execute(deal_stage.delete())
+        conn.execute(sa.insert(deal_stage).from_select(list(COLUMNS), facts_select()))
+        set_info(conn, {INFO_KEY: "true"})
+        return int(conn.execute(sa.select(sa.func.count()).select_from(deal_stage)).scalar_one())
+
+
+def refresh(conn: sa.Connection, facts_condition: sa.ColumnElement, history_condition: sa.ColumnElement) -> None:
+    """Recompute the facts of some deals inside the caller's transaction (an import): the same deals
+    selected once on deal_stage.opportunity_id and once on opportunity_history.opportunity_id."""
+    conn.execute(deal_stage.delete().where(facts_condition))
+    conn.execute(sa.insert(deal_stage).from_select(list(COLUMNS), facts_select([history_condition])))
+
+
+def facts_complete(conn: sa.Connection) -> bool:
+    """has_facts inside the caller's transaction (an import decides whether to keep the facts up)."""
+    info = warehouse_info.c
+    return conn.execute(sa.select(info.value).where(info.key == INFO_KEY)).scalar() == "true"
