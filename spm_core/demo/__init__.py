@@ -114,7 +114,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
                 "activities": spec.activity_count,
             },
         )
-    history_facts.rebuild(engine)
+    history_facts.rebuild(engine, cluster=False)  # _history_table wrote history in its clustered order
     save_demo_plans(engine, org.people, spec.start, spec.as_of)
     this_quarter = Period.quarter(spec.as_of)
     for period in (this_quarter.previous(), this_quarter):  # the last whole quarter and this one so far
@@ -186,7 +186,11 @@ def _insert_named_opportunities(conn: sa.Connection, deals: pa.Table) -> None:
 
 
 def _history_table(deals) -> pa.Table:
-    h = deals.history
+    """History rows clustered for "as it stood on day d" (history_facts.HISTORY_ORDER): current rows first
+    by changed_at, then replaced rows by valid_to, so DuckDB's zone maps skip what cannot match a day."""
+    current = np.asarray(deals.history["valid_to"]) < 0
+    order = np.lexsort((np.where(current, deals.history["day"], deals.history["valid_to"]), ~current))
+    h = {name: np.asarray(values)[order] for name, values in deals.history.items()}
     code = h["stage"]
     forecast = np.array([s.forecast_category for s in DEFAULT_STAGES])
     categories = sorted(set(forecast))
