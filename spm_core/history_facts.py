@@ -134,4 +134,5 @@ def refresh(conn: sa.Connection, facts_condition: sa.ColumnElement, history_cond
 def facts_complete(conn: sa.Connection) -> bool:
     """has_facts inside the caller's transaction (an import decides whether to keep the facts up)."""
     info = warehouse_info.c
-    return conn.execute(sa.select(info.value).where(info.key == INFO_KEY)).scalar() == "true"
+    values = conn.execute(sa.select(info.value).where(info.key == INFO_KEY)).scalars().all()  # all: DuckDB wants it finished
+    return values == ["true"]

@@ -199,3 +199,31 @@ def test_clustering_history_keeps_every_row(tiny_engine):
         history_facts.cluster_history(conn)
     after = read_frame(engine, sa.select(opportunity_history))
     pd.testing.assert_frame_equal(_sorted(before, ["id"]), _sorted(after, ["id"]))
+
+
+# --------------------------------------------------------------------------------------------- imports
+
+
+def test_an_import_refreshes_the_facts_of_the_deals_whose_history_it_writes(tiny_engine):
+    from test_import_apply import DEALS, parsed
+    from test_import_apply import history as history_rows
+
+    from spm_core.importing.apply import apply_import
+    from spm_core.importing.plan import plan_import
+
+    engine = tiny_engine(
+        region=[{"id": 1, "name": "North"}],
+        person=[{"id": 1, "name": "Ann Lee", "role": "rep", "region_id": 1, "active": True, "ramp_months": 0}],
+    )
+    first = history_rows([("H1", "D1", "2026-01-05 09:00", "Open", None), ("H2", "D3", "2026-02-01 12:00", "Open", 300.0)])
+    apply_import(engine, plan_import(engine, parsed(opportunities=DEALS, history=first)))
+    assert not history_facts.has_facts(engine)  # never built: the views read history
+    assert read_frame(engine, sa.select(sa.func.count()).select_from(deal_stage)).iloc[0, 0] == 0
+    history_facts.rebuild(engine)
+    later = history_rows([("H3", "D1", "2026-02-10 08:00", "Won", 100.0)])
+    apply_import(engine, plan_import(engine, parsed(history=later)))
+    assert history_facts.has_facts(engine)
+    refreshed = facts_of(engine)
+    assert refreshed[(1, "Closed Won")][0] == pd.Timestamp("2026-02-10")
+    history_facts.rebuild(engine)
+    assert refreshed == facts_of(engine)
