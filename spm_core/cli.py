@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     facts = sub.add_parser(
         "rebuild-history-facts",
-        help="recompute the per-deal history facts the stage views read (and cluster history on DuckDB)",
+        help="recompute the stored history numbers (per-deal stage facts, standard periods' waterfalls; clusters history on DuckDB)",
         description="Rebuild deal_stage from opportunity_history and the stage table, and on DuckDB rewrite "
         "opportunity_history in the order snapshots read fastest. Run it after loading history by other means "
         "than the import command, after changing stages, or on a warehouse made before the facts existed "
@@ -351,12 +351,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild_history_facts(args: argparse.Namespace) -> int:
-    from .history_facts import rebuild
+    from .period_facts import rebuild_all
 
     engine = open_engine(args.url)
     started = time.perf_counter()
-    rows = rebuild(engine, cluster=not args.no_cluster)
-    print(f"History facts rebuilt in {time.perf_counter() - started:.1f} s: {rows:,} deal-stage rows.")
+    facts, periods = rebuild_all(engine, cluster=not args.no_cluster)
+    print(
+        f"History facts rebuilt in {time.perf_counter() - started:.1f} s: {facts:,} deal-stage rows, "
+        f"{periods:,} stored waterfall rows."
+    )
     return 0
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 from .db import get_info, read_frame
 from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
-from .history_facts import has_facts
+from .history_facts import has_facts, period_facts_hold
 from .people import people_in_view
-from .schema import deal_stage, opportunity, opportunity_history, stage
+from .schema import deal_stage, opportunity, opportunity_history, pipeline_change_fact, stage
 
 o = opportunity.c
 h = opportunity_history.c
@@ -70,20 +70,22 @@ def snapshot(day: date, name: str, candidates: sa.Select) -> sa.Subquery:
     return stmt.subquery(name)
 
 
-def pipeline_change(engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
-    """The waterfall from the open pipeline at the period's start to the open pipeline now (or at the
-    period's end once over): one row per step with its signed amount and number of deals."""
-    require_history(engine)
-    period, as_of = filters.period, as_of or date.today()
+CHANGE_STEPS = 8  # the waterfall's steps, in order (pipeline_change)
+
+
+def pipeline_change_select(period: Period, as_of: date, in_view: list[sa.ColumnElement], per_owner: bool) -> sa.Select:
+    """Columns a0..a7 (signed amount) and n0..n7 (deals) of the waterfall's steps over the deals in view; with
+    per_owner, one row per current owner and product instead (what period_facts stores: the deals in view are
+    a per-deal condition on owner and product, so any view is a sum of these rows)."""
     end_day = min(as_of, period.end)
     candidates = sa.select(o.id).where(
-        *deals_in_view(filters, scope),
+        *in_view,
         o.created_date <= end_day,
         sa.or_(sa.not_(o.is_closed), o.close_date >= period.start),
     )
     s = snapshot(period.start - timedelta(days=1), "at_start", candidates)
     e = snapshot(end_day, "at_end", candidates)
-    created = sa.select(o.id, o.created_date).where(o.id.in_(candidates)).subquery("created")
+    created = sa.select(o.id, o.created_date, o.owner_id, o.product_id).where(o.id.in_(candidates)).subquery("created")
 
     def in_pipeline(x):
         return sa.and_(sa.not_(x.c.is_closed), x.c.close_date.between(period.start, period.end))
@@ -98,31 +100,73 @@ def pipeline_change(engine: Engine, filters: Filters, scope: Scope, as_of: date 
     is_new = sa.or_(s.c.opportunity_id.is_(None), created.c.created_date >= period.start)
     a_s, a_e = sa.func.coalesce(s.c.amount, 0), sa.func.coalesce(e.c.amount, 0)
     steps = [
-        ("Open at start", in_s, a_s),
-        ("Created", sa.and_(entered, is_new), a_e),
-        ("Pulled in", sa.and_(entered, sa.not_(is_new)), a_e),
-        ("Pushed out", sa.and_(in_s, sa.not_(in_e), sa.not_(won_in), sa.not_(lost_in)), -a_e),
-        ("Won", sa.and_(sa.or_(in_s, entered), won_in), -a_e),
-        ("Lost", sa.and_(sa.or_(in_s, entered), lost_in), -a_e),
-        ("Amount changes", sa.and_(in_s, a_e != a_s), a_e - a_s),
-        ("Open now" if end_day == as_of and as_of <= period.end else "Open at end", in_e, a_e),
+        (in_s, a_s),  # Open at start
+        (sa.and_(entered, is_new), a_e),  # Created
+        (sa.and_(entered, sa.not_(is_new)), a_e),  # Pulled in
+        (sa.and_(in_s, sa.not_(in_e), sa.not_(won_in), sa.not_(lost_in)), -a_e),  # Pushed out
+        (sa.and_(sa.or_(in_s, entered), won_in), -a_e),  # Won
+        (sa.and_(sa.or_(in_s, entered), lost_in), -a_e),  # Lost
+        (sa.and_(in_s, a_e != a_s), a_e - a_s),  # Amount changes
+        (in_e, a_e),  # Open now / at end
     ]
     joined = s.join(e, s.c.opportunity_id == e.c.opportunity_id, full=True)
     deal_id = sa.func.coalesce(s.c.opportunity_id, e.c.opportunity_id)
     joined = joined.outerjoin(created, created.c.id == deal_id)
     columns = []
-    for i, (_, condition, value) in enumerate(steps):
+    for i, (condition, value) in enumerate(steps):
         condition = sa.func.coalesce(condition, False)
         columns += [
             sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0).label(f"a{i}"),  # 0, not NaN, with no deal
             sa.func.count(sa.case((condition, 1))).label(f"n{i}"),
         ]
-    row = read_frame(engine, sa.select(*columns).select_from(joined)).iloc[0]
+    stmt = sa.select(*columns).select_from(joined)
+    if per_owner:
+        keys = (created.c.owner_id, created.c.product_id)
+        stmt = stmt.add_columns(*keys).group_by(*keys)
+    return stmt
+
+
+def _stored_change(filters: Filters, scope: Scope, as_of: date) -> sa.Select:
+    """The waterfall of the view summed from pipeline_change_fact (the same columns as pipeline_change_select)."""
+    f = pipeline_change_fact.c
+    conditions = [f.as_of == as_of, f.period_start == filters.period.start, f.period_end == filters.period.end]
+    people = people_in_view(filters, scope)
+    if people is not None:
+        conditions.append(f.owner_id.in_(people))
+    if filters.products:
+        conditions.append(f.product_id.in_(sorted(filters.products)))
+    columns = []
+    for i in range(CHANGE_STEPS):
+        columns += [
+            sa.func.coalesce(sa.func.sum(f[f"a{i}"]), 0).label(f"a{i}"),
+            sa.func.coalesce(sa.func.sum(f[f"n{i}"]), 0).label(f"n{i}"),
+        ]
+    return sa.select(*columns).where(*conditions)
+
+
+def pipeline_change(
+    engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None, *, facts: bool | None = None
+) -> pd.DataFrame:
+    """The waterfall from the open pipeline at the period's start to the open pipeline now (or at the
+    period's end once over): one row per step with its signed amount and number of deals. Read from the
+    stored per-owner steps (period_facts.py) when they hold this period at this as_of."""
+    require_history(engine)
+    period, as_of = filters.period, as_of or date.today()
+    end_day = min(as_of, period.end)
+    stored = (facts is not False) and period_facts_hold(engine, period, as_of)
+    stmt = (
+        _stored_change(filters, scope, as_of)
+        if stored
+        else pipeline_change_select(period, as_of, deals_in_view(filters, scope), False)
+    )
+    row = read_frame(engine, stmt).iloc[0]
+    names = ["Open at start", "Created", "Pulled in", "Pushed out", "Won", "Lost", "Amount changes"]
+    names.append("Open now" if end_day == as_of and as_of <= period.end else "Open at end")
     return pd.DataFrame(
         {
-            "step": [name for name, _, _ in steps],
-            "amount": [float(row[f"a{i}"] or 0) for i in range(len(steps))],
-            "deals": [int(row[f"n{i}"] or 0) for i in range(len(steps))],
+            "step": names,
+            "amount": [float(row[f"a{i}"] or 0) for i in range(CHANGE_STEPS)],
+            "deals": [int(row[f"n{i}"] or 0) for i in range(CHANGE_STEPS)],
         }
     )
 

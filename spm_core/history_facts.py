@@ -19,11 +19,13 @@ after changing stages.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .db import get_info, set_info
+from .filters import PERIOD_NAMES, Period
 from .schema import deal_stage, opportunity_history, stage, warehouse_info
 
 h = opportunity_history.c
@@ -36,6 +38,20 @@ HISTORY_ORDER = "current rows by changed_at, then replaced rows by valid_to"
 def has_facts(engine: Engine) -> bool:
     """Whether the warehouse's history facts are complete (built in full, kept up by imports since)."""
     return get_info(engine).get(INFO_KEY) == "true"
+
+
+PERIOD_FACTS_KEY = "period_facts_as_of"
+
+
+def standard_periods(as_of: date) -> list[Period]:
+    """The periods the filter bar names (this and last month, quarter, year) on as_of: the ones stored."""
+    return list(dict.fromkeys(Period.named(name, as_of) for name in PERIOD_NAMES))
+
+
+def period_facts_hold(engine: Engine, period: Period, as_of: date) -> bool:
+    """Whether period_facts stored this period's numbers at this as_of (built for the warehouse's as_of)."""
+    info = get_info(engine)
+    return info.get(INFO_KEY) == "true" and info.get(PERIOD_FACTS_KEY) == as_of.isoformat() and period in standard_periods(as_of)
 
 
 def facts_select(conditions: Sequence[sa.ColumnElement] = ()) -> sa.Select:

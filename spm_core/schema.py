@@ -190,6 +190,21 @@ deal_stage = Table(
     Column("advanced", Boolean),  # a later entry reached position + 1 or a won stage (SPEC stage conversion)
 )
 
+# The pipeline change waterfall's steps (history.pipeline_change) per current owner and product, for the
+# standard periods (this and last month, quarter, year) at the warehouse's as_of (spm_core.period_facts):
+# a view of any people and products is a sum of these rows. a0..a7 signed amounts, n0..n7 deals.
+pipeline_change_fact = Table(
+    "pipeline_change_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    *(Column(f"a{i}", Money, nullable=False) for i in range(8)),
+    *(Column(f"n{i}", BigInteger, nullable=False) for i in range(8)),
+)
+
 quota = Table(
     "quota",
     metadata,

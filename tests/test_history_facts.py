@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from test_history import GADGET, MANAGED, MANAGER, Q1, Q4_25, RITA, SAM, WIDGET, d, deal, warehouse
 
-from spm_core import forecast, history, history_facts
+from spm_core import forecast, history, history_facts, period_facts
 from spm_core.coaching.stage_wins import stage_wins
 from spm_core.db import read_frame
 from spm_core.filters import Filters, Period, Scope
@@ -29,6 +29,7 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def assert_same_history_kpis(engine, filters: Filters, scope: Scope, as_of: date) -> None:
     """Each KPI with a facts path, computed from the facts and from raw history."""
     pairs = [
+        (lambda f: history.pipeline_change(engine, filters, scope, as_of, facts=f), ["step"]),
         (lambda f: history.stage_conversion(engine, filters, scope, facts=f), ["position"]),
         (lambda f: history.median_days_in_stage(engine, filters, scope, as_of, facts=f), ["position"]),
         (lambda f: history.stalled_deals(engine, filters, scope, as_of, facts=f), ["id"]),
@@ -50,6 +51,7 @@ def test_demo_history_kpis_from_facts_equal_raw_history(demo_engine, period, vie
     if view == "manager_and_product":
         managers = read_frame(demo_engine, sa.text("select id from person where role = 'manager' order by id"))
         filters, scope = Filters(period, products=frozenset({1, 2})), Scope.subtree(int(managers["id"].iloc[0]))
+    assert history_facts.period_facts_hold(demo_engine, period, AS_OF)  # the waterfall is read from stored steps
     assert_same_history_kpis(demo_engine, filters, scope, AS_OF)
     if view == "everyone":
         assert history.stage_conversion(demo_engine, filters, scope)["reached"].sum() > 0
@@ -157,7 +159,11 @@ def test_hand_made_facts_are_the_worked_out_rows(tiny_engine):
 )
 def test_hand_made_history_kpis_from_facts_equal_raw_history(tiny_engine, filters, scope, as_of):
     engine = warehouse(tiny_engine, *CASES)
-    history_facts.rebuild(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("insert into warehouse_info values ('as_of', :d)"), {"d": as_of.isoformat()})
+    assert period_facts.rebuild_all(engine)[1] > 0
+    # Q1 is this or last quarter on each as_of here; Q4 2025 is none of the standard periods in 2026: computed live.
+    assert history_facts.period_facts_hold(engine, filters.period, as_of) == (filters.period != Q4_25)
     assert_same_history_kpis(engine, filters, scope, as_of)
     conversion = history.stage_conversion(engine, Filters(Q1), Scope.everyone()).set_index("stage")
     # Entered in Q1: Qualification by deals 1, 2, 4 (all advanced); Prospecting by 1, 3, 4 (1 and 4 advanced).

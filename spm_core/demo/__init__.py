@@ -15,7 +15,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .. import history_facts, schema
+from .. import period_facts, schema
 from ..comp.engine import calculate
 from ..db import create_schema, drop_schema, insert_frame, make_engine, set_info
 from ..filters import Period
@@ -114,7 +114,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
                 "activities": spec.activity_count,
             },
         )
-    history_facts.rebuild(engine, cluster=False)  # _history_table wrote history in its clustered order
+    period_facts.rebuild_all(engine, cluster=False)  # _history_table wrote history in its clustered order
     save_demo_plans(engine, org.people, spec.start, spec.as_of)
     this_quarter = Period.quarter(spec.as_of)
     for period in (this_quarter.previous(), this_quarter):  # the last whole quarter and this one so far

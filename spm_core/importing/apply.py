@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .. import history_facts, schema
+from .. import history_facts, period_facts, schema
 from ..db import add_new_columns, dated_arrow, insert_frame, set_info
 from ..stages import stage_rows
 from .model import ImportPlan, ImportRejected, ImportReport, Parsed
@@ -45,6 +45,7 @@ def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = N
         _refresh_history_facts(conn, resolution.writes)
         report(0.9, "Updating the warehouse information")
         set_info(conn, _info(conn, plan.parsed, resolution))
+        period_facts.refresh(conn)
     report(1.0, "Done")
     return ImportReport(
         kind=plan.parsed.kind,
