@@ -1,11 +1,13 @@
-"""Stored numbers of the standard periods: the pipeline change waterfall per current owner and product, for
-this and last month, quarter and year at the warehouse's as_of (schema.pipeline_change_fact).
+"""Stored numbers of the standard periods: the pipeline change waterfall (schema.pipeline_change_fact) and
+the statistical forecast's learned cohorts (schema.forecast_cohort_fact) per current owner and product, for
+this and last month, quarter and year at the warehouse's as_of.
 
 Why: the waterfall compares every deal's state at the period's start with its state now, two snapshots of
 all of history, seconds at 10M deals on each cold view. Which deals a view holds is a per-deal condition on
 their current owner and product, so storing the steps per (owner, product) makes any view's waterfall, for
 any scope and filters, an exact sum of a few thousand rows (history.pipeline_change reads them when
-history_facts.period_facts_hold). Built by the same query as the live path (history.pipeline_change_select),
+history_facts.period_facts_hold); the same holds for the forecast's cohorts, relearned over 8 past periods
+on every view before (forecast.statistical_forecast). Built by the same query as the live path (history.pipeline_change_select),
 when the demo is generated, after every import (as_of may move) and by `rebuild-history-facts`; other
 periods and other as_of days are computed live.
 """
@@ -19,26 +21,40 @@ from sqlalchemy.engine import Engine
 
 from . import history_facts
 from .db import get_info, set_info
+from .filters import Period
+from .forecast import cohort_select, learning_periods
 from .history import pipeline_change_select
 from .history_facts import INFO_KEY, PERIOD_FACTS_KEY, standard_periods
-from .schema import pipeline_change_fact, warehouse_info
+from .schema import forecast_cohort_fact, pipeline_change_fact, warehouse_info
+
+
+def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, rows: sa.Select) -> None:
+    """Insert `rows` tagged with as_of and the period, set-based."""
+    sub = rows.subquery("rows")
+    stmt = sa.select(
+        sa.literal(as_of, sa.Date).label("as_of"),
+        sa.literal(period.start, sa.Date).label("period_start"),
+        sa.literal(period.end, sa.Date).label("period_end"),
+        *sub.c,
+    )
+    conn.execute(sa.insert(table).from_select([c.name for c in stmt.selected_columns], stmt))
 
 
 def rebuild(conn: sa.Connection, as_of: date) -> int:
-    """Replace the stored waterfalls with those of the standard periods at as_of; returns the row count."""
-    pipeline_change_fact.create(conn, checkfirst=True)
-    conn.execute(pipeline_change_fact.delete())
+    """Replace the stored numbers with those of the standard periods at as_of: the waterfalls, and the
+    statistical forecast's cohorts of the periods still running; returns the row count."""
+    for table in (pipeline_change_fact, forecast_cohort_fact):
+        table.create(conn, checkfirst=True)
+        conn.execute(table.delete())
     for period in standard_periods(as_of):
-        steps = pipeline_change_select(period, as_of, [], per_owner=True).subquery("steps")
-        stmt = sa.select(
-            sa.literal(as_of, sa.Date).label("as_of"),
-            sa.literal(period.start, sa.Date).label("period_start"),
-            sa.literal(period.end, sa.Date).label("period_end"),
-            *steps.c,
-        )
-        conn.execute(sa.insert(pipeline_change_fact).from_select([c.name for c in stmt.selected_columns], stmt))
+        _store(conn, pipeline_change_fact, as_of, period, pipeline_change_select(period, as_of, [], per_owner=True))
+        horizon = (period.end - as_of).days
+        learned = learning_periods(conn, period, as_of) if horizon > 0 else []
+        if learned:
+            _store(conn, forecast_cohort_fact, as_of, period, cohort_select([], learned, horizon, per_owner=True))
     set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
-    return int(conn.execute(sa.select(sa.func.count()).select_from(pipeline_change_fact)).scalar_one())
+    count = sa.select(sa.func.count())
+    return sum(int(conn.execute(count.select_from(t)).scalar_one()) for t in (pipeline_change_fact, forecast_cohort_fact))
 
 
 def refresh(conn: sa.Connection) -> None:

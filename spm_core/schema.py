@@ -205,6 +205,26 @@ pipeline_change_fact = Table(
     *(Column(f"n{i}", BigInteger, nullable=False) for i in range(8)),
 )
 
+# The statistical forecast's learned cohorts (forecast._cohorts) per current owner and product, for the
+# standard periods still running at the warehouse's as_of (spm_core.period_facts); k indexes the same
+# past periods the live computation picks on that day.
+forecast_cohort_fact = Table(
+    "forecast_cohort_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("k", Integer, nullable=False),
+    Column("stage", String, nullable=False),
+    Column("age_bucket", Integer, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    Column("deals", BigInteger, nullable=False),
+    Column("amount", Double),
+    Column("won", BigInteger, nullable=False),
+    Column("won_amount", Double),
+)
+
 quota = Table(
     "quota",
     metadata,

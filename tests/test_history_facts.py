@@ -35,6 +35,13 @@ def assert_same_history_kpis(engine, filters: Filters, scope: Scope, as_of: date
         (lambda f: history.stalled_deals(engine, filters, scope, as_of, facts=f), ["id"]),
         (lambda f: stage_wins(engine, filters, scope, facts=f), ["owner_id", "position"]),
     ]
+    if as_of < filters.period.end:
+        pairs.append(
+            (
+                lambda f: forecast.statistical_forecast(engine, filters, scope, as_of, stored_numbers=f).cells,
+                ["stage", "age_bucket"],
+            )
+        )
     for compute, keys in pairs:
         from_facts, from_history = compute(True), compute(False)
         pd.testing.assert_frame_equal(_sorted(from_facts, keys), _sorted(from_history, keys), check_dtype=False)
