@@ -358,7 +358,7 @@ def cmd_rebuild_history_facts(args: argparse.Namespace) -> int:
     facts, periods = rebuild_all(engine, cluster=not args.no_cluster)
     print(
         f"History facts rebuilt in {time.perf_counter() - started:.1f} s: {facts:,} deal-stage rows, "
-        f"{periods:,} stored waterfall rows."
+        f"{periods:,} rows of stored period numbers (waterfalls, forecast cohorts)."
     )
     return 0
 
