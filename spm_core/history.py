@@ -21,7 +21,7 @@ from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
 from .history_facts import has_facts, period_facts_hold
 from .people import people_in_view
-from .schema import deal_stage, opportunity, opportunity_history, pipeline_change_fact, stage
+from .schema import deal_stage, opportunity, opportunity_history, period_open_at_start, pipeline_change_fact, stage
 
 o = opportunity.c
 h = opportunity_history.c
@@ -153,7 +153,7 @@ def pipeline_change(
     require_history(engine)
     period, as_of = filters.period, as_of or date.today()
     end_day = min(as_of, period.end)
-    stored = (facts is not False) and period_facts_hold(engine, period, as_of)
+    stored = facts is not False and period_facts_hold(engine, period, as_of)
     stmt = (
         _stored_change(filters, scope, as_of)
         if stored
@@ -332,10 +332,22 @@ def stalled_deals(
     return read_frame(engine, stmt)
 
 
-def slipped_deals(engine: Engine, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Deals open in the period's pipeline at its start whose expected close date is now after its end."""
+def slipped_deals(engine: Engine, filters: Filters, scope: Scope, *, facts: bool | None = None) -> pd.DataFrame:
+    """Deals open in the period's pipeline at its start whose expected close date is now after its end. The
+    start's open pipeline is stored for the standard periods (period_facts.py)."""
     require_history(engine)
     period = filters.period
+    if facts is not False and period_facts_hold(engine, period):
+        p = period_open_at_start.c
+        at_start = sa.select(p.opportunity_id, p.close_date).where(p.period_start == period.start, p.period_end == period.end)
+        s = at_start.subquery("at_start")
+        stmt = (
+            with_deal_labels(sa.select(*deal_columns(), s.c.close_date.label("close_date_at_start")))
+            .join(s, s.c.opportunity_id == o.id)
+            .where(o.close_date > period.end, *deals_in_view(filters, scope))
+            .order_by(o.amount.desc(), o.id)
+        )
+        return read_frame(engine, stmt)
     candidates = sa.select(o.id).where(*deals_in_view(filters, scope), o.close_date > period.end)
     s = snapshot(period.start - timedelta(days=1), "at_start", candidates)
     stmt = (

@@ -8,7 +8,7 @@ tests/test_history_facts.py compares them), so SPEC definitions do not move:
 - next_entered: the next stage entry in (entered, position) order, over stages the stage table holds;
 - advanced: a later entry (entered on or after this one) at position + 1, or at a higher won stage.
 
-When the facts exist: `warehouse_info.history_facts = "true"`, set by a full rebuild (demo generation,
+When the facts exist: `warehouse_info.history_facts = FACTS_VERSION`, set by a full rebuild (demo generation,
 `python -m spm_core rebuild-history-facts`). Imports refresh the deals whose history they write, and only
 when the facts were complete before; a warehouse without them (an older file, a fresh import) keeps
 reading opportunity_history, which gives the same numbers more slowly. The app opens warehouses
@@ -30,6 +30,9 @@ from .schema import deal_stage, opportunity_history, stage, warehouse_info
 
 h = opportunity_history.c
 INFO_KEY = "history_facts"
+# The stored numbers' layout version, kept in warehouse_info[INFO_KEY]: a file built by another version
+# (say, before a stored table existed) reads raw history until rebuilt, instead of failing.
+FACTS_VERSION = "2"
 # How opportunity_history is stored on DuckDB (the demo writes it so, cluster_history rewrites it so): the
 # current rows (valid_to NULL) first by changed_at, then the replaced rows by valid_to.
 HISTORY_ORDER = "current rows by changed_at, then replaced rows by valid_to"
@@ -37,7 +40,7 @@ HISTORY_ORDER = "current rows by changed_at, then replaced rows by valid_to"
 
 def has_facts(engine: Engine) -> bool:
     """Whether the warehouse's history facts are complete (built in full, kept up by imports since)."""
-    return get_info(engine).get(INFO_KEY) == "true"
+    return get_info(engine).get(INFO_KEY) == FACTS_VERSION
 
 
 PERIOD_FACTS_KEY = "period_facts_as_of"
@@ -48,10 +51,14 @@ def standard_periods(as_of: date) -> list[Period]:
     return list(dict.fromkeys(Period.named(name, as_of) for name in PERIOD_NAMES))
 
 
-def period_facts_hold(engine: Engine, period: Period, as_of: date) -> bool:
-    """Whether period_facts stored this period's numbers at this as_of (built for the warehouse's as_of)."""
+def period_facts_hold(engine: Engine, period: Period, as_of: date | None = None) -> bool:
+    """Whether period_facts stored this period's numbers at this as_of (built for the warehouse's as_of;
+    None: at whichever as_of they were built, for numbers that do not depend on it)."""
     info = get_info(engine)
-    return info.get(INFO_KEY) == "true" and info.get(PERIOD_FACTS_KEY) == as_of.isoformat() and period in standard_periods(as_of)
+    stored = info.get(PERIOD_FACTS_KEY)
+    if info.get(INFO_KEY) != FACTS_VERSION or not stored or (as_of is not None and stored != as_of.isoformat()):
+        return False
+    return period in standard_periods(date.fromisoformat(stored))
 
 
 def facts_select(conditions: Sequence[sa.ColumnElement] = ()) -> sa.Select:
@@ -136,7 +143,7 @@ def rebuild(engine: Engine, cluster: bool = True) -> int:
         deal_stage.create(conn, checkfirst=True)
         conn.execute(deal_stage.delete())
         conn.execute(sa.insert(deal_stage).from_select(list(COLUMNS), facts_select()))
-        set_info(conn, {INFO_KEY: "true"})
+        set_info(conn, {INFO_KEY: FACTS_VERSION})
         return int(conn.execute(sa.select(sa.func.count()).select_from(deal_stage)).scalar_one())
 
 
@@ -151,4 +158,4 @@ def facts_complete(conn: sa.Connection) -> bool:
     """has_facts inside the caller's transaction (an import decides whether to keep the facts up)."""
     info = warehouse_info.c
     values = conn.execute(sa.select(info.value).where(info.key == INFO_KEY)).scalars().all()  # all: DuckDB wants it finished
-    return values == ["true"]
+    return values == [FACTS_VERSION]

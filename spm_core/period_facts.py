@@ -1,6 +1,7 @@
 """Stored numbers of the standard periods: the pipeline change waterfall (schema.pipeline_change_fact) and
-the statistical forecast's learned cohorts (schema.forecast_cohort_fact) per current owner and product, for
-this and last month, quarter and year at the warehouse's as_of.
+the statistical forecast's learned cohorts (schema.forecast_cohort_fact) per current owner and product, and
+the deals open at each one's start (schema.period_open_at_start, for slipped deals), for this and last
+month, quarter and year at the warehouse's as_of.
 
 Why: the waterfall compares every deal's state at the period's start with its state now, two snapshots of
 all of history, seconds at 10M deals on each cold view. Which deals a view holds is a per-deal condition on
@@ -14,7 +15,7 @@ periods and other as_of days are computed live.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -23,9 +24,11 @@ from . import history_facts
 from .db import get_info, set_info
 from .filters import Period
 from .forecast import cohort_select, learning_periods
-from .history import pipeline_change_select
-from .history_facts import INFO_KEY, PERIOD_FACTS_KEY, standard_periods
-from .schema import forecast_cohort_fact, pipeline_change_fact, warehouse_info
+from .history import pipeline_change_select, snapshot
+from .history_facts import FACTS_VERSION, INFO_KEY, PERIOD_FACTS_KEY, standard_periods
+from .schema import forecast_cohort_fact, opportunity, period_open_at_start, pipeline_change_fact, warehouse_info
+
+TABLES = (pipeline_change_fact, forecast_cohort_fact, period_open_at_start)
 
 
 def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, rows: sa.Select) -> None:
@@ -43,25 +46,33 @@ def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, ro
 def rebuild(conn: sa.Connection, as_of: date) -> int:
     """Replace the stored numbers with those of the standard periods at as_of: the waterfalls, and the
     statistical forecast's cohorts of the periods still running; returns the row count."""
-    for table in (pipeline_change_fact, forecast_cohort_fact):
+    for table in TABLES:
         table.create(conn, checkfirst=True)
         conn.execute(table.delete())
     for period in standard_periods(as_of):
         _store(conn, pipeline_change_fact, as_of, period, pipeline_change_select(period, as_of, [], per_owner=True))
+        start = snapshot(period.start - timedelta(days=1), "at_start", sa.select(opportunity.c.id))
+        open_at_start = sa.select(
+            sa.literal(period.start, sa.Date).label("period_start"),
+            sa.literal(period.end, sa.Date).label("period_end"),
+            start.c.opportunity_id,
+            start.c.close_date,
+        ).where(sa.not_(start.c.is_closed), start.c.close_date.between(period.start, period.end))
+        conn.execute(sa.insert(period_open_at_start).from_select(list(period_open_at_start.c.keys()), open_at_start))
         horizon = (period.end - as_of).days
         learned = learning_periods(conn, period, as_of) if horizon > 0 else []
         if learned:
             _store(conn, forecast_cohort_fact, as_of, period, cohort_select([], learned, horizon, per_owner=True))
     set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
     count = sa.select(sa.func.count())
-    return sum(int(conn.execute(count.select_from(t)).scalar_one()) for t in (pipeline_change_fact, forecast_cohort_fact))
+    return sum(int(conn.execute(count.select_from(t)).scalar_one()) for t in TABLES)
 
 
 def refresh(conn: sa.Connection) -> None:
     """After an import, in its transaction: restore the stored waterfalls at the warehouse's (maybe new) as_of,
     when the history facts are kept up (a warehouse without them reads history live)."""
     info = dict(conn.execute(sa.select(warehouse_info.c.key, warehouse_info.c.value)).all())
-    if info.get(INFO_KEY) == "true" and info.get("as_of"):
+    if info.get(INFO_KEY) == FACTS_VERSION and info.get("as_of"):
         rebuild(conn, date.fromisoformat(info["as_of"]))
 
 

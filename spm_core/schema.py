@@ -225,6 +225,17 @@ forecast_cohort_fact = Table(
     Column("won_amount", Double),
 )
 
+# The deals open at the start of each standard period with an expected close date in it (their state at the
+# end of the day before), the half of "slipped deals" history gives (spm_core.period_facts).
+period_open_at_start = Table(
+    "period_open_at_start",
+    metadata,
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("opportunity_id", BigInteger, nullable=False),
+    Column("close_date", Date, nullable=False),
+)
+
 quota = Table(
     "quota",
     metadata,
