@@ -196,7 +196,7 @@ def _history_table(deals) -> pa.Table:
     categories = sorted(set(forecast))
     return pa.table(
         {
-            "id": pa.array(np.arange(1, len(code) + 1, dtype=np.int64)),
+            "id": pa.array(order.astype(np.int64) + 1),  # the ids of the deal-and-date order, stored in this one
             "opportunity_id": pa.array(h["opp"] + 1),
             "changed_at": _dates(h["day"]),
             "valid_to": _dates(h["valid_to"], null_below=0),
