@@ -21,7 +21,15 @@ from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
 from .history_facts import has_facts, period_facts_hold
 from .people import people_in_view
-from .schema import deal_stage, opportunity, opportunity_history, period_open_at_start, pipeline_change_fact, stage
+from .schema import (
+    deal_stage,
+    forecast_accuracy_fact,
+    opportunity,
+    opportunity_history,
+    period_open_at_start,
+    pipeline_change_fact,
+    stage,
+)
 
 o = opportunity.c
 h = opportunity_history.c
@@ -388,26 +396,14 @@ def _disjoint(periods: list[Period]) -> bool:
 ACCURACY_COLUMNS = ["period_start", "period_end", "snapshot_date", "forecast", "actual", "complete", "accuracy"]
 
 
-def forecast_accuracy(
-    engine: Engine, filters: Filters, periods: list[Period], week: int, scope: Scope, as_of: date | None = None
-) -> pd.DataFrame:
-    """For each past period: the forecast (closed + commit) as history stood at week `week` of the
-    period, the actual bookings, and accuracy = 1 - |forecast - actual| / actual (None when actual is 0).
+def accuracy_forecast_select(days: list[tuple[Period, date]], in_view: list[sa.ColumnElement], per_owner: bool) -> sa.Select:
+    """k and the forecast (closed + commit) of each (disjoint) period k as history stood on its day; with
+    per_owner, per current owner and product too (what period_facts stores).
 
     One pass over history for all the periods: only a row whose close date lies in period k can count in
     k's forecast, so each row is labelled with that k, joined to k's snapshot day, and kept when it was the
     deal's state then (changed_at <= day < valid_to)."""
-    require_history(engine)
-    as_of = as_of or date.today()
-    if not _disjoint(periods):  # a row could count in two periods: one pass each
-        frames = [forecast_accuracy(engine, filters, [p], week, scope, as_of) for p in periods]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ACCURACY_COLUMNS)
-    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in periods]
-    days = [(p, day) for p, day in days if day <= as_of]
-    if not days:
-        return pd.DataFrame(columns=ACCURACY_COLUMNS)
     shown = [p for p, _ in days]
-    in_view = deals_in_view(filters, scope)  # the period does not change who or what is in view
     points = sa.values(sa.column("k", sa.Integer), sa.column("t", sa.Date), sa.column("start", sa.Date), name="points").data(
         [(k, day, p.start) for k, (p, day) in enumerate(days)]
     )
@@ -421,9 +417,10 @@ def forecast_accuracy(
         .subquery("labelled")
     )
     c = labelled.c
-    deals = sa.select(o.id, o.created_date, o.is_closed, o.close_date).where(*in_view).subquery("deals")
-    forecast = (
-        sa.select(points.c.k, sa.func.sum(c.amount).label("forecast"))
+    deals = sa.select(o.id, o.created_date, o.is_closed, o.close_date, o.owner_id, o.product_id).where(*in_view).subquery("deals")
+    keys = (points.c.k, *((deals.c.owner_id, deals.c.product_id) if per_owner else ()))
+    return (
+        sa.select(*keys, sa.func.sum(c.amount).label("forecast"))
         .select_from(labelled.join(points, points.c.k == c.k).join(deals, deals.c.id == c.opportunity_id))
         .where(
             c.changed_at <= points.c.t,
@@ -431,15 +428,72 @@ def forecast_accuracy(
             deals.c.created_date <= points.c.t,
             sa.or_(sa.not_(deals.c.is_closed), deals.c.close_date >= points.c.start),
         )
-        .group_by(points.c.k)
+        .group_by(*keys)
     )
+
+
+def _stored_forecasts(
+    engine: Engine, filters: Filters, scope: Scope, shown: list[Period], week: int, as_of: date
+) -> pd.Series | None:
+    """Per k, the forecasts summed from forecast_accuracy_fact for the view, or None unless every period is stored."""
+    if not has_facts(engine):
+        return None
+    f = forecast_accuracy_fact.c
+    which = [sa.and_(f.period_start == p.start, f.period_end == p.end) for p in shown]
+    marks = read_frame(
+        engine,
+        sa.select(f.period_start, f.period_end).where(f.as_of == as_of, f.week == week, f.owner_id.is_(None), sa.or_(*which)),
+    )
+    if len(marks) != len(shown):
+        return None
+    conditions = [f.as_of == as_of, f.week == week, sa.or_(*which)]
+    people = people_in_view(filters, scope)
+    if people is not None:
+        conditions.append(f.owner_id.in_(people))
+    if filters.products:
+        conditions.append(f.product_id.in_(sorted(filters.products)))
+    k = period_index(f.period_start, shown)
+    return read_frame(
+        engine, sa.select(k.label("k"), sa.func.sum(f.forecast).label("forecast")).where(*conditions).group_by(k)
+    ).set_index("k")["forecast"]
+
+
+def forecast_accuracy(
+    engine: Engine,
+    filters: Filters,
+    periods: list[Period],
+    week: int,
+    scope: Scope,
+    as_of: date | None = None,
+    *,
+    facts: bool | None = None,
+) -> pd.DataFrame:
+    """For each past period: the forecast (closed + commit) as history stood at week `week` of the
+    period, the actual bookings, and accuracy = 1 - |forecast - actual| / actual (None when actual is 0).
+    The forecasts the running standard periods show are stored per owner and product (period_facts.py)."""
+    require_history(engine)
+    as_of = as_of or date.today()
+    if not _disjoint(periods):  # a row could count in two periods: one pass each
+        frames = [forecast_accuracy(engine, filters, [p], week, scope, as_of, facts=facts) for p in periods]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ACCURACY_COLUMNS)
+    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in periods]
+    days = [(p, day) for p, day in days if day <= as_of]
+    if not days:
+        return pd.DataFrame(columns=ACCURACY_COLUMNS)
+    shown = [p for p, _ in days]
+    in_view = deals_in_view(filters, scope)  # the period does not change who or what is in view
     won_k = period_index(o.close_date, shown)
     actual = (
         sa.select(won_k.label("k"), sa.func.sum(o.amount).label("actual"))
         .where(o.is_won, o.close_date.between(min(p.start for p in shown), max(p.end for p in shown)), *in_view)
         .group_by(won_k)
     )
-    got_forecast = read_frame(engine, forecast).set_index("k")["forecast"]
+    stored = None if facts is False else _stored_forecasts(engine, filters, scope, shown, week, as_of)
+    got_forecast = (
+        stored
+        if stored is not None
+        else read_frame(engine, accuracy_forecast_select(days, in_view, False)).set_index("k")["forecast"]
+    )
     got_actual = read_frame(engine, actual).dropna(subset=["k"]).set_index("k")["actual"]
     rows = []
     for k, (period, day) in enumerate(days):

@@ -32,7 +32,7 @@ h = opportunity_history.c
 INFO_KEY = "history_facts"
 # The stored numbers' layout version, kept in warehouse_info[INFO_KEY]: a file built by another version
 # (say, before a stored table existed) reads raw history until rebuilt, instead of failing.
-FACTS_VERSION = "2"
+FACTS_VERSION = "3"
 # How opportunity_history is stored on DuckDB (the demo writes it so, cluster_history rewrites it so): the
 # current rows (valid_to NULL) first by changed_at, then the replaced rows by valid_to.
 HISTORY_ORDER = "current rows by changed_at, then replaced rows by valid_to"

@@ -1,7 +1,8 @@
 """Stored numbers of the standard periods: the pipeline change waterfall (schema.pipeline_change_fact) and
 the statistical forecast's learned cohorts (schema.forecast_cohort_fact) per current owner and product, and
 the deals open at each one's start (schema.period_open_at_start, for slipped deals), for this and last
-month, quarter and year at the warehouse's as_of.
+month, quarter and year at the warehouse's as_of; and forecast accuracy's past forecasts at the week the
+running ones show by default (schema.forecast_accuracy_fact).
 
 Why: the waterfall compares every deal's state at the period's start with its state now, two snapshots of
 all of history, seconds at 10M deals on each cold view. Which deals a view holds is a per-deal condition on
@@ -23,12 +24,19 @@ from sqlalchemy.engine import Engine
 from . import history_facts
 from .db import get_info, set_info
 from .filters import Period
-from .forecast import cohort_select, learning_periods
-from .history import pipeline_change_select, snapshot
+from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
+from .history import accuracy_forecast_select, pipeline_change_select, snapshot
 from .history_facts import FACTS_VERSION, INFO_KEY, PERIOD_FACTS_KEY, standard_periods
-from .schema import forecast_cohort_fact, opportunity, period_open_at_start, pipeline_change_fact, warehouse_info
+from .schema import (
+    forecast_accuracy_fact,
+    forecast_cohort_fact,
+    opportunity,
+    period_open_at_start,
+    pipeline_change_fact,
+    warehouse_info,
+)
 
-TABLES = (pipeline_change_fact, forecast_cohort_fact, period_open_at_start)
+TABLES = (pipeline_change_fact, forecast_cohort_fact, period_open_at_start, forecast_accuracy_fact)
 
 
 def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, rows: sa.Select) -> None:
@@ -41,6 +49,41 @@ def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, ro
         *sub.c,
     )
     conn.execute(sa.insert(table).from_select([c.name for c in stmt.selected_columns], stmt))
+
+
+def _store_accuracy(conn: sa.Connection, running: Period, as_of: date) -> None:
+    """The forecasts forecast.accuracy shows for a running period by default: its past periods at its current week,
+    per owner and product, plus one mark row per past period (stored even when it has no forecast)."""
+    week = current_week(running, as_of)
+    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in past_periods(running, as_of, LOOKBACK_PERIODS)]
+    days = [(p, day) for p, day in days if day <= as_of]
+    if not days:
+        return
+    marks = [
+        {
+            "as_of": as_of,
+            "period_start": p.start,
+            "period_end": p.end,
+            "week": week,
+            "owner_id": None,
+            "product_id": None,
+            "forecast": 0,
+        }
+        for p, _ in days
+    ]
+    conn.execute(forecast_accuracy_fact.insert(), marks)
+    rows = accuracy_forecast_select(days, [], per_owner=True).subquery("rows")
+    k = rows.c.k
+    stmt = sa.select(
+        sa.literal(as_of, sa.Date).label("as_of"),
+        sa.case(*[(k == i, p.start) for i, (p, _) in enumerate(days)]).label("period_start"),
+        sa.case(*[(k == i, p.end) for i, (p, _) in enumerate(days)]).label("period_end"),
+        sa.literal(week).label("week"),
+        rows.c.owner_id,
+        rows.c.product_id,
+        rows.c.forecast,
+    )
+    conn.execute(sa.insert(forecast_accuracy_fact).from_select([c.name for c in stmt.selected_columns], stmt))
 
 
 def rebuild(conn: sa.Connection, as_of: date) -> int:
@@ -63,6 +106,8 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
         learned = learning_periods(conn, period, as_of) if horizon > 0 else []
         if learned:
             _store(conn, forecast_cohort_fact, as_of, period, cohort_select([], learned, horizon, per_owner=True))
+        if period.end >= as_of:
+            _store_accuracy(conn, period, as_of)
     set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
     count = sa.select(sa.func.count())
     return sum(int(conn.execute(count.select_from(t)).scalar_one()) for t in TABLES)

@@ -236,6 +236,21 @@ period_open_at_start = Table(
     Column("close_date", Date, nullable=False),
 )
 
+# Forecast accuracy's forecasts (closed + commit as history stood at week N of a past period) per current
+# owner and product, for the past periods and week the running standard periods show at the warehouse's
+# as_of (spm_core.period_facts); one row with no owner marks each stored (period, week), even when empty.
+forecast_accuracy_fact = Table(
+    "forecast_accuracy_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("week", Integer, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    Column("forecast", Money, nullable=False),
+)
+
 quota = Table(
     "quota",
     metadata,

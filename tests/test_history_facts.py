@@ -36,6 +36,8 @@ def assert_same_history_kpis(engine, filters: Filters, scope: Scope, as_of: date
         (lambda f: history.stalled_deals(engine, filters, scope, as_of, facts=f), ["id"]),
         (lambda f: stage_wins(engine, filters, scope, facts=f), ["owner_id", "position"]),
     ]
+    past, week = forecast.past_periods(filters.period, as_of, 8)[::-1], forecast.current_week(filters.period, as_of)
+    pairs.append((lambda f: history.forecast_accuracy(engine, filters, past, week, scope, as_of, facts=f), ["period_start"]))
     if as_of < filters.period.end:
         pairs.append(
             (
@@ -105,6 +107,23 @@ def test_demo_forecast_accuracy_in_one_pass_equals_one_period_at_a_time(demo_eng
     )
     pd.testing.assert_frame_equal(together, apart)
     assert (together["forecast"] > 0).any()
+    live = history.forecast_accuracy(demo_engine, filters, periods, week, Scope.everyone(), AS_OF, facts=False)
+    pd.testing.assert_frame_equal(together, live)
+
+
+@pytest.mark.parametrize("view", ["everyone", "manager_and_product"])
+def test_demo_stored_accuracy_equals_history(demo_engine, view):
+    period = Period.quarter(AS_OF)
+    week = forecast.current_week(period, AS_OF)
+    filters, scope = Filters(period), Scope.everyone()
+    if view == "manager_and_product":
+        managers = read_frame(demo_engine, sa.text("select id from person where role = 'manager' order by id"))
+        filters, scope = Filters(period, products=frozenset({1, 2})), Scope.subtree(int(managers["id"].iloc[0]))
+    periods = forecast.past_periods(period, AS_OF, forecast.LOOKBACK_PERIODS)[::-1]
+    assert history._stored_forecasts(demo_engine, filters, scope, periods, week, AS_OF) is not None
+    stored = history.forecast_accuracy(demo_engine, filters, periods, week, scope, AS_OF)
+    live = history.forecast_accuracy(demo_engine, filters, periods, week, scope, AS_OF, facts=False)
+    pd.testing.assert_frame_equal(stored, live)
 
 
 # --------------------------------------------------------------------------------------------- hand-made cases
@@ -250,7 +269,7 @@ def test_facts_of_another_version_are_not_read(tiny_engine):
     period_facts.rebuild_all(engine)
     assert history_facts.period_facts_hold(engine, Q1)
     with engine.begin() as conn:  # a file built before a stored table existed: an older version, no table
-        conn.execute(sa.text("update warehouse_info set value = '1' where key = 'history_facts'"))
+        conn.execute(sa.text("update warehouse_info set value = '2' where key = 'history_facts'"))
         conn.execute(sa.text("drop table period_open_at_start"))
     assert not history_facts.has_facts(engine) and not history_facts.period_facts_hold(engine, Q1)
     got = history.slipped_deals(engine, Filters(Q1), Scope.everyone())  # read from history, no error
