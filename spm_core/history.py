@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from .db import get_info, read_frame
 from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
-from .history_facts import has_facts, period_facts_hold
+from .history_facts import has_facts, period_facts_hold, stored_as_of
 from .people import people_in_view
 from .schema import (
     deal_stage,
@@ -29,6 +29,7 @@ from .schema import (
     period_open_at_start,
     pipeline_change_fact,
     stage,
+    stint_median_fact,
 )
 
 o = opportunity.c
@@ -246,15 +247,11 @@ def stage_conversion(engine: Engine, filters: Filters, scope: Scope, *, facts: b
     return frame
 
 
-def median_days_in_stage(
-    engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None, *, facts: bool | None = None
-) -> pd.DataFrame:
-    """Median days spent in each open stage, over stints that ended in the year before as_of."""
-    require_history(engine)
-    as_of = as_of or date.today()
+def median_select(in_view: list[sa.ColumnElement], as_of: date, facts: bool) -> sa.Select:
+    """position, median_days: the median stint per open stage over stints that ended in the year before as_of."""
     year_ago = as_of - timedelta(days=365)
-    candidates = sa.select(o.id).where(*deals_in_view(filters, scope), sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago))
-    if use_facts(engine, facts):
+    candidates = sa.select(o.id).where(*in_view, sa.or_(sa.not_(o.is_closed), o.close_date >= year_ago))
+    if facts:
         stints = (
             sa.select(ds.position, ds.entered, ds.next_entered.label("left"))
             .where(ds.position.is_not(None), ds.opportunity_id.in_(candidates))
@@ -266,14 +263,28 @@ def median_days_in_stage(
             partition_by=entries.c.opportunity_id, order_by=(entries.c.entered, entries.c.position)
         )
         stints = sa.select(entries.c.position, entries.c.entered, left.label("left")).subquery("stints")
-    stmt = (
+    return (
         sa.select(
             stints.c.position, sa.func.percentile_cont(0.5).within_group(stints.c.left - stints.c.entered).label("median_days")
         )
         .where(stints.c.left.between(year_ago, as_of))
         .group_by(stints.c.position)
     )
-    return read_frame(engine, stmt)
+
+
+def median_days_in_stage(
+    engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None, *, facts: bool | None = None
+) -> pd.DataFrame:
+    """Median days spent in each open stage, over stints that ended in the year before as_of. For everyone
+    (no people or product filter) at the warehouse's as_of, stored by period_facts (a median is not a sum
+    of per-owner parts, so other views compute it, from the facts)."""
+    require_history(engine)
+    as_of = as_of or date.today()
+    in_view = deals_in_view(filters, scope)
+    if facts is not False and not in_view and stored_as_of(engine) == as_of:
+        m = stint_median_fact.c
+        return read_frame(engine, sa.select(m.position, m.median_days).where(m.as_of == as_of))
+    return read_frame(engine, median_select(in_view, as_of, use_facts(engine, facts)))
 
 
 def _stalled_threshold(position: sa.ColumnElement, limit_by_position: dict[int, float]) -> sa.ColumnElement:

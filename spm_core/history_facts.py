@@ -32,7 +32,7 @@ h = opportunity_history.c
 INFO_KEY = "history_facts"
 # The stored numbers' layout version, kept in warehouse_info[INFO_KEY]: a file built by another version
 # (say, before a stored table existed) reads raw history until rebuilt, instead of failing.
-FACTS_VERSION = "3"
+FACTS_VERSION = "4"
 # How opportunity_history is stored on DuckDB (the demo writes it so, cluster_history rewrites it so): the
 # current rows (valid_to NULL) first by changed_at, then the replaced rows by valid_to.
 HISTORY_ORDER = "current rows by changed_at, then replaced rows by valid_to"
@@ -49,6 +49,13 @@ PERIOD_FACTS_KEY = "period_facts_as_of"
 def standard_periods(as_of: date) -> list[Period]:
     """The periods the filter bar names (this and last month, quarter, year) on as_of: the ones stored."""
     return list(dict.fromkeys(Period.named(name, as_of) for name in PERIOD_NAMES))
+
+
+def stored_as_of(engine: Engine) -> date | None:
+    """The as_of period_facts were built at (None without complete facts of this version)."""
+    info = get_info(engine)
+    stored = info.get(PERIOD_FACTS_KEY)
+    return date.fromisoformat(stored) if info.get(INFO_KEY) == FACTS_VERSION and stored else None
 
 
 def period_facts_hold(engine: Engine, period: Period, as_of: date | None = None) -> bool:

@@ -26,7 +26,7 @@ from . import history_facts
 from .db import get_info, set_info
 from .filters import Period
 from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
-from .history import accuracy_forecast_select, pipeline_change_select, snapshot
+from .history import accuracy_forecast_select, median_select, pipeline_change_select, snapshot
 from .history_facts import FACTS_VERSION, INFO_KEY, PERIOD_FACTS_KEY, standard_periods
 from .schema import (
     forecast_accuracy_fact,
@@ -34,10 +34,11 @@ from .schema import (
     opportunity,
     period_open_at_start,
     pipeline_change_fact,
+    stint_median_fact,
     warehouse_info,
 )
 
-TABLES = (pipeline_change_fact, forecast_cohort_fact, period_open_at_start, forecast_accuracy_fact)
+TABLES = (pipeline_change_fact, forecast_cohort_fact, period_open_at_start, forecast_accuracy_fact, stint_median_fact)
 
 
 def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, rows: sa.Select) -> None:
@@ -109,6 +110,9 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
             _store(conn, forecast_cohort_fact, as_of, period, cohort_select([], learned, horizon, per_owner=True))
         if period.end >= as_of:
             _store_accuracy(conn, period, as_of)
+    medians = median_select([], as_of, facts=True).subquery("medians")
+    stmt = sa.select(sa.literal(as_of, sa.Date).label("as_of"), medians.c.position, medians.c.median_days)
+    conn.execute(sa.insert(stint_median_fact).from_select(["as_of", "position", "median_days"], stmt))
     set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
     count = sa.select(sa.func.count())
     return sum(int(conn.execute(count.select_from(t)).scalar_one()) for t in TABLES)

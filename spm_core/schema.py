@@ -251,6 +251,16 @@ forecast_accuracy_fact = Table(
     Column("forecast", Money, nullable=False),
 )
 
+# The median days in each open stage over the year before the warehouse's as_of, for everyone (the stalled
+# deals' threshold; spm_core.period_facts).
+stint_median_fact = Table(
+    "stint_median_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("median_days", Double),
+)
+
 quota = Table(
     "quota",
     metadata,

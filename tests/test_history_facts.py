@@ -269,7 +269,7 @@ def test_facts_of_another_version_are_not_read(tiny_engine):
     period_facts.rebuild_all(engine)
     assert history_facts.period_facts_hold(engine, Q1)
     with engine.begin() as conn:  # a file built before a stored table existed: an older version, no table
-        conn.execute(sa.text("update warehouse_info set value = '2' where key = 'history_facts'"))
+        conn.execute(sa.text("update warehouse_info set value = '3' where key = 'history_facts'"))
         conn.execute(sa.text("drop table period_open_at_start"))
     assert not history_facts.has_facts(engine) and not history_facts.period_facts_hold(engine, Q1)
     got = history.slipped_deals(engine, Filters(Q1), Scope.everyone())  # read from history, no error
