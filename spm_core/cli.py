@@ -207,6 +207,25 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--reuse", action="store_true", help="reuse the file at --path (and the --postgres copy) if it exists")
     bench.add_argument("--postgres", metavar="URL", help="also copy the warehouse to this PostgreSQL database and time every case there")
 
+    facts = sub.add_parser(
+        "rebuild-history-facts",
+        help="recompute the stored history numbers (per-deal stage facts, standard periods' waterfalls; clusters history on DuckDB)",
+        description="Rebuild deal_stage from opportunity_history and the stage table, and on DuckDB rewrite "
+        "opportunity_history in the order snapshots read fastest. Run it after loading history by other means "
+        "than the import command, after changing stages, or on a warehouse made before the facts existed "
+        "(which reads raw history, with the same numbers, until then).",
+    )
+    facts.add_argument("--url")
+    facts.add_argument("--no-cluster", action="store_true", help="leave opportunity_history's row order as it is")
+
+    bench_pages = sub.add_parser(
+        "bench-pages", help="time each dashboard page (cold and warm caches) and its history numbers from facts and raw"
+    )
+    bench_pages.add_argument("--path", type=Path, help="reuse this warehouse file instead of building one")
+    bench_pages.add_argument("--opportunities", type=_positive, default=1_000_000, help="demo size to build (default 1000000)")
+    bench_pages.add_argument("--repeat", type=_positive, default=3, help="timed runs per page (median; default 3)")
+    bench_pages.add_argument("--pages", help="comma-separated page names (default: every dashboard page)")
+
     comp_cli.add_parser(sub)
     return parser
 
@@ -328,6 +347,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
         args.path, opportunities=args.opportunities, activities=args.activities, repeat=args.repeat, reuse=args.reuse,
         postgres_url=args.postgres,
     )
+    return 0
+
+
+def cmd_rebuild_history_facts(args: argparse.Namespace) -> int:
+    from .period_facts import rebuild_all
+
+    engine = open_engine(args.url)
+    started = time.perf_counter()
+    facts, periods = rebuild_all(engine, cluster=not args.no_cluster)
+    print(
+        f"History facts rebuilt in {time.perf_counter() - started:.1f} s: {facts:,} deal-stage rows, "
+        f"{periods:,} rows of stored period numbers (waterfalls, forecast cohorts)."
+    )
+    return 0
+
+
+def cmd_bench_pages(args: argparse.Namespace) -> int:
+    from .bench_pages import run_bench_pages
+
+    pages = tuple(p.strip() for p in args.pages.split(",")) if args.pages else None
+    run_bench_pages(path=args.path, opportunities=args.opportunities, repeat=args.repeat, pages=pages)
     return 0
 
 
@@ -478,6 +518,8 @@ COMMANDS = {
     "info": cmd_info,
     "kpi": cmd_kpi,
     "bench": cmd_bench,
+    "bench-pages": cmd_bench_pages,
+    "rebuild-history-facts": cmd_rebuild_history_facts,
     "copy": cmd_copy,
     "users": cmd_users,
     "report": cmd_report,

@@ -24,10 +24,11 @@ from . import history, metrics
 from .db import read_frame
 from .deals import deal_columns, with_deal_labels
 from .filters import Filters, Period, Scope
+from .history_facts import period_facts_hold
 from .model import IS_OPEN, IS_WON, MEASURES
 from .people import people_in_view, subtree_ids
 from .portable import days_between
-from .schema import forecast_submission, opportunity, opportunity_history, person, stage
+from .schema import forecast_cohort_fact, forecast_submission, opportunity, opportunity_history, person, stage
 
 o = opportunity.c
 h = opportunity_history.c
@@ -327,21 +328,33 @@ def _age_bucket(days: sa.ColumnElement) -> sa.ColumnElement:
     return sa.case(*whens, else_=len(AGE_EDGES) - 1)
 
 
-def _period_index(day: sa.ColumnElement, periods: list[Period]) -> sa.ColumnElement:
-    """Which of the (disjoint) periods a date falls in, as its index k; NULL for none."""
-    return sa.case(*[(day.between(p.start, p.end), k) for k, p in enumerate(periods)])
-
-
 def _points(periods: list[Period], horizon: int) -> sa.Values:
     """Comparable points: in each past period k, the day t with as many days left as today has."""
     rows = [(k, p.end - timedelta(days=horizon)) for k, p in enumerate(periods)]
     return sa.values(sa.column("k", sa.Integer), sa.column("t", sa.Date), name="points").data(rows)
 
 
-def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Period], horizon: int) -> pd.DataFrame:
+def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Period], horizon: int, stored: bool) -> pd.DataFrame:
     """Per past period k, stage and age bucket at its comparable point t: the deals open at t expected
     to close in that period (per history), their amount then, how many were won in the period after
-    t and the amount won.
+    t and the amount won. Summed from forecast_cohort_fact when `stored` (period_facts.py)."""
+    if not stored:
+        return read_frame(engine, cohort_select(history.deals_in_view(filters, scope), periods, horizon, per_owner=False))
+    f = forecast_cohort_fact.c
+    conditions = [f.as_of == filters.period.end - timedelta(days=horizon), f.period_start == filters.period.start]
+    people = people_in_view(filters, scope)
+    if people is not None:
+        conditions.append(f.owner_id.in_(people))
+    if filters.products:
+        conditions.append(f.product_id.in_(sorted(filters.products)))
+    keys = (f.k, f.stage, f.age_bucket)
+    sums = [sa.cast(sa.func.sum(f[c]), f[c].type).label(c) for c in ("deals", "amount", "won", "won_amount")]
+    return read_frame(engine, sa.select(*keys, *sums).where(*conditions, f.period_end == filters.period.end).group_by(*keys))
+
+
+def cohort_select(in_view: list[sa.ColumnElement], periods: list[Period], horizon: int, per_owner: bool) -> sa.Select:
+    """_cohorts' statement over the deals in view; with per_owner, also per current owner and product (what
+    period_facts stores: any view's cohorts are sums of those rows).
 
     A history row can only count at the point of the period holding its close date, so one scan
     labels each row with that period (k), an equi-join brings its point t, and the row is kept when
@@ -358,7 +371,7 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
             h.changed_at,
             h.valid_to,
             sa.cast(h.amount, sa.Double).label("amount"),
-            _period_index(h.close_date, periods).label("k"),
+            history.period_index(h.close_date, periods).label("k"),
         )
         .where(
             sa.not_(h.is_closed),
@@ -370,8 +383,8 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
     )
     outcome = (
         sa.select(o.id, o.created_date, o.is_won, sa.cast(o.amount, sa.Double).label("amount"), o.close_date)
-        .add_columns(_period_index(o.close_date, periods).label("closed_k"))
-        .where(*history.deals_in_view(filters, scope))
+        .add_columns(history.period_index(o.close_date, periods).label("closed_k"), o.owner_id, o.product_id)
+        .where(*in_view)
         .subquery("outcome")
     )
     c, d = labelled.c, outcome.c
@@ -384,27 +397,30 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
             c.amount,
             sa.case((won, 1), else_=0).label("won"),
             sa.case((won, d.amount), else_=0.0).label("won_amount"),
+            d.owner_id,
+            d.product_id,
         )
         .select_from(labelled.join(pts, pts.c.k == c.k).join(outcome, d.id == c.opportunity_id))
         .where(c.changed_at <= pts.c.t, sa.or_(c.valid_to.is_(None), c.valid_to > pts.c.t))
         .subquery("cohort")
     )
-    keys = (rows.c.k, rows.c.stage, rows.c.age_bucket)
-    stmt = sa.select(
+    keys = (rows.c.k, rows.c.stage, rows.c.age_bucket, *((rows.c.owner_id, rows.c.product_id) if per_owner else ()))
+    return sa.select(
         *keys,
         sa.func.count().label("deals"),
         sa.func.sum(rows.c.amount).label("amount"),
         sa.func.sum(rows.c.won).label("won"),
         sa.func.sum(rows.c.won_amount).label("won_amount"),
     ).group_by(*keys)
-    return read_frame(engine, stmt)
 
 
 def _won_after(engine: Engine, filters: Filters, scope: Scope, periods: list[Period], horizon: int) -> pd.Series:
     """Per past period k: the amount won in it after its comparable point (all deals)."""
     pts = _points(periods, horizon)
     labelled = (
-        sa.select(o.close_date, sa.cast(o.amount, sa.Double).label("amount"), _period_index(o.close_date, periods).label("k"))
+        sa.select(
+            o.close_date, sa.cast(o.amount, sa.Double).label("amount"), history.period_index(o.close_date, periods).label("k")
+        )
         .where(
             IS_WON,
             o.close_date.between(min(p.start for p in periods), max(p.end for p in periods)),
@@ -446,9 +462,19 @@ def _open_now(engine: Engine, filters: Filters, scope: Scope, as_of: date) -> pd
     return read_frame(engine, stmt)
 
 
-def _first_history_day(engine: Engine) -> date | None:
+def _first_history_day(engine: Engine | sa.Connection) -> date | None:
     first = read_frame(engine, sa.select(sa.func.min(h.changed_at).label("first"))).iloc[0, 0]
     return None if pd.isna(first) else pd.Timestamp(first).date()
+
+
+def learning_periods(
+    engine: Engine | sa.Connection, period: Period, as_of: date, lookback: int = LOOKBACK_PERIODS
+) -> list[Period]:
+    """The past periods the statistical forecast learns from: those whose comparable point history reaches."""
+    horizon = (period.end - as_of).days
+    first = _first_history_day(engine)
+    # (p.end - first).days, not p.end - horizon: a period far ahead would reach back past date.min
+    return [p for p in past_periods(period, as_of, lookback) if first is not None and (p.end - first).days >= horizon]
 
 
 def win_probabilities(
@@ -511,6 +537,8 @@ def statistical_forecast(
     as_of: date,
     lookback: int = LOOKBACK_PERIODS,
     prior_weight: float = PRIOR_WEIGHT,
+    *,
+    stored_numbers: bool | None = None,
 ) -> StatisticalForecast:
     """Historical win rates by stage and age, learned at comparable points of past periods.
 
@@ -519,7 +547,9 @@ def statistical_forecast(
     same number of days before the end of each of the last `lookback` periods of the same kind, in
     the same filters and scope) answers it from this team's own conversion and its end-of-period
     timing, which a stage probability or a time series of bookings alone cannot see. Everything is
-    aggregated in SQL by (stage, age bucket); no deal is looped over in Python.
+    aggregated in SQL by (stage, age bucket); no deal is looped over in Python. The learned cohorts of the
+    standard periods at the warehouse's as_of are stored per owner and product (period_facts.py) and summed
+    for the view; stored_numbers=False recomputes them from history.
     Raises history.NeedsHistory on warehouses without opportunity history."""
     history.require_history(engine)
     period = filters.period
@@ -527,10 +557,9 @@ def statistical_forecast(
     horizon = (period.end - as_of).days
     if horizon <= 0:
         return StatisticalForecast(bookings, 0.0, 0.0, bookings, bookings, bookings, 0.0, (), _empty_cells(), 0)
-    first = _first_history_day(engine)
-    # (p.end - first).days, not p.end - horizon: a period far ahead would reach back past date.min
-    periods = [p for p in past_periods(period, as_of, lookback) if first is not None and (p.end - first).days >= horizon]
-    cohort = _cohorts(engine, filters, scope, periods, horizon) if periods else _empty_cohort()
+    periods = learning_periods(engine, period, as_of, lookback)
+    stored = stored_numbers is not False and lookback == LOOKBACK_PERIODS and period_facts_hold(engine, period, as_of)
+    cohort = _cohorts(engine, filters, scope, periods, horizon, stored) if periods else _empty_cohort()
     other = pd.Series(dtype="float64")
     if periods:
         cohort_won = cohort.groupby("k")["won_amount"].sum().reindex(range(len(periods)), fill_value=0.0)

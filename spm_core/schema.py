@@ -174,6 +174,94 @@ opportunity_history = Table(
     Column("is_won", Boolean, nullable=False),
 )
 
+# Per-deal history facts (spm_core.history_facts), derived from opportunity_history and the stage table so
+# the stage views read one row per deal and stage instead of scanning every change. Rebuilt for the deals an
+# import touches, and in full by `python -m spm_core rebuild-history-facts`; warehouse_info's history_facts
+# says whether they are complete (without it, the views read opportunity_history itself).
+deal_stage = Table(
+    "deal_stage",
+    metadata,
+    Column("opportunity_id", BigInteger, nullable=False),
+    Column("stage", String, nullable=False),
+    Column("entered", Date, nullable=False),  # the first day the deal was in the stage (min changed_at)
+    Column("left_at", Date),  # the last day a stint in it ended (max valid_to; NULL when none has ended)
+    Column("position", Integer),  # the stage table's; NULL for a stage name it does not hold
+    Column("is_won", Boolean),
+    Column("next_entered", Date),  # when the deal entered the stage it reached next (order: entered, position)
+    Column("advanced", Boolean),  # a later entry reached position + 1 or a won stage (SPEC stage conversion)
+)
+
+# The pipeline change waterfall's steps (history.pipeline_change) per current owner and product, for the
+# standard periods (this and last month, quarter, year) at the warehouse's as_of (spm_core.period_facts):
+# a view of any people and products is a sum of these rows. a0..a7 signed amounts, n0..n7 deals.
+pipeline_change_fact = Table(
+    "pipeline_change_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    *(Column(f"a{i}", Money, nullable=False) for i in range(8)),
+    *(Column(f"n{i}", BigInteger, nullable=False) for i in range(8)),
+)
+
+# The statistical forecast's learned cohorts (forecast._cohorts) per current owner and product, for the
+# standard periods still running at the warehouse's as_of (spm_core.period_facts); k indexes the same
+# past periods the live computation picks on that day.
+forecast_cohort_fact = Table(
+    "forecast_cohort_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("k", Integer, nullable=False),
+    Column("stage", String, nullable=False),
+    Column("age_bucket", Integer, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    Column("deals", BigInteger, nullable=False),
+    Column("amount", Double),
+    Column("won", BigInteger, nullable=False),
+    Column("won_amount", Double),
+)
+
+# The deals open at the start of each standard period with an expected close date in it (their state at the
+# end of the day before), the half of "slipped deals" history gives (spm_core.period_facts).
+period_open_at_start = Table(
+    "period_open_at_start",
+    metadata,
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("opportunity_id", BigInteger, nullable=False),
+    Column("close_date", Date, nullable=False),
+)
+
+# Forecast accuracy's forecasts (closed + commit as history stood at week N of a past period) per current
+# owner and product, for the past periods and week the running standard periods show at the warehouse's
+# as_of (spm_core.period_facts); one row with no owner marks each stored (period, week), even when empty.
+forecast_accuracy_fact = Table(
+    "forecast_accuracy_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("week", Integer, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    Column("forecast", Money, nullable=False),
+)
+
+# The median days in each open stage over the year before the warehouse's as_of, for everyone (the stalled
+# deals' threshold; spm_core.period_facts).
+stint_median_fact = Table(
+    "stint_median_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("median_days", Double),
+)
+
 quota = Table(
     "quota",
     metadata,
@@ -423,5 +511,7 @@ _postgres_index("ix_opportunity_owner_id", opportunity.c.owner_id)
 _postgres_index("ix_opportunity_created_date", opportunity.c.created_date)
 _postgres_index("ix_history_opportunity", opportunity_history.c.opportunity_id, opportunity_history.c.changed_at)
 _postgres_index("ix_history_changed_at", opportunity_history.c.changed_at, opportunity_history.c.valid_to)
+_postgres_index("ix_deal_stage_opportunity", deal_stage.c.opportunity_id)
+_postgres_index("ix_deal_stage_entered", deal_stage.c.entered)
 _postgres_index("ix_activity_person_date", activity.c.person_id, activity.c.activity_date)
 _postgres_index("ix_quota_person_month", quota.c.person_id, quota.c.month)

@@ -9,20 +9,25 @@ from sqlalchemy.engine import Engine
 
 from ..db import read_frame
 from ..filters import Filters, Scope
-from ..history import deals_in_view, require_history
-from ..schema import opportunity, opportunity_history, stage
+from ..history import deals_in_view, require_history, use_facts
+from ..schema import deal_stage, opportunity, opportunity_history, stage
 
 o = opportunity.c
 h = opportunity_history.c
 
 
-def stage_wins(engine: Engine, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """owner_id, stage, position, closed (deals closed in the period that reached the stage), won."""
+def stage_wins(engine: Engine, filters: Filters, scope: Scope, *, facts: bool | None = None) -> pd.DataFrame:
+    """owner_id, stage, position, closed (deals closed in the period that reached the stage), won.
+    The stages each deal reached come from the history facts when complete (one row per deal and stage)."""
     require_history(engine)
     closed = sa.select(o.id).where(
         o.is_closed, o.close_date.between(filters.period.start, filters.period.end), *deals_in_view(filters, scope)
     )
-    reached = sa.select(h.opportunity_id, h.stage).where(h.opportunity_id.in_(closed)).distinct().subquery("reached")
+    if use_facts(engine, facts):
+        ds = deal_stage.c
+        reached = sa.select(ds.opportunity_id, ds.stage).where(ds.opportunity_id.in_(closed)).subquery("reached")
+    else:
+        reached = sa.select(h.opportunity_id, h.stage).where(h.opportunity_id.in_(closed)).distinct().subquery("reached")
     stmt = (
         sa.select(
             o.owner_id,

@@ -15,7 +15,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .. import schema
+from .. import period_facts, schema
 from ..comp.engine import calculate
 from ..db import create_schema, drop_schema, insert_frame, make_engine, set_info
 from ..filters import Period
@@ -115,6 +115,7 @@ def build_demo(engine: Engine, spec: DemoSpec) -> dict[str, int]:
                 "activities": spec.activity_count,
             },
         )
+    period_facts.rebuild_all(engine, cluster=False)  # _history_table wrote history in its clustered order
     save_demo_plans(engine, org.people, spec.start, spec.as_of)
     this_quarter = Period.quarter(spec.as_of)
     calculate(engine, this_quarter.previous(), run_by="demo")  # the last whole quarter, then this one so far
@@ -189,13 +190,17 @@ def _insert_named_opportunities(conn: sa.Connection, deals: pa.Table) -> None:
 
 
 def _history_table(deals) -> pa.Table:
-    h = deals.history
+    """History rows clustered for "as it stood on day d" (history_facts.HISTORY_ORDER): current rows first
+    by changed_at, then replaced rows by valid_to, so DuckDB's zone maps skip what cannot match a day."""
+    current = np.asarray(deals.history["valid_to"]) < 0
+    order = np.lexsort((np.where(current, deals.history["day"], deals.history["valid_to"]), ~current))
+    h = {name: np.asarray(values)[order] for name, values in deals.history.items()}
     code = h["stage"]
     forecast = np.array([s.forecast_category for s in DEFAULT_STAGES])
     categories = sorted(set(forecast))
     return pa.table(
         {
-            "id": pa.array(np.arange(1, len(code) + 1, dtype=np.int64)),
+            "id": pa.array(order.astype(np.int64) + 1),  # the ids of the deal-and-date order, stored in this one
             "opportunity_id": pa.array(h["opp"] + 1),
             "changed_at": _dates(h["day"]),
             "valid_to": _dates(h["valid_to"], null_below=0),

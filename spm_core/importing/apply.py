@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .. import schema
+from .. import history_facts, period_facts, schema
 from ..db import add_new_columns, dated_arrow, insert_frame, set_info
 from ..stages import stage_rows
 from .model import ImportPlan, ImportRejected, ImportReport, Parsed
@@ -42,8 +42,10 @@ def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = N
         for step, write in enumerate(resolution.writes):
             report(0.1 + 0.8 * step / len(resolution.writes), f"Writing {write.table.name}")
             _write(conn, write)
+        _refresh_history_facts(conn, resolution.writes)
         report(0.9, "Updating the warehouse information")
         set_info(conn, _info(conn, plan.parsed, resolution))
+        period_facts.refresh(conn)
     report(1.0, "Done")
     return ImportReport(
         kind=plan.parsed.kind,
@@ -66,6 +68,25 @@ def _write(conn: sa.Connection, write: Write) -> None:
                 conn.execute(sa.delete(write.table).where(condition))
     if len(write.rows):
         insert_frame(conn, write.table, dated_arrow(write.rows))
+
+
+def _refresh_history_facts(conn: sa.Connection, writes: list[Write]) -> None:
+    """Recompute the history facts of the deals whose history this import wrote, when the warehouse's
+    facts were complete; otherwise they stay absent and the views read history (history_facts.py)."""
+    if not history_facts.facts_complete(conn):
+        return
+    written = [w for w in writes if w.table is schema.opportunity_history]
+    parts = [pd.Series(w.replaces, dtype="Int64") for w in written]
+    parts += [pd.Series(w.rows["opportunity_id"], dtype="Int64") for w in written if "opportunity_id" in w.rows]
+    deals = pd.concat(parts, ignore_index=True).dropna().astype("int64") if parts else pd.Series(dtype="int64")
+    if deals.empty:
+        return
+    with (
+        key_conditions(conn, schema.deal_stage.c.opportunity_id, deals) as facts_conditions,
+        key_conditions(conn, schema.opportunity_history.c.opportunity_id, deals) as history_conditions,
+    ):
+        for facts_condition, history_condition in zip(facts_conditions, history_conditions, strict=True):
+            history_facts.refresh(conn, facts_condition, history_condition)
 
 
 def _info(conn: sa.Connection, parsed: Parsed, resolution: Resolution) -> dict[str, str]:

@@ -1,0 +1,137 @@
+"""Stored numbers of the standard periods: the pipeline change waterfall (schema.pipeline_change_fact) and
+the statistical forecast's learned cohorts (schema.forecast_cohort_fact) per current owner and product, and
+the deals open at each one's start (schema.period_open_at_start, for slipped deals), for this and last
+month, quarter and year at the warehouse's as_of; and forecast accuracy's past forecasts at the week the
+running ones show by default (schema.forecast_accuracy_fact).
+
+Why: the waterfall compares every deal's state at the period's start with its state now, two snapshots of
+all of history, seconds at 10M deals on each cold view. Which deals a view holds is a per-deal condition on
+their current owner and product, so storing the steps per (owner, product) makes any view's waterfall, for
+any scope and filters, an exact sum of stored rows (about 40,000 per period at 10M deals and 6,000 reps,
+against 47M history rows; history.pipeline_change reads them when history_facts.period_facts_hold). The
+same holds for the forecast's cohorts (relearned over 8 past periods on every view before; 1.5M rows for a
+quarter at 10M deals, by k, stage and age too) and accuracy's forecasts. Each is built by the live path's
+own statement grouped by owner and product, when the demo is generated, after every import (as_of may
+move) and by `rebuild-history-facts`; other periods, weeks and as_of days are computed live.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from . import history_facts
+from .db import get_info, set_info
+from .filters import Period
+from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
+from .history import accuracy_forecast_select, median_select, pipeline_change_select, snapshot
+from .history_facts import FACTS_VERSION, INFO_KEY, PERIOD_FACTS_KEY, standard_periods
+from .schema import (
+    forecast_accuracy_fact,
+    forecast_cohort_fact,
+    opportunity,
+    period_open_at_start,
+    pipeline_change_fact,
+    stint_median_fact,
+    warehouse_info,
+)
+
+TABLES = (pipeline_change_fact, forecast_cohort_fact, period_open_at_start, forecast_accuracy_fact, stint_median_fact)
+
+
+def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, rows: sa.Select) -> None:
+    """Insert `rows` tagged with as_of and the period, set-based."""
+    sub = rows.subquery("rows")
+    stmt = sa.select(
+        sa.literal(as_of, sa.Date).label("as_of"),
+        sa.literal(period.start, sa.Date).label("period_start"),
+        sa.literal(period.end, sa.Date).label("period_end"),
+        *sub.c,
+    )
+    conn.execute(sa.insert(table).from_select([c.name for c in stmt.selected_columns], stmt))
+
+
+def _store_accuracy(conn: sa.Connection, running: Period, as_of: date) -> None:
+    """The forecasts forecast.accuracy shows for a running period by default: its past periods at its current week,
+    per owner and product, plus one mark row per past period (stored even when it has no forecast)."""
+    week = current_week(running, as_of)
+    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in past_periods(running, as_of, LOOKBACK_PERIODS)]
+    days = [(p, day) for p, day in days if day <= as_of]
+    if not days:
+        return
+    marks = [
+        {
+            "as_of": as_of,
+            "period_start": p.start,
+            "period_end": p.end,
+            "week": week,
+            "owner_id": None,
+            "product_id": None,
+            "forecast": 0,
+        }
+        for p, _ in days
+    ]
+    conn.execute(forecast_accuracy_fact.insert(), marks)
+    rows = accuracy_forecast_select(days, [], per_owner=True).subquery("rows")
+    k = rows.c.k
+    stmt = sa.select(
+        sa.literal(as_of, sa.Date).label("as_of"),
+        sa.case(*[(k == i, p.start) for i, (p, _) in enumerate(days)]).label("period_start"),
+        sa.case(*[(k == i, p.end) for i, (p, _) in enumerate(days)]).label("period_end"),
+        sa.literal(week).label("week"),
+        rows.c.owner_id,
+        rows.c.product_id,
+        rows.c.forecast,
+    )
+    conn.execute(sa.insert(forecast_accuracy_fact).from_select([c.name for c in stmt.selected_columns], stmt))
+
+
+def rebuild(conn: sa.Connection, as_of: date) -> int:
+    """Replace the stored numbers with those of the standard periods at as_of: the waterfalls, and the
+    statistical forecast's cohorts of the periods still running; returns the row count."""
+    for table in TABLES:
+        table.create(conn, checkfirst=True)
+        conn.execute(table.delete())
+    for period in standard_periods(as_of):
+        _store(conn, pipeline_change_fact, as_of, period, pipeline_change_select(period, as_of, [], per_owner=True))
+        start = snapshot(period.start - timedelta(days=1), "at_start", sa.select(opportunity.c.id))
+        open_at_start = sa.select(
+            sa.literal(period.start, sa.Date).label("period_start"),
+            sa.literal(period.end, sa.Date).label("period_end"),
+            start.c.opportunity_id,
+            start.c.close_date,
+        ).where(sa.not_(start.c.is_closed), start.c.close_date.between(period.start, period.end))
+        conn.execute(sa.insert(period_open_at_start).from_select(list(period_open_at_start.c.keys()), open_at_start))
+        horizon = (period.end - as_of).days
+        learned = learning_periods(conn, period, as_of) if horizon > 0 else []
+        if learned:
+            _store(conn, forecast_cohort_fact, as_of, period, cohort_select([], learned, horizon, per_owner=True))
+        if period.end >= as_of:
+            _store_accuracy(conn, period, as_of)
+    medians = median_select([], as_of, facts=True).subquery("medians")
+    stmt = sa.select(sa.literal(as_of, sa.Date).label("as_of"), medians.c.position, medians.c.median_days)
+    conn.execute(sa.insert(stint_median_fact).from_select(["as_of", "position", "median_days"], stmt))
+    set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
+    count = sa.select(sa.func.count())
+    return sum(int(conn.execute(count.select_from(t)).scalar_one()) for t in TABLES)
+
+
+def refresh(conn: sa.Connection) -> None:
+    """After an import, in its transaction: restore the stored waterfalls at the warehouse's (maybe new) as_of,
+    when the history facts are kept up (a warehouse without them reads history live)."""
+    info = dict(conn.execute(sa.select(warehouse_info.c.key, warehouse_info.c.value)).all())
+    if info.get(INFO_KEY) == FACTS_VERSION and info.get("as_of"):
+        rebuild(conn, date.fromisoformat(info["as_of"]))
+
+
+def rebuild_all(engine: Engine, cluster: bool = True) -> tuple[int, int]:
+    """Every stored history number: the per-deal facts, then the standard periods' waterfalls (at the
+    warehouse's as_of; none without one, since "today" moves). Returns both row counts."""
+    facts = history_facts.rebuild(engine, cluster=cluster)
+    as_of = get_info(engine).get("as_of")
+    if not as_of:
+        return facts, 0
+    with engine.begin() as conn:
+        return facts, rebuild(conn, date.fromisoformat(as_of))
