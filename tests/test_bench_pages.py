@@ -13,11 +13,11 @@ from spm_core.bench_pages import HEADER, PageRow, run_bench_pages
 
 def test_bench_pages_smoke(tmp_path: Path) -> None:
     out = io.StringIO()
-    rows = run_bench_pages(tmp_path / "p.duckdb", opportunities=3_000, repeat=1, pages=("overview", "pipeline"), out=out)
+    rows = run_bench_pages(tmp_path / "p.duckdb", opportunities=3_000, repeat=1, pages=("overview", "pipeline", "my_commissions"), out=out)
 
-    assert [r.page for r in rows] == ["overview", "pipeline"]
+    assert [r.page for r in rows] == ["overview", "pipeline", "my_commissions"]  # the last as the demo rep
     assert all(isinstance(r, PageRow) and r.cold_s > 0 and r.warm_s > 0 and r.peak_mb > 0 for r in rows)
-    overview, pipeline = rows
+    overview, pipeline, _ = rows
     assert overview.facts_s is None and overview.raw_s is None  # no history numbers of its own
     assert pipeline.facts_s > 0 and pipeline.raw_s > 0
     lines = out.getvalue().splitlines()
@@ -28,4 +28,4 @@ def test_bench_pages_smoke(tmp_path: Path) -> None:
 
 def test_bench_pages_refuses_an_unknown_page(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Unknown page"):
-        run_bench_pages(tmp_path / "p.duckdb", opportunities=3_000, repeat=1, pages=("comp_admin",), out=io.StringIO())
+        run_bench_pages(tmp_path / "p.duckdb", opportunities=3_000, repeat=1, pages=("payroll",), out=io.StringIO())
