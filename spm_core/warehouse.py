@@ -6,19 +6,23 @@ never leaves a half-built warehouse behind.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import date
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .config import warehouse_url
 from .db import WarehouseError, duckdb_path, has_schema, make_engine
 from .demo import DemoSpec, build_demo
 from .files import private_umask
+from .upgrade import missing, upgrade
 from .users import create_demo_users
 
 FIRST_START_OPPORTUNITIES = 100_000
+log = logging.getLogger("spm.warehouse")
 
 
 @dataclass(frozen=True)
@@ -76,4 +80,30 @@ def open_warehouse(url: str | None = None, read_only: bool = True) -> Engine:
             f"The warehouse at {warehouse_url(url)} has no SPM tables yet: "
             "run `python -m spm_core init --demo` (or `init` for an empty one)."
         )
+    if read_only and missing(engine):
+        engine.dispose()
+        _upgrade(url)
+        engine = make_engine(url, read_only=True)
+    elif not read_only:
+        upgrade(engine)
     return engine
+
+
+def _upgrade(url: str | None) -> None:
+    """Add what this version's schema has and the file lacks, on a short read-write connection. When the file
+    cannot be opened for writing (another process holds it), the app goes on read-only: pages that need the
+    new parts say so, and the next open tries again."""
+    with private_umask():
+        try:
+            writer = make_engine(url)
+        except Exception as exc:  # driver errors differ per warehouse
+            log.warning("Could not open %s to add this version's tables: %s", warehouse_url(url), exc)
+            return
+        try:
+            added = upgrade(writer)
+        except sa.exc.DBAPIError as exc:
+            log.warning("Could not add this version's tables to %s: %s", warehouse_url(url), exc)
+            return
+        finally:
+            writer.dispose()
+    log.info("Upgraded %s: added %s", warehouse_url(url), ", ".join(added))

@@ -28,6 +28,7 @@ from ..bench import _peak_rss_mb, _reset_peak_rss
 from ..db import make_engine
 from ..demo import DemoSpec, build_demo
 from ..filters import Period
+from ..upgrade import upgrade
 from .engine import RunSummary, calculate_in
 from .lines import Run
 from .rates import marginal_lines
@@ -105,6 +106,7 @@ def _timed(work: Callable[[], object], repeat: int) -> tuple[float, float, objec
 
 def run_comp_bench(path: Path, opportunities: int, repeat: int = 3, reuse: bool = False, out: TextIO = sys.stdout) -> None:
     engine = make_engine(f"duckdb:///{path}")
+    upgrade(engine)  # a reused warehouse from an earlier version gets this version's tables and columns
     if not (reuse and path.exists()):
         started = time.perf_counter()
         build_demo(engine, DemoSpec(opportunities=opportunities, seed=42, as_of=AS_OF))
