@@ -40,8 +40,11 @@ def test_a_statement_totals_its_lines_to_the_cent_with_attainment_and_the_next_b
     assert s.total == D("274.69") == sum(s.lines["amount"])
     assert s.adjustments == D("10.00") and s.ytd == D("274.69") and s.draw_balance == D("0.00")
     # 13,234.57 of 30,000 = 44.12 %; 50 % is 15,000: 1,765.43 more for the 5 % rate.
-    assert (s.credited, s.quota, s.attainment) == (D("13234.57"), D("30000.00"), D("44.12"))
-    assert s.next_band.text == "$1,765.43 more to reach 50 % and the 5 % rate"
+    assert (s.credited, s.quota) == (D("13234.57"), D("30000.00"))
+    [(a, text)] = s.attainments
+    assert (a.component, a.measure, a.credited, a.target, a.percent) == ("Commission", "won_amount", D("13234.57"), D("30000.00"), D("44.12"))
+    assert a.next_band.text == "$1,765.43 more to reach 50 % and the 5 % rate"
+    assert text == "Attainment 44.12 % of $30,000.00. $1,765.43 more to reach 50 % and the 5 % rate"
     assert (s.state, s.status) == ("calculated", "awaiting manager")
 
 

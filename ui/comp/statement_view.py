@@ -26,10 +26,9 @@ def show_statement(s: Statement, key: str) -> None:
     for col, (label, value) in zip(cols, (("Total", s.total), ("Adjustments", s.adjustments), ("Year to date", s.ytd),
                                           ("Draw balance", s.draw_balance), ("Credited", s.credited)), strict=True):
         col.metric(label, money_text(value))
-    if s.attainment is not None:
-        st.progress(min(float(s.attainment) / 150, 1.0), text=md(
-            f"Attainment {s.attainment} % of {money_text(s.quota)}. "
-            + (s.next_band.text if s.next_band else "The top band is reached.")))
+    for attainment, text in s.attainments:  # one gauge per commission component, on the measure it pays on
+        if attainment.percent is not None:
+            st.progress(min(float(attainment.percent) / 150, 1.0), text=md(text))
     if s.lines.empty:
         st.info("No lines in this period.")
         return
