@@ -36,12 +36,17 @@ ZERO = Decimal("0.00")
 HUNDREDTH = Decimal("0.01")
 
 
-def amount_text(measure: str, value: Decimal) -> str:
-    """A quantity of the measure in words: $1,234.50, $1,234.50 pipeline created, 3 won deals (1 won deal)."""
+def _quantity(measure: str, value: Decimal) -> tuple[str, str]:
+    """A quantity of the measure as its number and its unit words: ("$1,234.50", "pipeline created"), ("3", "won deals")."""
     if measure in COUNT_MEASURES:
         units = value.quantize(HUNDREDTH).normalize()
-        return f"{units:f} won deal{'' if units == 1 else 's'}"
-    return money_text(value) + (" pipeline created" if measure == "created_amount" else "")
+        return f"{units:f}", f"won deal{'' if units == 1 else 's'}"
+    return money_text(value), "pipeline created" if measure == "created_amount" else ""
+
+
+def amount_text(measure: str, value: Decimal) -> str:
+    """A quantity of the measure in words: $1,234.50, $1,234.50 pipeline created, 3 won deals (1 won deal)."""
+    return " ".join(filter(None, _quantity(measure, value)))
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,8 @@ class NextBand:
     @property
     def text(self) -> str:
         rate = f"{money_text(self.rate)} per deal" if self.measure in COUNT_MEASURES else f"the {self.rate.normalize():f} % rate"
-        return f"{amount_text(self.measure, self.needed)} more to reach {self.lower.normalize():f} % and {rate}"
+        number, words = _quantity(self.measure, self.needed)
+        return f"{' '.join(filter(None, (number, 'more', words)))} to reach {self.lower.normalize():f} % and {rate}"
 
 
 @dataclass(frozen=True)
