@@ -13,7 +13,7 @@ from spm_core.comp.adjustments import add_adjustment
 from spm_core.comp.audit import CompError
 from spm_core.comp.engine import calculate
 from spm_core.comp.estimator import estimate, open_deals
-from spm_core.comp.statements import periods_of, statement, team
+from spm_core.comp.statements import gauges, periods_of, statement, team
 from spm_core.filters import Scope
 from spm_core.schema import opportunity
 
@@ -67,6 +67,8 @@ def test_the_estimator_runs_the_engine_on_a_what_if_and_writes_nothing(engine):
     e = estimate(engine, Scope.only(1), 1, Q3, [20])
     assert (e.now, e.projected) == (D("264.69"), D("611.73"))
     assert list(zip(e.deal_lines["band_lower"], e.deal_lines["amount"], strict=True)) == [(D("0"), D("35.31")), (D("50"), D("311.73"))]
+    # 21,234.57 of 30,000 = 70.78 %; 100 % is 30,000: 8,765.43 more for the 8 % rate.
+    assert [text for _, text in gauges(e.attainments)] == ["Attainment 70.78 % of $30,000.00. $8,765.43 more to reach 100 % and the 8 % rate"]
     assert statement(engine, Scope.only(1), 1, Q3).total == D("264.69")
     with engine.connect() as conn:
         assert conn.execute(sa.select(opportunity.c.is_closed).where(opportunity.c.id == 20)).scalar_one() is False

@@ -112,8 +112,12 @@ class Statement:
     @property
     def attainments(self) -> list[tuple[Attainment, str]]:
         """Each component with its gauge text (named when the plan has more than one)."""
-        named = len(self.components) > 1
-        return [(a, a.text(named)) for a in self.components]
+        return gauges(self.components)
+
+
+def gauges(components: tuple[Attainment, ...]) -> list[tuple[Attainment, str]]:
+    """Each commission with its gauge text, named when the plan has more than one."""
+    return [(a, a.text(len(components) > 1)) for a in components]
 
 
 def visible(conn: sa.Connection, scope: Scope, person_id: int) -> bool:
@@ -149,7 +153,7 @@ def _year_periods(period: Period, start_month: int = 1) -> list[Period]:
     return found[::-1]
 
 
-def _attainments(conn: sa.Connection, person_id: int, period: Period) -> tuple[Attainment, ...]:
+def attainments(conn: sa.Connection, person_id: int, period: Period) -> tuple[Attainment, ...]:
     """Per commission component of the person's plan on the period's last day: the engine's credited
     total and target for that assignment (rates.totals, crediting.component_quotas) and each band's
     edge in the measure's unit (crediting.edge); the next band is the first edge above the total."""
@@ -200,7 +204,7 @@ def statement(engine: Engine, scope: Scope, person_id: int, period: Period) -> S
         quota = None if quota is None else Decimal(quota).quantize(ZERO)
         status, comment = statuses(conn, period).get(person_id, (None, None))
         period_state = state(conn, period)
-        found = _attainments(conn, person_id, period)
+        found = attainments(conn, person_id, period)
     return Statement(person_id, name, period, period_state, status, comment, lines(engine, period, scope, person_id), total,
                      adjustments, ytd, draws, credited, quota, found)
 
