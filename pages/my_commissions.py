@@ -16,8 +16,8 @@ from spm_core.comp.cycle import CLOSED
 from spm_core.comp.disputes import disputes, raise_dispute
 from spm_core.comp.estimator import estimate, open_deals
 from spm_core.comp.periods import period_label
-from spm_core.comp.statements import history, statement
-from spm_core.comp.trace import money_text
+from spm_core.comp.statements import gauges, history, statement
+from spm_core.comp.trace import money_text, rate_text
 from spm_core.filters import Period
 from ui import warehouse
 from ui.comp.common import actor, person_from_url, pick_period, reopened, require, show_notice, write
@@ -69,11 +69,14 @@ else:
                 st.error(md(str(exc)))
             else:
                 st.metric("Projected payout", money_text(result.projected), delta=money_text(result.projected - result.now))
+                for _, text in gauges(result.attainments):
+                    st.caption(md(f"If they close: {text}"))
                 st.dataframe(pd.DataFrame({
                     "deal": result.deal_lines["opportunity_id"], "band": [
                         f"{lo}–{hi} %" if not pd.isna(hi) else f"{lo} %+" for lo, hi in
                         zip(result.deal_lines["band_lower"], result.deal_lines["band_upper"], strict=True)],
-                    "rate": result.deal_lines["rate"], "amount": result.deal_lines["amount"].map(money_text),
+                    "rate": [rate_text(m, r) for m, r in zip(result.deal_lines["measure"], result.deal_lines["rate"], strict=True)],
+                    "amount": result.deal_lines["amount"].map(money_text),
                     "trace": result.deal_lines["formula"]}), hide_index=True, key="my_estimate_lines")
             finally:
                 ctx = reopened(ctx)  # writable() closed the read-only engine the rest of the page reads with

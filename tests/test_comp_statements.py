@@ -13,7 +13,7 @@ from spm_core.comp.adjustments import add_adjustment
 from spm_core.comp.audit import CompError
 from spm_core.comp.engine import calculate
 from spm_core.comp.estimator import estimate, open_deals
-from spm_core.comp.statements import periods_of, statement, team
+from spm_core.comp.statements import gauges, periods_of, statement, team
 from spm_core.filters import Scope
 from spm_core.schema import opportunity
 
@@ -40,8 +40,11 @@ def test_a_statement_totals_its_lines_to_the_cent_with_attainment_and_the_next_b
     assert s.total == D("274.69") == sum(s.lines["amount"])
     assert s.adjustments == D("10.00") and s.ytd == D("274.69") and s.draw_balance == D("0.00")
     # 13,234.57 of 30,000 = 44.12 %; 50 % is 15,000: 1,765.43 more for the 5 % rate.
-    assert (s.credited, s.quota, s.attainment) == (D("13234.57"), D("30000.00"), D("44.12"))
-    assert s.next_band.text == "$1,765.43 more to reach 50 % and the 5 % rate"
+    assert (s.credited, s.quota) == (D("13234.57"), D("30000.00"))
+    [(a, text)] = s.attainments
+    assert (a.component, a.measure, a.credited, a.target, a.percent) == ("Commission", "won_amount", D("13234.57"), D("30000.00"), D("44.12"))
+    assert a.next_band.text == "$1,765.43 more to reach 50 % and the 5 % rate"
+    assert text == "Attainment 44.12 % of $30,000.00. $1,765.43 more to reach 50 % and the 5 % rate"
     assert (s.state, s.status) == ("calculated", "awaiting manager")
 
 
@@ -64,6 +67,8 @@ def test_the_estimator_runs_the_engine_on_a_what_if_and_writes_nothing(engine):
     e = estimate(engine, Scope.only(1), 1, Q3, [20])
     assert (e.now, e.projected) == (D("264.69"), D("611.73"))
     assert list(zip(e.deal_lines["band_lower"], e.deal_lines["amount"], strict=True)) == [(D("0"), D("35.31")), (D("50"), D("311.73"))]
+    # 21,234.57 of 30,000 = 70.78 %; 100 % is 30,000: 8,765.43 more for the 8 % rate.
+    assert [text for _, text in gauges(e.attainments)] == ["Attainment 70.78 % of $30,000.00. $8,765.43 more to reach 100 % and the 8 % rate"]
     assert statement(engine, Scope.only(1), 1, Q3).total == D("264.69")
     with engine.connect() as conn:
         assert conn.execute(sa.select(opportunity.c.is_closed).where(opportunity.c.id == 20)).scalar_one() is False

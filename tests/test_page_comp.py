@@ -20,7 +20,7 @@ from spm_core.comp.estimator import estimate
 from spm_core.comp.payroll import payroll
 from spm_core.comp.periods import period_label
 from spm_core.comp.schema import comp_dispute, comp_line
-from spm_core.comp.statements import periods_in_view, statement, team
+from spm_core.comp.statements import gauges, periods_in_view, statement, team
 from spm_core.comp.trace import money_text
 from spm_core.db import make_engine
 from spm_core.filters import Period, Scope
@@ -95,7 +95,8 @@ def test_a_rep_sees_their_statement_as_spm_core_computes_it_and_nothing_else(mon
     assert metric(at, "Total") == money_text(s.total) and metric(at, "Year to date") == money_text(s.ytd)
     lines = at.dataframe[0].value
     assert list(lines["line"]) == list(s.lines["id"]) and set(s.lines["person_id"]) == {me.person_id}
-    assert s.next_band is not None and md(s.next_band.text) in at.get("progress")[0].proto.text
+    [(gauge, text)] = s.attainments
+    assert gauge.next_band is not None and at.get("progress")[0].proto.text == md(text)
     mine = disputes(engine(demo_url), scope(demo_url, "rep"))
     assert sorted(mine["status"]) == ["open", "resolved"]
     pdf, csv = downloads[0], downloads[1]
@@ -214,6 +215,8 @@ def test_the_estimator_shows_what_the_engine_would_pay(monkeypatch, copy_url):
         want = estimate(rw, viewer_scope(rw, me), me.person_id, CURRENT, [int(deal.split(":")[0])])
     assert metric(at, "Projected payout") == money_text(want.projected)
     assert list(at.dataframe[-2].value["amount"]) == [money_text(a) for a in want.deal_lines["amount"]]
+    wanted = [md(f"If they close: {text}") for _, text in gauges(want.attainments)]
+    assert wanted and [c.value for c in at.caption if c.value in wanted] == wanted
 
 
 def test_a_manager_sends_a_statement_back_with_a_comment(monkeypatch, copy_url):

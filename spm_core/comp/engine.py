@@ -63,14 +63,14 @@ def _stages(conn: sa.Connection) -> list[Callable[[Run], sa.Select]]:
             recovery_lines, clawback_lines, cut_lines]
 
 
-def _measures(conn: sa.Connection) -> tuple[str, ...]:
+def paid_measures(conn: sa.Connection) -> tuple[str, ...]:
     """The measures commissions and SPIFFs pay on (bookings at least: bonuses and overrides use them)."""
     k = comp_component.c
     used = conn.execute(sa.select(k.measure).where(k.kind.in_(["commission", "spiff"])).distinct()).scalars()
     return tuple(sorted({"won_amount", *used}))
 
 
-def _deal_filters(conn: sa.Connection) -> bool:
+def filters_deals(conn: sa.Connection) -> bool:
     """Whether any commission restricts its deals (product, segment, type or amount)."""
     k = comp_component.c
     criteria = sa.or_(*(column.is_not(None) for column in (k.deal_product, k.deal_segment, k.deal_type, k.deal_min_amount)))
@@ -95,7 +95,7 @@ def calculate_in(conn: sa.Connection, period: Period, person_id: int | None = No
     if person_id is not None and conn.execute(sa.select(person.c.id).where(person.c.id == person_id)).first() is None:
         raise ValueError(f"No person with id {person_id} in the warehouse.")
     run = Run(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(comp_run.c.id), 0))).scalar_one()) + 1, period, person_id,
-              _measures(conn), _deal_filters(conn))
+              paid_measures(conn), filters_deals(conn))
     actor = run_by or getpass.getuser()
     closed = not what_if and state(conn, period) in CLOSED
     if not closed:

@@ -22,7 +22,7 @@ from .cycle import CLOSED, state
 from .engine import calculate_in
 from .periods import period_label
 from .schema import ensure_schema
-from .statements import visible
+from .statements import Attainment, attainments, visible
 from .trace import lines, read_rows
 
 
@@ -33,6 +33,7 @@ class Estimate:
     now: Decimal  # the period's statement total as calculated
     projected: Decimal  # the total if the picked deals close
     deal_lines: pd.DataFrame  # the engine's lines for the picked deals: the bands they land in
+    attainments: tuple[Attainment, ...]  # each commission's attainment and next band if they close (the statement's gauge)
 
 
 def open_deals(engine: Engine, scope: Scope, person_id: int) -> pd.DataFrame:
@@ -68,7 +69,8 @@ def estimate(engine: Engine, scope: Scope, person_id: int, period: Period, deal_
             ))
             calculate_in(conn, period, person_id, run_by="estimate", what_if=True)
             after = lines(conn, period, scope, person_id)
+            reached = attainments(conn, person_id, period)
         finally:
             conn.rollback()
     chosen = after[after["opportunity_id"].isin(picked)] if len(after) else after
-    return Estimate(period, person_id, Decimal(now), sum(after["amount"], Decimal("0.00")), chosen.reset_index(drop=True))
+    return Estimate(period, person_id, Decimal(now), sum(after["amount"], Decimal("0.00")), chosen.reset_index(drop=True), reached)

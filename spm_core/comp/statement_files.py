@@ -9,7 +9,7 @@ import pandas as pd
 from ..exports import safe_frame, to_csv_bytes
 from ..reports.pdf import _Document, _heading, _small, _table
 from .periods import period_label
-from .statements import Statement
+from .statements import Attainment, Statement, amount_text
 from .trace import money_text
 
 
@@ -26,14 +26,23 @@ def lines_frame(s: Statement) -> pd.DataFrame:
 
 
 def summary_rows(s: Statement) -> list[tuple[str, str]]:
-    attainment = "n/a (no quota)" if s.attainment is None else f"{s.attainment} %"
     return [
         ("Person", s.person), ("Period", f"{period_label(s.period)} ({s.period.start} – {s.period.end})"),
         ("Period state", s.state), ("Approval", s.status or "not calculated"), ("Total", money_text(s.total)),
         ("of which adjustments", money_text(s.adjustments)), ("Year to date", money_text(s.ytd)),
         ("Draw balance owed", money_text(s.draw_balance)), ("Credited bookings", money_text(s.credited)),
-        ("Attainment", attainment), ("Next band", s.next_band.text if s.next_band else "top band reached or no rate table"),
+        *(row for a in s.components for row in _gauge(a, len(s.components) > 1)),
     ]
+
+
+def _gauge(a: Attainment, named: bool) -> list[tuple[str, str]]:
+    """A commission's attainment and next band, on the measure it pays on (bookings need no unit word)."""
+    tag = f" · {a.component}" if named else ""
+    if a.percent is None:
+        return [(f"Attainment{tag}", "n/a (no quota)")]
+    of = "" if a.measure == "won_amount" else f" of {amount_text(a.measure, a.target)}"
+    return [(f"Attainment{tag}", f"{a.percent} %{of}"),
+            (f"Next band{tag}", a.next_band.text if a.next_band else "top band reached or no rate table")]
 
 
 def statement_csv(s: Statement) -> bytes:

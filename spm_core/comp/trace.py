@@ -36,6 +36,11 @@ def _pct(value: object) -> str:
     return "∞" if value is None or pd.isna(value) else f"{Decimal(str(value)).normalize():f} %"
 
 
+def rate_text(measure: object, rate: object) -> str:
+    """A band's rate in words: a percent of money, or money per deal for a count measure (won_count)."""
+    return f"{money_text(rate)} per deal" if measure in COUNT_MEASURES else _pct(rate)
+
+
 def _att(value: object) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{float(value) * 100:.2f} %"
 

@@ -17,6 +17,13 @@ from ui.text import md
 TRACE_FIELDS = ("component", "rule", "opportunity_id", "close_date", "credited", "quota", "band_lower", "band_upper", "rate", "base",
                 "threshold", "limit_amount", "earlier", "origin_line_id", "reason")
 
+HELP = {
+    "Year to date": "Paid since the start of the plan year (the plan's year start month; January by default).",
+    "Credited": "Bookings credited in the period. Each gauge below is one commission of your plan on the period's last day: "
+                "its own measure (bookings, pipeline created or won deals, on the deals it counts) over its target or your quota, "
+                "as the engine pays it.",
+}
+
 
 def show_statement(s: Statement, key: str) -> None:
     st.subheader(md(f"{s.person} · {period_label(s.period)}"))
@@ -25,11 +32,10 @@ def show_statement(s: Statement, key: str) -> None:
     cols = st.columns(5)
     for col, (label, value) in zip(cols, (("Total", s.total), ("Adjustments", s.adjustments), ("Year to date", s.ytd),
                                           ("Draw balance", s.draw_balance), ("Credited", s.credited)), strict=True):
-        col.metric(label, money_text(value))
-    if s.attainment is not None:
-        st.progress(min(float(s.attainment) / 150, 1.0), text=md(
-            f"Attainment {s.attainment} % of {money_text(s.quota)}. "
-            + (s.next_band.text if s.next_band else "The top band is reached.")))
+        col.metric(label, money_text(value), help=HELP.get(label))
+    for attainment, text in s.attainments:  # one gauge per commission component, on the measure it pays on
+        if attainment.percent is not None:
+            st.progress(min(float(attainment.percent) / 150, 1.0), text=md(text))
     if s.lines.empty:
         st.info("No lines in this period.")
         return
