@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.engine import Engine
 
 from ...db import create_schema, insert_frame, make_engine
 from ...demo.geo import CITIES, JITTER_DEGREES
@@ -78,11 +79,8 @@ def market(accounts: int, territories: int, seed: int) -> tuple[pd.DataFrame, pd
     return people, terr, accts, deals
 
 
-def run(path: Path, accounts: int = 50_000, territories: int = 40, seed: int = 1) -> tuple[list[Step], dict[str, tuple]]:
-    """Build the warehouse at `path`, then time: reading every account's measures (one set-based query),
-    proposing moves by potential and by workload, accepting every potential move, carving the busiest
-    territory into 4 new ones (by potential) and accepting that, and publishing it all from AS_OF with open
-    deals following (history rows, owners, deals). Also returns the spreads and disruption of each."""
+def build(path: Path, accounts: int, territories: int, seed: int = 1) -> Engine:
+    """A DuckDB warehouse at `path` holding market(accounts, territories, seed); its engine."""
     engine = make_engine(f"duckdb:///{path}")
     create_schema(engine)
     people, terr, accts, deals = market(accounts, territories, seed)
@@ -91,8 +89,17 @@ def run(path: Path, accounts: int = 50_000, territories: int = 40, seed: int = 1
         insert_frame(conn, territory, terr)
         insert_frame(conn, account, accts)
         insert_frame(conn, opportunity, deals)
+    return engine
+
+
+def run(path: Path, accounts: int = 50_000, territories: int = 40, seed: int = 1) -> tuple[list[Step], dict[str, tuple]]:
+    """Build the warehouse at `path`, then time: reading every account's measures (one set-based query),
+    proposing moves by potential and by workload, accepting every potential move, carving the busiest
+    territory into 4 new ones (by potential) and accepting that, and publishing it all from AS_OF with open
+    deals following (history rows, owners, deals). Also returns the spreads and disruption of each."""
+    engine = build(path, accounts, territories, seed)
     box: dict[str, object] = {}
-    ids = terr["id"].tolist()
+    ids = list(range(1, territories + 1))  # market() numbers the territories 1..K
     sql = str(measures_statement(engine, AS_OF, Scope.everyone()).compile(engine, compile_kwargs={"literal_binds": True}))
     raw = engine.raw_connection()
     steps = [
