@@ -3,7 +3,8 @@
 runs `streamlit run app.py` on it, signs in with headless Debian Chromium (Playwright) and times from clicking
 Territories in the sidebar until the map's canvas is drawn and the page has finished running, twice (the second
 time Streamlit's caches are warm). Prints the accounts, the points the map draws (above ui.territory_view's
-MAP_POINTS accounts are grouped per territory and half-degree cell), the seconds and the server's peak RSS.
+MAP_POINTS accounts are grouped per territory and half-degree cell), the seconds and the server's peak RSS;
+the last screen goes to test-artifacts/territory_map_timing.png.
 
     python scripts/territory_map_timing.py --accounts 100000 --territories 40
 """
@@ -38,6 +39,7 @@ from ui.territory_view import map_points  # noqa: E402
 USER, PASSWORD = "maps", "map-timing-password-2026"
 WAIT_MS = 600_000
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOT = ROOT / "test-artifacts" / "territory_map_timing.png"  # what was timed, to look at
 RUNNING = '[data-testid="stStatusWidgetRunningIcon"]'
 
 
@@ -125,7 +127,7 @@ def main() -> None:
                 settled(page)
                 cold = time_map(page, "Overview")
                 warm = time_map(page, "Overview")
-                page.screenshot(path=str(Path(folder).parent / "territory_map_timing.png"))
+                page.screenshot(path=str(SHOT))
                 browser.close()
             rss = peak_rss_mb(proc.pid)
         finally:
