@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.sql.visitors import InternalTraversal
 
 SPARK = ("databricks", "hive")  # databricks-sqlalchemy, and PyHive's Spark Thrift server dialect
@@ -174,6 +175,26 @@ def _parts_bigquery(element, compiler, **kw):
 @compiles(date_from_parts, "trino")
 def _parts_trino(element, compiler, **kw):  # no make_date: an ISO text, cast
     return f"CAST(format('%04d-%02d-%02d', {', '.join(_args(element, compiler, **kw))}) AS DATE)"
+
+
+# ---------------------------------------------------------------- recursive CTEs
+
+
+@compiles(CTE, "bigquery")
+def _cte_bigquery(element, compiler, **kw):
+    """BigQuery takes no column list on a CTE (`WITH RECURSIVE t AS`), which SQLAlchemy writes for every
+    recursive one (`t(id, depth)`); the anchor select names the columns. The recursive CTE as completed by
+    union_all (it restates the anchor's) is rendered from a private copy marked non-recursive while its
+    text is written (no column list), then recursive again so the clause still says WITH RECURSIVE."""
+    if not element.recursive or element._restates is None:
+        return compiler.visit_cte(element, **kw)
+    copies = compiler.__dict__.setdefault("_portable_cte_copies", {})  # one copy per statement compiled
+    plain = copies.setdefault(element, element._generate())
+    plain.recursive = False
+    try:
+        return compiler.visit_cte(plain, **kw)
+    finally:
+        plain.recursive = True
 
 
 # ---------------------------------------------------------------- median

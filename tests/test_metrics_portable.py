@@ -46,7 +46,8 @@ REFUSED = {
     "postgresql": {"DuckDB function": ANY_BUT_DUCKDB_PG["DuckDB function"]},
     "snowflake": {**ANY_BUT_DUCKDB_PG, **MAKE_DATE, "date minus date": DATE_MINUS_DATE},
     "bigquery": {**ANY_BUT_DUCKDB_PG, **MAKE_DATE, **PG_INTERVAL, "date minus date": DATE_MINUS_DATE, "date_trunc(unit, day)": r"date_trunc\('",
-                 "ordered-set median": r"WITHIN GROUP", "DOUBLE type": r"\bDOUBLE\b"},
+                 "ordered-set median": r"WITHIN GROUP", "DOUBLE type": r"\bDOUBLE\b",
+                 "CTE column list": r"`\w+`\((`\w+`(, )?)+\) AS\s*\("},
     "trino": {**ANY_BUT_DUCKDB_PG, **MAKE_DATE, **PG_INTERVAL, "date minus date": DATE_MINUS_DATE, "ordered-set median": r"WITHIN GROUP"},
     "databricks": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE},
 }
