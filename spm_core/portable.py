@@ -1,7 +1,8 @@
 """SQL that each warehouse spells its own way, compiled per dialect by SQLAlchemy's @compiles.
 
-The metrics layer writes `days_between(end, start)`, `month_start("week", day)` and `median(x)`;
-DuckDB and PostgreSQL get the SQL they always had (date minus date, date_trunc, percentile_cont), and
+The engines write `days_between(end, start)`, `period_start("week", day)`, `month_end(first)`,
+`date_from_parts(y, m, d)` and `median(x)`; DuckDB and PostgreSQL get the SQL they always had (date
+minus date, date_trunc, `+ INTERVAL '1 month'`, make_date, percentile_cont), and
 Snowflake, BigQuery, Trino and Spark (Databricks, Hive) their own spelling, so one URL change moves
 the app. Only names live here: a dialect not listed gets the DuckDB/PostgreSQL form.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import CTE
 from sqlalchemy.sql.visitors import InternalTraversal
 
 SPARK = ("databricks", "hive")  # databricks-sqlalchemy, and PyHive's Spark Thrift server dialect
@@ -43,6 +45,21 @@ class period_start(FunctionElement):
         self.unit = unit
         super().__init__(day)
 
+
+class month_end(FunctionElement):
+    """The last day (a DATE) of the month that begins on `first` (a DATE on the 1st of a month)."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "month_end"
+
+
+class date_from_parts(FunctionElement):
+    """The DATE of a year, month (1-12) and day, three INTEGER expressions."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "date_from_parts"
 
 
 class median(FunctionElement):
@@ -105,6 +122,79 @@ def _start_default(element, compiler, **kw):
 def _start_bigquery(element, compiler, **kw):
     (day,) = _args(element, compiler, **kw)
     return f"DATE_TRUNC({day}, {BIGQUERY_UNITS[element.unit]})"
+
+
+# ---------------------------------------------------------------- month_end
+
+
+@compiles(month_end)
+def _end_default(element, compiler, **kw):
+    (first,) = _args(element, compiler, **kw)
+    return f"(CAST({first} + INTERVAL '1 month' AS DATE) - 1)"
+
+
+@compiles(month_end, "snowflake")
+@compiles(month_end, "bigquery")
+def _end_last_day(element, compiler, **kw):
+    (first,) = _args(element, compiler, **kw)
+    return f"LAST_DAY({first})"
+
+
+@compiles(month_end, "trino")
+def _end_trino(element, compiler, **kw):
+    (first,) = _args(element, compiler, **kw)
+    return f"last_day_of_month({first})"
+
+
+for _name in SPARK:
+
+    @compiles(month_end, _name)
+    def _end_spark(element, compiler, **kw):
+        (first,) = _args(element, compiler, **kw)
+        return f"last_day({first})"
+
+
+# ---------------------------------------------------------------- date_from_parts
+
+
+@compiles(date_from_parts)
+def _parts_default(element, compiler, **kw):  # DuckDB, PostgreSQL and Spark
+    return f"make_date({', '.join(_args(element, compiler, **kw))})"
+
+
+@compiles(date_from_parts, "snowflake")
+def _parts_snowflake(element, compiler, **kw):
+    return f"DATE_FROM_PARTS({', '.join(_args(element, compiler, **kw))})"
+
+
+@compiles(date_from_parts, "bigquery")
+def _parts_bigquery(element, compiler, **kw):
+    return f"DATE({', '.join(_args(element, compiler, **kw))})"
+
+
+@compiles(date_from_parts, "trino")
+def _parts_trino(element, compiler, **kw):  # no make_date: an ISO text, cast
+    return f"CAST(format('%04d-%02d-%02d', {', '.join(_args(element, compiler, **kw))}) AS DATE)"
+
+
+# ---------------------------------------------------------------- recursive CTEs
+
+
+@compiles(CTE, "bigquery")
+def _cte_bigquery(element, compiler, **kw):
+    """BigQuery takes no column list on a CTE (`WITH RECURSIVE t AS`), which SQLAlchemy writes for every
+    recursive one (`t(id, depth)`); the anchor select names the columns. The recursive CTE as completed by
+    union_all (it restates the anchor's) is rendered from a private copy marked non-recursive while its
+    text is written (no column list), then recursive again so the clause still says WITH RECURSIVE."""
+    if not element.recursive or element._restates is None:
+        return compiler.visit_cte(element, **kw)
+    copies = compiler.__dict__.setdefault("_portable_cte_copies", {})  # one copy per statement compiled
+    plain = copies.setdefault(element, element._generate())
+    plain.recursive = False
+    try:
+        return compiler.visit_cte(plain, **kw)
+    finally:
+        plain.recursive = True
 
 
 # ---------------------------------------------------------------- median

@@ -136,6 +136,18 @@ def test_manager_override_pays_a_rate_on_each_person_below(rep_warehouse):
     assert list(zip(frame["from_person_id"], frame["amount"], strict=True)) == [(1, D("150.00")), (2, D("50.00"))]
 
 
+def test_a_manager_loop_in_bad_data_pays_each_override_once(rep_warehouse):
+    # Max (9) manages Ann (1), who manages Max (a loop); Ann manages Bob (2). The subtree recursion (UNION ALL)
+    # revisits people until its depth guard: each person below still earns Max one line, Max none on himself.
+    people = [_person(9, "Max", "manager", 1), _person(1, "Ann", "manager", 9), _person(2, "Bob", "rep", 1)]
+    deals = [_deal(1, 1, 10_000, date(2026, 7, 1)), _deal(2, 2, 2_000, date(2026, 7, 2)), _deal(3, 9, 5_000, date(2026, 7, 3))]
+    override = _plan("  - {name: Override, kind: override, rate: 1.5}\n", people=(9,), name="Manager")
+    engine = rep_warehouse(deals, override, people=people)
+    calculate(engine, Q3)
+    frame = lines(engine, Q3, Scope.everyone(), 9)
+    assert sorted(zip(frame["from_person_id"], frame["amount"], strict=True)) == [(1, D("150.00")), (2, D("30.00"))]
+
+
 def test_each_line_rounds_half_up_to_cents_and_the_total_is_their_sum(rep_warehouse):
     # Quota 30,000, 2 % band: 12.25 × 2 % = 0.245 -> 0.25 (half-up; banker's rounding would give 0.24);
     # 0.75 × 2 % = 0.015 -> 0.02; 100.10 × 2 % = 2.002 -> 2.00. Total 2.27 (rounding the sum 2.262 would give 2.26).

@@ -2,7 +2,9 @@
 Snowflake, BigQuery, Trino and Databricks/Spark. Each KPI with each grouping its facts allow, as of
 now and as it stood on a past day, and every statement the history and forecast engines send, is
 compiled with each dialect (bound values inlined); constructs a warehouse rejects must not appear, and
-its own spelling of them (spm_core/portable.py) must. Spark also runs them live (test_spark.py)."""
+its own spelling of them (spm_core/portable.py) must. So are the statements the other engines send on the
+demo: a compensation run, capacity planning, the pulse, a contest board, planned territory changes.
+Spark also runs the metrics live (test_spark.py)."""
 
 from __future__ import annotations
 
@@ -15,27 +17,38 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 
 from spm_core import forecast, history
+from spm_core.comp.engine import calculate_in
+from spm_core.contests.model import Contest, MetricRule
+from spm_core.contests.scoring import board
 from spm_core.db import create_schema, make_engine, read_frame
 from spm_core.filters import Filters, Period, Scope
 from spm_core.kpis import CATALOGUE
 from spm_core.metrics import compile_query, compile_reps_share, query
 from spm_core.model import DIMENSIONS, MEASURES
 from spm_core.people import visible_people
+from spm_core.planning.capacity import productivity
+from spm_core.planning.model import Ramp
+from spm_core.planning.territories.publish import planned_changes
+from spm_core.pulse import enps
 
 FILTERS = Filters(Period(date(2026, 1, 1), date(2026, 3, 31)), teams=frozenset({1}), managers=frozenset({3}), products=frozenset({2}))
 AS_OF = date(2026, 11, 23)  # the demo warehouse's today
 WAREHOUSES = ("postgresql", "snowflake", "bigquery", "trino", "databricks")
 
 # What each warehouse refuses, as a pattern over the compiled SQL (case-insensitive).
-DATE_MINUS_DATE = r"(_date|entered|\bt)[`\"]? - "  # Spark: an INTERVAL; BigQuery, Trino: no integer days
+DATE_MINUS_DATE = (r"(_date|entered|\bt)[`\"]? - "  # Spark: an INTERVAL; BigQuery, Trino: no integer days
+                   r"| - [`\"]?\w+[`\"]?\.[`\"]?(\w*_date|month)\b")  # ... minus a table's date column
 ANY_BUT_DUCKDB_PG = {"UNION without ALL in a recursive CTE": r"\bUNION(?! ALL)", "FILTER clause": r"FILTER \(WHERE",
                      ":: cast": r"::", "DuckDB function": r"\b(quantile_cont|arg_max|list_\w+|strftime)\("}
+MAKE_DATE = {"make_date": r"\bmake_date\("}  # Snowflake, BigQuery, Trino
+PG_INTERVAL = {"INTERVAL 'n unit'": r"INTERVAL '\d+ \w+'"}  # BigQuery, Trino: INTERVAL n UNIT / INTERVAL 'n' UNIT
 REFUSED = {
     "postgresql": {"DuckDB function": ANY_BUT_DUCKDB_PG["DuckDB function"]},
-    "snowflake": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE},
-    "bigquery": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE, "date_trunc(unit, day)": r"date_trunc\('",
-                 "ordered-set median": r"WITHIN GROUP", "DOUBLE type": r"\bDOUBLE\b"},
-    "trino": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE, "ordered-set median": r"WITHIN GROUP"},
+    "snowflake": {**ANY_BUT_DUCKDB_PG, **MAKE_DATE, "date minus date": DATE_MINUS_DATE},
+    "bigquery": {**ANY_BUT_DUCKDB_PG, **MAKE_DATE, **PG_INTERVAL, "date minus date": DATE_MINUS_DATE, "date_trunc(unit, day)": r"date_trunc\('",
+                 "ordered-set median": r"WITHIN GROUP", "DOUBLE type": r"\bDOUBLE\b",
+                 "CTE column list": r"`\w+`\((`\w+`(, )?)+\) AS\s*\("},
+    "trino": {**ANY_BUT_DUCKDB_PG, **MAKE_DATE, **PG_INTERVAL, "date minus date": DATE_MINUS_DATE, "ordered-set median": r"WITHIN GROUP"},
     "databricks": {**ANY_BUT_DUCKDB_PG, "date minus date": DATE_MINUS_DATE},
 }
 # The warehouse's own spelling, which a statement with a day count, a week or a median must use.
@@ -149,6 +162,65 @@ def test_history_and_forecast_statements_compile_for_each_warehouse(engine_state
         assert not refused(sql, warehouse), f"{warehouse}: {refused(sql, warehouse)}\n{sql}"
         spelled |= {c for c in ("days", "median") if re.search(HISTORY_SPELLING[warehouse][c], sql)}
     assert spelled == {"days", "median"}  # stalled deals count days, their thresholds come from median stints
+
+
+def other_engines_statements(engine: Engine) -> list[sa.ClauseElement]:
+    """Every statement (reads and INSERT ... SELECTs) the compensation, planning, pulse, contest and territory
+    engines send for one view of the demo warehouse, in a transaction rolled back (the demo is shared)."""
+    seen: list[sa.ClauseElement] = []
+
+    def keep(conn, clause, multiparams, params, execution_options):
+        if isinstance(clause, sa.sql.Select | sa.sql.CompoundSelect) or getattr(clause, "select", None) is not None:
+            seen.append(clause)  # an INSERT holds its SELECT; plain INSERT/DELETE of values are not dialect-sensitive
+
+    q4 = Period(date(2026, 10, 1), date(2026, 12, 31))
+    contest = Contest("November", date(2026, 11, 1), date(2026, 11, 30), "team", "ranked", (MetricRule("bookings", 0.1),))
+    sa.event.listen(engine, "before_execute", keep)
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            calculate_in(conn, q4, run_by="portable", what_if=True)
+            productivity(conn, AS_OF, Ramp())
+            board(conn, contest, AS_OF)
+            transaction.rollback()
+        for by in (None, *enps.BY):
+            enps.pulse(engine, q4, Scope.subtree(2), by)
+        planned_changes(engine, Scope.subtree(2))
+    finally:
+        sa.event.remove(engine, "before_execute", keep)
+    return seen
+
+
+# The engines' own spelling: prorated quota days and month ends (comp), weeks (contest streaks), months (capacity, pulse).
+ENGINE_SPELLING = {
+    "postgresql": {"days": r"\(least\(", "month end": r"INTERVAL '1 month' AS DATE\) - 1\)", "make date": r"make_date\(",
+                   "week": r"date_trunc\('week'", "month": r"date_trunc\('month'"},
+    "snowflake": {"days": r"DATEDIFF\(day, ", "month end": r"LAST_DAY\(", "make date": r"DATE_FROM_PARTS\(",
+                  "week": r"date_trunc\('week'", "month": r"date_trunc\('month'"},
+    "bigquery": {"days": r"DATE_DIFF\(", "month end": r"LAST_DAY\(", "make date": r"\bDATE\(CAST",
+                 "week": r"DATE_TRUNC\([^)]*, ISOWEEK\)", "month": r"DATE_TRUNC\([^)]*, MONTH\)"},
+    "trino": {"days": r"date_diff\('day', ", "month end": r"last_day_of_month\(", "make date": r"CAST\(format\('%04d",
+              "week": r"date_trunc\('week'", "month": r"date_trunc\('month'"},
+    "databricks": {"days": r"datediff\(", "month end": r"\blast_day\(", "make date": r"make_date\(",
+                   "week": r"date_trunc\('week'", "month": r"date_trunc\('month'"},
+}
+
+
+@pytest.fixture(scope="module")
+def other_statements(demo_duckdb: Engine) -> list[sa.ClauseElement]:
+    return other_engines_statements(demo_duckdb)
+
+
+@pytest.mark.parametrize("warehouse", WAREHOUSES)
+def test_comp_planning_pulse_contest_and_territory_statements_compile_for_each_warehouse(other_statements, warehouse):
+    assert len(other_statements) >= 20
+    spelled, recursive = set(), 0
+    for stmt in other_statements:
+        sql = compiled(stmt, warehouse)
+        assert not refused(sql, warehouse), f"{warehouse}: {refused(sql, warehouse)}\n{sql}"
+        spelled |= {c for c, pattern in ENGINE_SPELLING[warehouse].items() if re.search(pattern, sql)}
+        recursive += "WITH RECURSIVE" in sql.upper()
+    assert spelled == set(ENGINE_SPELLING[warehouse])
+    assert recursive >= 2  # the override's subtree (comp) and the territory owners' (planned changes)
 
 
 def test_a_manager_loop_in_bad_data_ends_the_subtree(tiny_engine):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..portable import days_between
 from ..schema import opportunity, opportunity_history, opportunity_split
 from .crediting import Wide, cents, percent_of
 from .lines import RATE_RULES, Run, line
@@ -49,7 +50,7 @@ def _dated(run: Run, found: sa.ColumnElement, paid: sa.Subquery) -> tuple[sa.Col
     h = opportunity_history.c
     first = sa.select(sa.func.min(h.changed_at)).where(h.opportunity_id == paid.c.opportunity_id, h.changed_at >= paid.c.close_date, found)
     day = sa.func.coalesce(first.scalar_subquery(), sa.literal(run.period.start))
-    return day, day - paid.c.close_date
+    return day, days_between(day, paid.c.close_date)
 
 
 def _as_of_end(run: Run, paid: sa.Subquery) -> sa.Subquery:

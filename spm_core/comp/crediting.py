@@ -14,6 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..filters import Period
+from ..portable import days_between, month_end
 from ..schema import account, opportunity, opportunity_split, product, quota, segment
 from .lines import FAR
 from .schema import Cents, Percent, comp_assignment, comp_component
@@ -133,10 +134,10 @@ def component_quotas(period: Period) -> sa.Select:
     ).subquery("monthly")
     m = monthly.c
     assignment = comp_assignment.alias("covered")
-    month_end = sa.cast(m.month + sa.literal_column("INTERVAL '1 month'"), sa.Date) - 1
+    last = month_end(m.month)
     start = sa.func.greatest(m.month, assignment.c.effective_from, sa.literal(period.start))
-    end = sa.func.least(month_end, sa.func.coalesce(assignment.c.effective_to, FAR), sa.literal(period.end))
-    days, month_days = end - start + 1, month_end - m.month + 1
+    end = sa.func.least(last, sa.func.coalesce(assignment.c.effective_to, FAR), sa.literal(period.end))
+    days, month_days = days_between(end, start) + 1, days_between(last, m.month) + 1
     share = sa.case(
         (days == month_days, sa.cast(m.amount, Wide)),
         else_=sa.func.round(sa.cast(m.amount, Wide) * days / month_days, 2),

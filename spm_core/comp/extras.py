@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from ..filters import Period
+from ..people import MAX_DEPTH
 from ..schema import person
 from .crediting import cents, credits, edge, percent_of, quotas
 from .lines import FAR, Run, line, ratio
@@ -79,16 +80,23 @@ def _bonus(run: Run, b: sa.Subquery, t: sa.Subquery, q: sa.Subquery) -> sa.Selec
     )
 
 
-def _below(managers: sa.Subquery) -> sa.CTE:
-    """(manager, person) for every person anywhere below each manager; UNION stops a loop in bad data."""
+def _below(managers: sa.Subquery) -> sa.Subquery:
+    """(manager, person) for every person anywhere below each manager, once each. UNION ALL with a depth
+    counter (as people.subtree_ids), which every warehouse accepts in a recursive CTE and which stops a
+    loop in bad data; DISTINCT drops the pairs such a loop repeats, so no override is paid twice."""
     child = person.alias("child")
     tree = (
-        sa.select(managers.c.person_id.label("manager_id"), child.c.id.label("member_id"))
+        sa.select(managers.c.person_id.label("manager_id"), child.c.id.label("member_id"), sa.literal(1, sa.Integer).label("depth"))
         .join_from(managers, child, child.c.manager_id == managers.c.person_id)
-        .cte("below", recursive=True)
+        .cte("below_tree", recursive=True)
     )
     deeper = person.alias("deeper")
-    return tree.union(sa.select(tree.c.manager_id, deeper.c.id).join_from(tree, deeper, deeper.c.manager_id == tree.c.member_id))
+    tree = tree.union_all(
+        sa.select(tree.c.manager_id, deeper.c.id, (tree.c.depth + 1).label("depth"))
+        .join_from(tree, deeper, deeper.c.manager_id == tree.c.member_id)
+        .where(tree.c.depth < MAX_DEPTH)
+    )
+    return sa.select(tree.c.manager_id, tree.c.member_id).distinct().subquery("below")
 
 
 def override_lines(run: Run) -> sa.Select:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from ..filters import Filters, Scope
 from ..metrics import compile_query
+from ..portable import date_from_parts
 from .crediting import edge
 from .lines import RATE_RULES, STEPS, Run, line, net_before, ratio
 from .rates import totals
@@ -157,7 +158,7 @@ def cap_period_lines(run: Run) -> sa.Select:
 def year_start(period_start: date, start_month: sa.ColumnElement) -> sa.ColumnElement:
     """The first day of the plan year (starting in `start_month`, 1-12) that contains `period_start`."""
     year = sa.case((start_month > period_start.month, period_start.year - 1), else_=period_start.year)
-    return sa.func.make_date(sa.cast(year, sa.Integer), sa.cast(start_month, sa.Integer), sa.cast(sa.literal(1), sa.Integer))
+    return date_from_parts(sa.cast(year, sa.Integer), sa.cast(start_month, sa.Integer), sa.cast(sa.literal(1), sa.Integer))
 
 
 def _paid_earlier(run: Run) -> sa.Subquery:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..db import read_frame
+from ..portable import period_start
 from ..schema import opportunity
 from .model import Contest
 
@@ -37,7 +38,7 @@ def _facts(engine: Engine | sa.Connection, start: date, people: pd.DataFrame, da
             o.owner_id,
             sa.func.min(sa.case((o.close_date >= month_start, o.close_date))).label("first_in_month"),
             sa.func.max(sa.case((o.close_date >= start, o.amount))).label("biggest"),
-            sa.func.count(sa.distinct(sa.case((o.close_date >= streak_start, sa.func.date_trunc("week", o.close_date))))).label(
+            sa.func.count(sa.distinct(sa.case((o.close_date >= streak_start, period_start("week", o.close_date))))).label(
                 "weeks"
             ),
         )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from ..db import read_frame
 from ..filters import Period, Scope
+from ..portable import period_start
 from ..schema import opportunity, segment
 from .model import Ramp
 from .ramp import monthly_quotas, months_of
@@ -39,7 +40,7 @@ def productivity(engine: Engine | sa.Connection, as_of: date, ramp: Ramp, own: M
     own = own or {}
     window = history_window(as_of)
     o = opportunity.c
-    month = sa.func.date_trunc("month", o.close_date)
+    month = period_start("month", o.close_date)
     stmt = (
         sa.select(o.owner_id.label("person_id"), month.label("month"), sa.func.sum(o.amount).label("booked"))
         .where(o.is_won, o.close_date.between(window.start, window.end))

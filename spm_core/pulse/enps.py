@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from ..db import read_frame
 from ..filters import Period, Scope
 from ..people import people_in_view
+from ..portable import period_start
 from ..schema import person, survey_response, team
 from .anonymity import MIN_RESPONSES, merge_small_groups
 
@@ -49,7 +50,7 @@ def _group_key(by: str | None) -> tuple[sa.ColumnElement, sa.FromClause]:
     if by == "manager":
         return sa.func.coalesce(manager.c.name, "No manager"), joined.outerjoin(manager, manager.c.id == person.c.manager_id)
     if by == "month":
-        return sa.func.date_trunc("month", r.response_date), joined
+        return period_start("month", r.response_date), joined
     return sa.literal(EVERYONE), joined
 
 

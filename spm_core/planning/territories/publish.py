@@ -26,6 +26,7 @@ from ...comp.cycle import CLOSED
 from ...comp.schema import comp_period
 from ...db import read_frame
 from ...filters import Scope
+from ...people import MAX_DEPTH
 from ...schema import (
     account,
     opportunity,
@@ -60,13 +61,16 @@ def _now() -> datetime:
 
 
 def _owner_tree() -> sa.CTE:
-    """(root, id) for every territory owner and everyone below them at any depth."""
-    roots = sa.select(territory.c.owner_id.label("root"), territory.c.owner_id.label("id")).where(
-        territory.c.owner_id.is_not(None)
-    )
+    """(root, id) for every territory owner and everyone below them, down to MAX_DEPTH levels: UNION ALL
+    with a depth counter (as people.subtree_ids), which every warehouse accepts in a recursive CTE; the
+    pairs a manager loop in bad data repeats only feed an EXISTS."""
+    roots = sa.select(
+        territory.c.owner_id.label("root"), territory.c.owner_id.label("id"), sa.literal(0, sa.Integer).label("depth")
+    ).where(territory.c.owner_id.is_not(None)).distinct()  # an owner of several territories is one root
     tree = roots.cte("owner_tree", recursive=True)
     child = person.alias("tree_child")
-    return tree.union(sa.select(tree.c.root, child.c.id).join(tree, child.c.manager_id == tree.c.id))
+    below = sa.select(tree.c.root, child.c.id, (tree.c.depth + 1).label("depth")).join(tree, child.c.manager_id == tree.c.id)
+    return tree.union_all(below.where(tree.c.depth < MAX_DEPTH))
 
 
 def _changes() -> sa.Select:
