@@ -99,7 +99,7 @@ def ramp_form(rows: pd.DataFrame, sid: int, by: str, as_of: date) -> None:
     c1, c2, c3 = st.columns([2, 1, 3])
     node = c1.selectbox("Rep or seat", list(names), format_func=names.get, key="plan_ramp_person")
     text = c2.text_input("Ramp %", value="50", key="plan_ramp_text", help="% by month of tenure, e.g. 50 or 50,75")
-    reason = c3.text_input("Reason (required)", key="plan_ramp_reason")
+    reason = c3.text_input("Ramp reason (required)", key="plan_ramp_reason")
     b1, b2 = st.columns(2)
     if b1.button("Set this ramp", key="plan_ramp_set"):
         try:
