@@ -247,6 +247,23 @@ period_open_at_start = Table(
     Column("close_date", Date, nullable=False),
 )
 
+# Stage win rates (coaching.stage_wins) per current owner and product, for the standard periods at the
+# warehouse's as_of (spm_core.period_facts): of the deals closed in the period that reached each stage,
+# how many closed and how many were won; a view of any people and products is a sum of these rows.
+stage_win_fact = Table(
+    "stage_win_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    Column("stage", String, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("closed", BigInteger, nullable=False),
+    Column("won", BigInteger, nullable=False),
+)
+
 # Forecast accuracy's forecasts (closed + commit as history stood at week N of a past period) per current
 # owner and product, for the past periods and week the running standard periods show at the warehouse's
 # as_of (spm_core.period_facts); one row with no owner marks each stored (period, week), even when empty.
