@@ -66,7 +66,12 @@ def test_demo_history_kpis_from_facts_equal_raw_history(demo_engine, period, vie
     if view == "everyone":
         assert history.stage_conversion(demo_engine, filters, scope)["reached"].sum() > 0
         assert stage_wins(demo_engine, filters, scope)["closed"].sum() > 0  # read from stage_win_fact
-        assert not history.stalled_deals(demo_engine, filters, scope, AS_OF).empty or period.end < AS_OF
+        stalled = history.stalled_deals(demo_engine, filters, scope, AS_OF)
+        assert not stalled.empty or period.end < AS_OF
+        per_owner = history.stalled_per_owner(demo_engine, filters, scope, AS_OF).set_index("owner_id")["stalled"]
+        owners = read_frame(demo_engine, sa.text("select id, owner_id from opportunity")).set_index("id")["owner_id"]
+        want = stalled["id"].map(owners).value_counts()
+        pd.testing.assert_series_equal(per_owner.sort_index(), want.sort_index(), check_names=False, check_dtype=False, check_index_type=False)
 
 
 def test_demo_facts_equal_a_pandas_computation_from_history(demo_duckdb):
