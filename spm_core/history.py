@@ -23,6 +23,7 @@ from .history_facts import has_facts, period_facts_hold, stored_as_of
 from .people import people_in_view
 from .portable import days_between, median
 from .schema import (
+    deal_current_stage,
     deal_stage,
     forecast_accuracy_fact,
     opportunity,
@@ -296,12 +297,48 @@ def _stalled_threshold(position: sa.ColumnElement, limit_by_position: dict[int, 
     return sa.case(*[(position == p, days) for p, days in limit_by_position.items()], else_=STALLED_FALLBACK_DAYS)
 
 
+def _stage_marks(filters: Filters) -> sa.Subquery:
+    """One grouped pass over the history of the deals open in the period (in anyone's view: the scope applies
+    in stalled_deals, and its CTE must appear once): the day each last left another stage (valid_to, not when
+    it entered that one: a deal moved back to its stage has been in it since it returned), and when it first
+    reached its current stage."""
+    cur = opportunity.alias("cur")
+    return (
+        sa.select(
+            h.opportunity_id,
+            sa.func.max(sa.case((h.stage != cur.c.stage, h.valid_to))).label("left_other"),
+            sa.func.min(sa.case((h.stage == cur.c.stage, h.changed_at))).label("first_seen"),
+        )
+        .select_from(opportunity_history.join(cur, cur.c.id == h.opportunity_id))
+        .where(sa.not_(cur.c.is_closed), cur.c.close_date.between(filters.period.start, filters.period.end))
+        .group_by(h.opportunity_id)
+        .subquery("marks")
+    )
+
+
 def stalled_deals(
     engine: Engine, filters: Filters, scope: Scope, as_of: date | None = None, *, facts: bool | None = None
 ) -> pd.DataFrame:
     """Open deals (expected to close in the period) with no stage change for more than twice the
     median time in their stage, or 30 days when that median is unknown."""
-    as_of = as_of or date.today()
+    return read_frame(engine, _stalled_select(engine, filters, scope, as_of or date.today(), facts))
+
+
+def stalled_per_owner(engine: Engine, filters: Filters, scope: Scope, as_of: date, *, facts: bool | None = None) -> pd.DataFrame:
+    """owner_id, stalled: the stalled deals counted per owner in SQL (coaching flags need only the counts;
+    building the labelled list of 100,000+ deals costs more than finding them)."""
+    listed = _stalled_select(engine, filters, scope, as_of, facts).order_by(None).subquery("stalled")
+    owner = opportunity.alias("owner_of")
+    stmt = (
+        sa.select(owner.c.owner_id, sa.func.count().label("stalled"))
+        .select_from(listed.join(owner, owner.c.id == listed.c.id))
+        .group_by(owner.c.owner_id)
+    )
+    return read_frame(engine, stmt)
+
+
+def _stalled_select(engine: Engine, filters: Filters, scope: Scope, as_of: date, facts: bool | None) -> sa.Select:
+    """stalled_deals' statement (the medians it needs are read first)."""
     facts = use_facts(engine, facts)
     medians = median_days_in_stage(engine, filters, scope, as_of, facts=facts)
     limit_by_position = {int(p): 2 * float(d) for p, d in zip(medians["position"], medians["median_days"], strict=True)}
@@ -311,28 +348,16 @@ def stalled_deals(
         o.close_date.between(filters.period.start, filters.period.end),
         *deals_in_view(filters, scope),
     ]
-    # One grouped pass over the history of the deals open in the period (in anyone's view: the scope applies
-    # below, and its CTE must appear once): the day each last left another stage (valid_to, not when it entered
-    # that one: a deal moved back to its stage has been in it since it returned), and when it first reached its
-    # current stage.
-    cur = opportunity.alias("cur")
-    if facts:  # one row per deal and stage: its last exit (left_at) and first entry (entered) are precomputed
-        rows, stage_name, left, seen, deal = deal_stage, ds.stage, ds.left_at, ds.entered, ds.opportunity_id
+    if facts:  # each open deal's current stage and the day it entered it, stored (history_facts.py)
+        dcs = deal_current_stage.c
+        marks = sa.select(dcs.opportunity_id, dcs.stage, dcs.in_stage_since).subquery("marks")
+        since = sa.func.coalesce(marks.c.in_stage_since, o.created_date)
+        on = sa.and_(marks.c.opportunity_id == o.id, marks.c.stage == o.stage)
     else:
-        rows, stage_name, left, seen, deal = opportunity_history, h.stage, h.valid_to, h.changed_at, h.opportunity_id
-    marks = (
-        sa.select(
-            deal.label("opportunity_id"),
-            sa.func.max(sa.case((stage_name != cur.c.stage, left))).label("left_other"),
-            sa.func.min(sa.case((stage_name == cur.c.stage, seen))).label("first_seen"),
-        )
-        .select_from(rows.join(cur, cur.c.id == deal))
-        .where(sa.not_(cur.c.is_closed), cur.c.close_date.between(filters.period.start, filters.period.end))
-        .group_by(deal)
-        .subquery("marks")
-    )
-    in_stage_since, first_seen = marks.c.left_other, marks.c.first_seen
-    since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
+        marks = _stage_marks(filters)
+        in_stage_since, first_seen = marks.c.left_other, marks.c.first_seen
+        since = sa.func.coalesce(sa.func.greatest(in_stage_since, first_seen), first_seen, o.created_date)
+        on = marks.c.opportunity_id == o.id
     threshold = _stalled_threshold(current.c.position, limit_by_position)
     days_in_stage = days_between(sa.literal(as_of, sa.Date), since)
     stmt = (
@@ -345,11 +370,11 @@ def stalled_deals(
             )
         )
         .join(current, current.c.name == o.stage)
-        .outerjoin(marks, marks.c.opportunity_id == o.id)
+        .outerjoin(marks, on)
         .where(*open_in_period, days_in_stage > threshold)
         .order_by(days_in_stage.desc(), o.id)
     )
-    return read_frame(engine, stmt)
+    return stmt
 
 
 def slipped_deals(engine: Engine, filters: Filters, scope: Scope, *, facts: bool | None = None) -> pd.DataFrame:

@@ -7,6 +7,9 @@ tests/test_history_facts.py compares them), so SPEC definitions do not move:
 - entered / left_at: min(changed_at) / max(valid_to) of the deal's rows in the stage;
 - next_entered: the next stage entry in (entered, position) order, over stages the stage table holds;
 - advanced: a later entry (entered on or after this one) at position + 1, or at a higher won stage.
+deal_current_stage adds, for each deal whose current history row is open, the day it has been in that stage
+since (what stalled deals measure): the later of the last day it left another stage (max left_at) and its first
+entry into this one, as history.stalled_deals computes it from the deal's rows.
 
 When the facts exist: `warehouse_info.history_facts = FACTS_VERSION`, set by a full rebuild (demo generation,
 `python -m spm_core rebuild-history-facts`). Imports refresh the deals whose history they write, and only
@@ -26,13 +29,13 @@ from sqlalchemy.engine import Engine
 
 from .db import get_info, set_info
 from .filters import PERIOD_NAMES, Period
-from .schema import deal_stage, opportunity_history, stage, warehouse_info
+from .schema import deal_current_stage, deal_stage, opportunity_history, stage, warehouse_info
 
 h = opportunity_history.c
 INFO_KEY = "history_facts"
 # The stored numbers' layout version, kept in warehouse_info[INFO_KEY]: a file built by another version
 # (say, before a stored table existed) reads raw history until rebuilt, instead of failing.
-FACTS_VERSION = "4"
+FACTS_VERSION = "5"
 # How opportunity_history is stored on DuckDB (the demo writes it so, cluster_history rewrites it so): the
 # current rows (valid_to NULL) first by changed_at, then the replaced rows by valid_to.
 HISTORY_ORDER = "current rows by changed_at, then replaced rows by valid_to"
@@ -115,6 +118,22 @@ def facts_select(conditions: Sequence[sa.ColumnElement] = ()) -> sa.Select:
 
 
 COLUMNS = ("opportunity_id", "stage", "entered", "left_at", "position", "is_won", "next_entered", "advanced")
+CURRENT_COLUMNS = ("opportunity_id", "stage", "in_stage_since")
+
+
+def current_select(conditions: Sequence[sa.ColumnElement] = ()) -> sa.Select:
+    """deal_current_stage rows from deal_stage (complete for these deals) and the current history rows (the
+    deals matching `conditions` on opportunity_history): open deals only, the ones stalled deals list."""
+    ds = deal_stage.c
+    current = sa.select(h.opportunity_id, h.stage).where(h.valid_to.is_(None), sa.not_(h.is_closed), *conditions)
+    cur = current.distinct().subquery("cur")
+    left_other = sa.func.max(sa.case((ds.stage != cur.c.stage, ds.left_at)))
+    first_seen = sa.func.min(sa.case((ds.stage == cur.c.stage, ds.entered)))
+    return (
+        sa.select(cur.c.opportunity_id, cur.c.stage, sa.func.coalesce(sa.func.greatest(left_other, first_seen), first_seen))
+        .select_from(cur.join(deal_stage, ds.opportunity_id == cur.c.opportunity_id))
+        .group_by(cur.c.opportunity_id, cur.c.stage)
+    )
 
 
 def _current_first(valid_to: sa.ColumnElement, changed_at: sa.ColumnElement) -> list[sa.ColumnElement]:
@@ -148,17 +167,24 @@ def rebuild(engine: Engine, cluster: bool = True) -> int:
         if cluster:
             cluster_history(conn)
         deal_stage.create(conn, checkfirst=True)
+        deal_current_stage.create(conn, checkfirst=True)
         conn.execute(deal_stage.delete())
+        conn.execute(deal_current_stage.delete())
         conn.execute(sa.insert(deal_stage).from_select(list(COLUMNS), facts_select()))
+        conn.execute(sa.insert(deal_current_stage).from_select(list(CURRENT_COLUMNS), current_select()))
         set_info(conn, {INFO_KEY: FACTS_VERSION})
         return int(conn.execute(sa.select(sa.func.count()).select_from(deal_stage)).scalar_one())
 
 
 def refresh(conn: sa.Connection, facts_condition: sa.ColumnElement, history_condition: sa.ColumnElement) -> None:
     """Recompute the facts of some deals inside the caller's transaction (an import): the same deals
-    selected once on deal_stage.opportunity_id and once on opportunity_history.opportunity_id."""
+    selected once on deal_stage.opportunity_id and once on opportunity_history.opportunity_id (every deal with
+    a current row has deal_stage rows, so the deals' old current rows are found through deal_stage)."""
+    had_facts = sa.select(deal_stage.c.opportunity_id).where(facts_condition)
+    conn.execute(deal_current_stage.delete().where(deal_current_stage.c.opportunity_id.in_(had_facts)))
     conn.execute(deal_stage.delete().where(facts_condition))
     conn.execute(sa.insert(deal_stage).from_select(list(COLUMNS), facts_select([history_condition])))
+    conn.execute(sa.insert(deal_current_stage).from_select(list(CURRENT_COLUMNS), current_select([history_condition])))
 
 
 def facts_complete(conn: sa.Connection) -> bool:

@@ -1,6 +1,7 @@
 """Stored numbers of the standard periods: the pipeline change waterfall (schema.pipeline_change_fact) and
 the statistical forecast's learned cohorts (schema.forecast_cohort_fact) per current owner and product, and
-the deals open at each one's start (schema.period_open_at_start, for slipped deals), for this and last
+the deals open at each one's start (schema.period_open_at_start, for slipped deals) and the stage win
+counts (schema.stage_win_fact, coaching flags), for this and last
 month, quarter and year at the warehouse's as_of; and forecast accuracy's past forecasts at the week the
 running ones show by default (schema.forecast_accuracy_fact).
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from . import history_facts
+from .coaching.stage_wins import stage_wins_select
 from .db import get_info, set_info
 from .filters import Period
 from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
@@ -34,11 +36,14 @@ from .schema import (
     opportunity,
     period_open_at_start,
     pipeline_change_fact,
+    stage_win_fact,
     stint_median_fact,
     warehouse_info,
 )
 
-TABLES = (pipeline_change_fact, forecast_cohort_fact, period_open_at_start, forecast_accuracy_fact, stint_median_fact)
+TABLES = (
+    pipeline_change_fact, forecast_cohort_fact, period_open_at_start, forecast_accuracy_fact, stint_median_fact, stage_win_fact,
+)  # fmt: skip
 
 
 def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, rows: sa.Select) -> None:
@@ -104,6 +109,7 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
             start.c.close_date,
         ).where(sa.not_(start.c.is_closed), start.c.close_date.between(period.start, period.end))
         conn.execute(sa.insert(period_open_at_start).from_select(list(period_open_at_start.c.keys()), open_at_start))
+        _store(conn, stage_win_fact, as_of, period, stage_wins_select(period, [], facts=True, per_product=True))
         horizon = (period.end - as_of).days
         learned = learning_periods(conn, period, as_of) if horizon > 0 else []
         if learned:

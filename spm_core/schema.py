@@ -191,6 +191,16 @@ deal_stage = Table(
     Column("advanced", Boolean),  # a later entry reached position + 1 or a won stage (SPEC stage conversion)
 )
 
+# One row per deal whose current history row is open (spm_core.history_facts): its stage and the day it has
+# been in that stage since, so stalled deals read the open deals' rows instead of every deal's stage facts.
+deal_current_stage = Table(
+    "deal_current_stage",
+    metadata,
+    Column("opportunity_id", BigInteger, nullable=False),
+    Column("stage", String, nullable=False),
+    Column("in_stage_since", Date, nullable=False),  # later of: last left another stage, first entered this one
+)
+
 # The pipeline change waterfall's steps (history.pipeline_change) per current owner and product, for the
 # standard periods (this and last month, quarter, year) at the warehouse's as_of (spm_core.period_facts):
 # a view of any people and products is a sum of these rows. a0..a7 signed amounts, n0..n7 deals.
@@ -235,6 +245,23 @@ period_open_at_start = Table(
     Column("period_end", Date, nullable=False),
     Column("opportunity_id", BigInteger, nullable=False),
     Column("close_date", Date, nullable=False),
+)
+
+# Stage win rates (coaching.stage_wins) per current owner and product, for the standard periods at the
+# warehouse's as_of (spm_core.period_facts): of the deals closed in the period that reached each stage,
+# how many closed and how many were won; a view of any people and products is a sum of these rows.
+stage_win_fact = Table(
+    "stage_win_fact",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("owner_id", Integer),
+    Column("product_id", Integer),
+    Column("stage", String, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("closed", BigInteger, nullable=False),
+    Column("won", BigInteger, nullable=False),
 )
 
 # Forecast accuracy's forecasts (closed + commit as history stood at week N of a past period) per current
@@ -513,5 +540,6 @@ _postgres_index("ix_history_opportunity", opportunity_history.c.opportunity_id, 
 _postgres_index("ix_history_changed_at", opportunity_history.c.changed_at, opportunity_history.c.valid_to)
 _postgres_index("ix_deal_stage_opportunity", deal_stage.c.opportunity_id)
 _postgres_index("ix_deal_stage_entered", deal_stage.c.entered)
+_postgres_index("ix_deal_current_stage_opportunity", deal_current_stage.c.opportunity_id)
 _postgres_index("ix_activity_person_date", activity.c.person_id, activity.c.activity_date)
 _postgres_index("ix_quota_person_month", quota.c.person_id, quota.c.month)

@@ -16,7 +16,7 @@ from spm_core import forecast, history, history_facts, period_facts
 from spm_core.coaching.stage_wins import stage_wins
 from spm_core.db import read_frame
 from spm_core.filters import Filters, Period, Scope
-from spm_core.schema import deal_stage, opportunity_history, stage
+from spm_core.schema import deal_current_stage, deal_stage, opportunity_history, stage
 
 AS_OF = date(2026, 11, 23)  # the demo's today (conftest.DEMO_SPEC)
 AFTER = d(5, 1)
@@ -65,7 +65,13 @@ def test_demo_history_kpis_from_facts_equal_raw_history(demo_engine, period, vie
     assert_same_history_kpis(demo_engine, filters, scope, AS_OF)
     if view == "everyone":
         assert history.stage_conversion(demo_engine, filters, scope)["reached"].sum() > 0
-        assert not history.stalled_deals(demo_engine, filters, scope, AS_OF).empty or period.end < AS_OF
+        assert stage_wins(demo_engine, filters, scope)["closed"].sum() > 0  # read from stage_win_fact
+        stalled = history.stalled_deals(demo_engine, filters, scope, AS_OF)
+        assert not stalled.empty or period.end < AS_OF
+        per_owner = history.stalled_per_owner(demo_engine, filters, scope, AS_OF).set_index("owner_id")["stalled"]
+        owners = read_frame(demo_engine, sa.text("select id, owner_id from opportunity")).set_index("id")["owner_id"]
+        want = stalled["id"].map(owners).value_counts()
+        pd.testing.assert_series_equal(per_owner.sort_index(), want.sort_index(), check_names=False, check_dtype=False, check_index_type=False)
 
 
 def test_demo_facts_equal_a_pandas_computation_from_history(demo_duckdb):
@@ -92,6 +98,36 @@ def test_demo_facts_equal_a_pandas_computation_from_history(demo_duckdb):
     pd.testing.assert_frame_equal(
         _sorted(got[columns], keys).astype({"next_entered": "datetime64[ns]", "left_at": "datetime64[ns]"}),
         _sorted(want[columns], keys).astype({"next_entered": "datetime64[ns]", "left_at": "datetime64[ns]"}),
+        check_dtype=False,
+    )
+
+
+def current_stage_from_history(raw: pd.DataFrame) -> pd.DataFrame:
+    """deal_current_stage by hand: each deal whose current row is open, its stage, and the later of the last
+    day it left another stage and the first day it entered this one."""
+    now = raw[raw["valid_to"].isna() & ~raw["is_closed"].astype(bool)][["opportunity_id", "stage"]]
+    rows = raw.merge(now, on="opportunity_id", suffixes=("", "_now"))
+    same = rows["stage"] == rows["stage_now"]
+    first = rows[same].groupby(["opportunity_id", "stage_now"])["changed_at"].min().rename("first")
+    left = rows[~same].groupby(["opportunity_id", "stage_now"])["valid_to"].max().rename("left")
+    want = pd.concat([first, left], axis=1).reset_index().rename(columns={"stage_now": "stage"})
+    want["in_stage_since"] = want[["first", "left"]].max(axis=1)
+    return want[list(history_facts.CURRENT_COLUMNS)]
+
+
+def current_of(engine) -> dict[int, tuple[str, date]]:
+    frame = read_frame(engine, sa.select(deal_current_stage))
+    return {int(r.opportunity_id): (r.stage, pd.Timestamp(r.in_stage_since).date()) for r in frame.itertuples()}
+
+
+def test_demo_current_stage_facts_equal_a_pandas_computation_from_history(demo_duckdb):
+    raw = read_frame(demo_duckdb, sa.select(opportunity_history))
+    want = current_stage_from_history(raw)
+    got = read_frame(demo_duckdb, sa.select(deal_current_stage))
+    assert len(want) > 100
+    pd.testing.assert_frame_equal(
+        _sorted(got, ["opportunity_id"]).astype({"in_stage_since": "datetime64[ns]"}),
+        _sorted(want, ["opportunity_id"]).astype({"in_stage_since": "datetime64[ns]"}),
         check_dtype=False,
     )
 
@@ -172,6 +208,9 @@ def test_hand_made_facts_are_the_worked_out_rows(tiny_engine):
     assert facts[(3, "Discovery")] == (d(1, 9), d(2, 2), d(2, 20), True)
     # Deal 1's push and pull-in stay in Qualification: one row, entered 10 Jan, left 5 Feb.
     assert facts[(1, "Qualification")] == (d(1, 10), d(2, 5), d(2, 5), True)
+    # The open deals' current stages and since when (deal 2 is won: none); deal 3 is in Proposal since it
+    # left Prospecting (its second stint there) on 20 Feb.
+    assert current_of(engine) == {1: ("Discovery", d(2, 5)), 3: ("Proposal", d(2, 20)), 4: ("Discovery", d(1, 25))}
 
 
 @pytest.mark.parametrize(
@@ -218,11 +257,18 @@ def test_refreshing_some_deals_equals_a_full_rebuild(tiny_engine):
             id=999, opportunity_id=4, changed_at=d(2, 3), valid_to=None, stage="Closed Won", amount=45, close_date=d(2, 3),
             probability=100, forecast_category="Closed", is_closed=True, is_won=True,
         ))  # fmt: skip
-        history_facts.refresh(conn, deal_stage.c.opportunity_id.in_([4]), h.opportunity_id.in_([4]))
-    refreshed = facts_of(engine)
+        # deal 1 moves back from Discovery to Qualification on 20 Feb: in it since then, not since 10 Jan
+        conn.execute(opportunity_history.update().where(h.opportunity_id == 1, h.valid_to.is_(None)).values(valid_to=d(2, 20)))
+        conn.execute(opportunity_history.insert().values(
+            id=998, opportunity_id=1, changed_at=d(2, 20), valid_to=None, stage="Qualification", amount=100,
+            close_date=d(3, 1), probability=20, forecast_category="Pipeline", is_closed=False, is_won=False,
+        ))  # fmt: skip
+        history_facts.refresh(conn, deal_stage.c.opportunity_id.in_([1, 4]), h.opportunity_id.in_([1, 4]))
+    refreshed, current = facts_of(engine), current_of(engine)
     history_facts.rebuild(engine)
-    assert refreshed == facts_of(engine)
+    assert refreshed == facts_of(engine) and current == current_of(engine)
     assert refreshed[(4, "Discovery")][2] is not None  # Discovery now has a next entry (Closed Won)
+    assert current == {1: ("Qualification", d(2, 20)), 3: ("Proposal", d(2, 20))}  # deal 4 is won: not open
 
 
 def test_clustering_history_keeps_every_row(tiny_engine):

@@ -30,7 +30,7 @@ from .. import metrics
 from ..db import read_frame
 from ..filters import Filters, Scope
 from ..formatting import count, money, percent, ratio
-from ..history import has_history, slipped_deals, stalled_deals
+from ..history import has_history, slipped_deals, stalled_per_owner
 from ..kpis import CATALOGUE
 from ..schema import opportunity
 from .activities import rep_activity
@@ -126,7 +126,8 @@ def _owners(engine: Engine, filters: Filters) -> pd.Series:
 def _stuck_flags(engine: Engine, filters: Filters, scope: Scope, reps: pd.DataFrame, as_of: date, t: Thresholds) -> pd.DataFrame:
     """Reps with many stalled or slipped deals, in number and as a share of their open deals of the period."""
     owner = _owners(engine, filters)
-    stalled = stalled_deals(engine, filters, scope, as_of)["id"].map(owner).value_counts()
+    per_owner = stalled_per_owner(engine, filters, scope, as_of).dropna(subset=["owner_id"])
+    stalled = pd.Series(per_owner["stalled"].to_numpy(), index=per_owner["owner_id"].astype("int64").to_numpy())
     slipped = slipped_deals(engine, filters, scope)["id"].map(owner).value_counts()
     ids = reps["rep_id"]
     n_stalled = ids.map(stalled).fillna(0).astype("int64")
