@@ -26,7 +26,10 @@ from spm_core import schema
 
 SKIP_ENV = "SPM_SKIP_SPARK"
 TABLES = ("opportunity", "opportunity_history", "account", "person", "quota", "activity", "stage", "team", "product", "region",
-          "segment", "warehouse_info", "forecast_submission")  # what the metrics, history and forecast engines read
+          "segment", "warehouse_info", "forecast_submission",
+          # the stored history numbers (history_facts.py, period_facts.py), which the engines read when present
+          "deal_stage", "deal_current_stage", "pipeline_change_fact", "forecast_cohort_fact", "period_open_at_start",
+          "stage_win_fact", "forecast_accuracy_fact", "stint_median_fact")
 
 # ---------------------------------------------------------------- DB-API over a SparkSession (PEP 249, the part SQLAlchemy uses)
 
