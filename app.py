@@ -89,6 +89,8 @@ COMPENSATION = {
     "comp_admin": [COMP_ADMIN, COMP_TEAM, COMP_PLANS],
     "admin": [COMP_ADMIN, COMP_TEAM],
 }
+ALL_PAGES = [*DASHBOARDS, *PLANNING, *COACHING, *ADMIN, MY_COMMISSIONS, COMP_TEAM, COMP_ADMIN]
+LINKED_PAGE_KEY = "spm_linked_page"  # the URL path of the page a signed-out browser asked for
 # Pages that read no ctx.filters (their own period picker, or nothing to filter): no filter bar there.
 UNFILTERED = {"pulse", "planning", "territories", *(p.url_path for p in ADMIN), MY_COMMISSIONS.url_path, COMP_TEAM.url_path, COMP_ADMIN.url_path}
 
@@ -102,15 +104,34 @@ def login_page() -> None:
         st.caption("Signed in: opening your dashboards…")
 
 
+def sign_in_pages() -> list[st.Page]:
+    """The sign-in form, at the root and at every page's address. A link to a page (a shared link, a
+    saved view) keeps its address and query string while the form shows, and as Streamlit knows a page
+    by its URL path, the rerun after sign-in opens the page linked, if the role may open it."""
+    paths = dict.fromkeys(p.url_path for p in ALL_PAGES if p.url_path)
+    aliases = [st.Page(login_page, title="Sign in", url_path=path) for path in paths]
+    return [st.Page(login_page, title="Sign in", default=True), *aliases]
+
+
+def linked_page_notice(allowed: list[st.Page], role: str) -> None:
+    """Once, on the first run after sign-in: a link to a page this role may not open lands on the
+    default page, saying why (never an error)."""
+    linked = st.session_state.pop(LINKED_PAGE_KEY, "")
+    if linked and linked not in {p.url_path for p in allowed}:
+        title = next((p.title for p in ALL_PAGES if p.url_path == linked), "that page")
+        st.info(f"The page linked, {title}, is not open to your role ({role}), so here is Overview.")
+
+
 if not is_signed_in():
     with error_boundary("the sign-in page"):
-        st.navigation([st.Page(login_page, title="Sign in")], position="hidden").run()
+        requested = st.navigation(sign_in_pages(), position="hidden")
+        st.session_state[LINKED_PAGE_KEY] = requested.url_path
+        requested.run()
     st.stop()
-signed_in = current_user(wh)  # checked on every run: ends a session revoked elsewhere (and reruns)
-if signed_in is None:  # the users file cannot be read: current_user said why
-    st.navigation([st.Page(login_page, title="Sign in")], position="hidden")
+user = current_user(wh)  # checked on every run: ends a session revoked elsewhere (and reruns)
+if user is None:  # the users file cannot be read: current_user said why
+    st.navigation(sign_in_pages(), position="hidden")
     st.stop()
-user, cookie = signed_in
 if user.role == "display":  # a screen on the sales floor: contest boards only, full screen, no sidebar
     set_context(
         PageContext(
@@ -126,11 +147,12 @@ if user.role in COMPENSATION:
 if user.role == "admin":
     pages["Admin"] = ADMIN
 page = st.navigation(pages, expanded=True)  # every page listed: no "View more" hiding the sections
+linked_page_notice([p for group in pages.values() for p in group], user.role)
 
 with st.sidebar:
     st.caption(f"Signed in as **{md(user.name)}** ({user.role})")
     if st.button("Sign out", key="spm_logout", help="Signs this account out in every browser."):
-        sign_out(wh, user, cookie)
+        sign_out(wh, user)
     saved_views(wh, user, page, [p for group in pages.values() for p in group])
 
 scope = viewer_scope(wh.engine, user)

@@ -33,6 +33,7 @@ COOKIE_ENV_VAR = "SPM_COOKIE_KEY"
 SESSION_KEY = "spm_session"  # (username, session version) of the signed-in session
 REJECTED_KEY = "spm_rejected_cookie"  # (cookie, why) this session refused: the browser sends it until deleted
 NOTICE_KEY = "spm_auth_notice"  # a message that must outlive the rerun after a forced sign-out
+DELETE_KEY = "spm_delete_cookie"  # the browser's cookie is dead: the sign-in page deletes it until signed in
 
 
 def cookie_key(store: UserStore) -> str:
@@ -89,19 +90,22 @@ def _real_data(wh: Warehouse) -> bool:
 
 def _open_session(result: signin.SignIn) -> None:
     st.session_state[SESSION_KEY] = (result.user.username, result.version)
+    st.session_state.pop(DELETE_KEY, None)
 
 
-def _end_session(cookie: SessionCookie, why: str | None) -> NoReturn:
-    """Forget this browser session's sign-in and its cookie, and start over at the form (saying why)."""
+def _end_session(why: str | None) -> NoReturn:
+    """Forget this browser session's sign-in and start over at the form (saying why), which deletes the
+    cookie (deleting it here, just before st.rerun, would remove the component before it ran in the
+    browser, and the next page load would meet a dead cookie: "Your session has ended")."""
     st.session_state.pop(SESSION_KEY, None)
     st.session_state[REJECTED_KEY] = (SessionCookie.read(), None)
+    st.session_state[DELETE_KEY] = True
     if why:
         st.session_state[NOTICE_KEY] = why
-    cookie.delete()
     st.rerun()
 
 
-def _from_cookie(store: UserStore, cookie: SessionCookie, key: str, real_data: bool) -> signin.SignIn | None:
+def _from_cookie(store: UserStore, key: str, real_data: bool) -> signin.SignIn | None:
     """The session in the browser's cookie, if it is still good. A cookie that is not ours (forged,
     another algorithm, expired, garbage) is dropped without a word; a real one that no longer holds
     (revoked, account removed or locked) is dropped with the reason, which stays on the form for as
@@ -119,7 +123,7 @@ def _from_cookie(store: UserStore, cookie: SessionCookie, key: str, real_data: b
     if result is not None and result.user is not None:
         return result
     st.session_state[REJECTED_KEY] = (token, None if result is None else result.message)
-    cookie.delete()
+    st.session_state[DELETE_KEY] = True
     if result is not None:
         st.error(result.message)
     return None
@@ -160,42 +164,50 @@ def sign_in(wh: Warehouse) -> User | None:
     st.title("SPM dashboard")
     if NOTICE_KEY in st.session_state:
         st.error(st.session_state.pop(NOTICE_KEY))
-    from_cookie = _from_cookie(store, cookie, key, _real_data(wh))
+    from_cookie = _from_cookie(store, key, _real_data(wh))
     if from_cookie is not None:
         _open_session(from_cookie)
         st.rerun()
     user = _form(wh, store, cookie, key)
     if user is None:
         _demo_hint(wh, store)
+        _delete_dead_cookie(cookie)
     return user
 
 
-def current_user(wh: Warehouse) -> tuple[User, SessionCookie] | None:
+def _delete_dead_cookie(cookie: SessionCookie) -> None:
+    """Delete a dead cookie (signed out, revoked, not ours) in the browser, on every run of the form until
+    someone signs in: a rerun that comes before the browser has loaded the deleting component (the
+    cookie component's first reply is one) removes it unrun, so drawing it once is not enough. Never in
+    the run that signs in: it would delete the new cookie."""
+    if st.session_state.get(DELETE_KEY):
+        cookie.delete()
+
+
+def current_user(wh: Warehouse) -> User | None:
     """The signed-in user, checked again against the users file on every run: a session that was
     ended elsewhere, or whose account was locked, changed or removed, ends here with the reason."""
     store = _store_or_error(wh)
     if store is None:
         return None
-    cookie = SessionCookie()
     username, version = st.session_state[SESSION_KEY]
     result = signin.with_session(store, username, version, _real_data(wh))
     if result.user is None:
-        _end_session(cookie, result.message)
+        _end_session(result.message)
     user = result.user
     if user.role in ("manager", "rep") and (user.person_id is None or not person_exists(wh.engine, user.person_id)):
         _end_session(
-            cookie,
             f"Your account is linked to a person (id {user.person_id}) who is not in the warehouse any more, "
             "so there is nothing to show. Ask an admin to link your account again.",
         )
-    return user, cookie
+    return user
 
 
-def sign_out(wh: Warehouse, user: User, cookie: SessionCookie) -> NoReturn:
+def sign_out(wh: Warehouse, user: User) -> NoReturn:
     """Sign out everywhere: this account's cookies in every browser stop working, not only this one."""
     with contextlib.suppress(UserError):  # removed meanwhile: nothing left to revoke
         UserStore(warehouse=wh.url).end_sessions(user.username)
-    _end_session(cookie, None)
+    _end_session(None)
 
 
 def _demo_hint(wh: Warehouse, store: UserStore) -> None:

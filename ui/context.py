@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from spm_core.filters import Filters, Scope
 from spm_core.users import User
@@ -28,4 +29,11 @@ def set_context(ctx: PageContext) -> None:
 
 
 def context() -> PageContext:
+    """What app.py set for this run. Until the first st.navigation call of a server process, Streamlit
+    runs a pages/ file named in the URL by itself, without app.py (its old multipage mode): a fresh
+    server's first visit to /pipeline would skip sign-in. That run starts over as the app, at the same
+    address, so the link still opens after sign-in."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation does: app.py runs from now on
+        st.rerun()
     return st.session_state["page_context"]

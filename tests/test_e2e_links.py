@@ -1,0 +1,110 @@
+"""Links survive sign-in, in real headless Chromium against `streamlit run`: a link to a page with
+filters, opened signed out, shows the form at that address and then that page with those filters; the
+same link in a new tab signs in from the cookie and opens it; a link to a page the role may not open
+lands on Overview with a notice, never an error. Signing out deletes the cookie in the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from apptest_support import users_path
+from e2e_support import (
+    SLOW_MS,
+    log_in,
+    needs_chromium,
+    no_error_on,
+    server_env,
+    settle,
+    shot,
+    streamlit_server,
+    wait_for_auth_cookie,
+)
+
+pytestmark = needs_chromium
+LINK = "pipeline?period=last_quarter"
+
+
+@pytest.fixture(scope="module")
+def server(demo_url: str, tmp_path_factory) -> Iterator[str]:
+    """A server on the demo warehouse with its own copy of the users (signing out writes to it)."""
+    users = tmp_path_factory.mktemp("e2e_links") / "users.yaml"
+    users.write_bytes(users_path(demo_url).read_bytes())
+    with streamlit_server(server_env(demo_url, users)) as base:
+        yield base
+
+
+def period_box(page):
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Period")
+
+
+def on_linked_page(page) -> None:
+    """The page linked, with the link's filters: Pipeline health, Last quarter chosen, the URL kept."""
+    page.get_by_role("heading", name="Pipeline health").first.wait_for(timeout=SLOW_MS)
+    settle(page)
+    assert page.get_by_role("heading", name="Pipeline health").first.is_visible()
+    assert "Last quarter" in period_box(page).inner_text()
+    assert "/pipeline" in page.url and "period=last_quarter" in page.url
+    no_error_on(page)
+
+
+def test_a_link_opened_signed_out_opens_after_sign_in_with_its_filters(server, browser_page):
+    page = browser_page
+    page.goto(f"{server}/{LINK}")
+    settle(page)
+    assert page.get_by_role("button", name="Login").is_visible()
+    assert "/pipeline" in page.url and "period=last_quarter" in page.url, "the form keeps the link's address"
+    assert page.get_by_text("Page not found").count() == 0
+    log_in(page, "leader")
+    on_linked_page(page)
+    shot(page, "link_after_sign_in")
+
+    wait_for_auth_cookie(page)
+    tab = page.context.new_page()  # a new tab: signs in from the cookie, then opens the page linked
+    tab.goto(f"{server}/{LINK}")
+    settle(tab)
+    on_linked_page(tab)
+    assert tab.get_by_role("button", name="Login").count() == 0
+
+
+def test_a_link_to_a_page_the_role_may_not_open_lands_on_overview_saying_why(server, browser_page):
+    page = browser_page
+    page.goto(f"{server}/admin_users?period=last_quarter")
+    settle(page)
+    log_in(page, "rep")
+    page.get_by_role("heading", name="Overview").first.wait_for(timeout=SLOW_MS)
+    settle(page)
+    assert page.get_by_text("The page linked, Users, is not open to your role (rep)").is_visible()
+    assert page.get_by_role("heading", name="Users").count() == 0
+    assert "Last quarter" in period_box(page).inner_text()  # the filters still apply
+    no_error_on(page)
+    shot(page, "link_not_for_this_role")
+
+
+def test_a_link_to_the_root_still_opens_overview(server, browser_page):
+    page = browser_page
+    page.goto(f"{server}/?period=last_quarter")
+    settle(page)
+    log_in(page, "leader")
+    page.get_by_role("heading", name="Overview").first.wait_for(timeout=SLOW_MS)
+    settle(page)
+    assert page.get_by_text("is not open to your role").count() == 0
+    assert "Last quarter" in period_box(page).inner_text()
+    no_error_on(page)
+
+
+def test_signing_out_deletes_the_cookie_in_the_browser(server, browser_page):
+    page = browser_page
+    page.goto(server)
+    settle(page)
+    log_in(page, "leader")
+    wait_for_auth_cookie(page)
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+    assert page.get_by_role("button", name="Login").is_visible()
+    page.wait_for_timeout(3_000)  # the cookie component's time to act, if it was drawn at all
+    assert not [c for c in page.context.cookies() if c["name"] == "spm_auth"], "the cookie outlives the sign-out"
+    page.reload()
+    settle(page)
+    assert page.get_by_role("button", name="Login").is_visible()
+    assert page.get_by_role("alert").count() == 0, "a fresh page after signing out shows no error"
