@@ -29,11 +29,12 @@ def set_context(ctx: PageContext) -> None:
 
 
 def context() -> PageContext:
-    """What app.py set for this run. Until the first st.navigation call of a server process, Streamlit
-    runs a pages/ file named in the URL by itself, without app.py (its old multipage mode): a fresh
-    server's first visit to /pipeline would skip sign-in. That run starts over as the app, at the same
-    address, so the link still opens after sign-in."""
-    if PagesManager.uses_pages_directory:
+    """What app.py set for this session. Until the first st.navigation call of a server process,
+    Streamlit runs a pages/ file named in the URL by itself, without app.py (its old multipage mode): a
+    fresh server's first visit to /pipeline would skip sign-in. Such a run finds no context (app.py never
+    ran in this new session) and starts over as the app, at the same address, so the link still opens
+    after sign-in. (AppTest also runs page files alone, but after a first full run that set the context.)"""
+    if "page_context" not in st.session_state and PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False  # what st.navigation does: app.py runs from now on
         st.rerun()
     return st.session_state["page_context"]
