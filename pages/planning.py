@@ -30,6 +30,7 @@ from spm_core.planning.model import (
     to_cents,
 )
 from spm_core.planning.publish import approvals, approve, publish, quota_changes
+from spm_core.planning.rights import BUILDERS, PUBLISHERS, Planner
 from ui import format as fmt
 from ui.context import context
 from ui.planning_seats import RAMP_HELP, ramp_form, seats_tab
@@ -39,12 +40,10 @@ from ui.text import md
 LEVELS = 4  # rule rows offered; the last applies to every deeper level
 ctx = context()
 role = ctx.user.role if ctx.user is not None else "rep"
-leads = role in ("admin", "leader", "planner")
-# Separation of duties, as Varicent and Xactly run the plan cycle: planners build and prepare the numbers, a leader
-# (or an admin) makes them live. The issue: "a manager approves their subtree's numbers; a leader publishes the plan".
-PUBLISHERS = ("admin", "leader")
+leads = role in BUILDERS  # separation of duties (spm_core/planning/rights.py): planners build, leaders publish
 PUBLISHER_HELP = "Planners build and prepare a plan; a leader publishes it (whoever builds the numbers does not make them live)."
-engine, as_of, scope, by = ctx.wh.engine, ctx.wh.as_of, ctx.scope, ctx.user.username if ctx.user else "?"
+engine, as_of, scope = ctx.wh.engine, ctx.wh.as_of, ctx.scope
+by = Planner(ctx.user.username if ctx.user else "?", role, scope)  # spm_core checks what this role may change
 
 st.title("Quota planning")
 show_notice()
@@ -191,7 +190,7 @@ with tabs[2]:
 with tabs[3]:
     st.dataframe(approvals(engine, sid, scope), hide_index=True, width="stretch")
     if role == "manager" and draft and ctx.viewer_id is not None and st.button("Approve my part of the plan", key="plan_approve"):
-        write(lambda e: approve(e, sid, ctx.viewer_id, by, scope), "Approved.")
+        write(lambda e: approve(e, sid, ctx.viewer_id, by), "Approved.")
     if leads and draft and role == "planner":
         st.caption(PUBLISHER_HELP)
     if (

@@ -6,6 +6,7 @@ Writes go through ui.planning_view.write (a short read-write engine), as quota p
 import streamlit as st
 
 from spm_core.db import has_new_columns
+from spm_core.planning.rights import BUILDERS, Planner
 from spm_core.planning.territories import rules as tr
 from spm_core.planning.territories.balance import propose
 from spm_core.planning.territories.measures import CRITERIA, account_measures, spreads, territories, territory_summary
@@ -22,8 +23,9 @@ from ui.text import md
 PROPOSAL = "territory_proposal"
 ctx = context()
 role = ctx.user.role if ctx.user is not None else "rep"
-leads = role in ("admin", "leader", "planner")
-engine, as_of, scope, by = ctx.wh.engine, ctx.wh.as_of, ctx.scope, ctx.user.username if ctx.user else "?"
+leads = role in BUILDERS
+engine, as_of, scope = ctx.wh.engine, ctx.wh.as_of, ctx.scope
+by = Planner(ctx.user.username if ctx.user else "?", role, scope)  # spm_core checks what this role may change
 
 st.title("Territories")
 show_notice()

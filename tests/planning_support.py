@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from spm_core.filters import Period
+from spm_core.filters import Period, Scope
+from spm_core.planning.rights import Planner
 
 
 def _p(pid, name, role, manager, segment=1, hire=date(2020, 1, 1)):
@@ -58,3 +59,11 @@ DEALS = [
 ]
 AS_OF = date(2026, 11, 23)
 YEAR_2027 = Period(date(2027, 1, 1), date(2027, 12, 31))
+
+
+def planner(username: str, role: str = "leader", scope: Scope | None = None) -> Planner:
+    """Who acts in a planning test: a leader (everyone in view) unless said otherwise."""
+    return Planner(username, role, Scope.everyone() if scope is None else scope)
+
+
+LEA = planner("lea")  # the leader who builds and publishes in most tests

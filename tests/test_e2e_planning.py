@@ -27,6 +27,7 @@ from e2e_support import (
     streamlit_server,
     tile,
 )
+from planning_support import planner
 
 from spm_core.db import make_engine
 from spm_core.filters import Scope
@@ -54,7 +55,7 @@ def approve_top_managers(url: str) -> None:
     sid = int(sc.scenario_list(engine).query("name == @NAME")["id"].iloc[0])
     rows = sc.allocation(engine, sid, Scope.everyone())
     for manager in rows.loc[(rows["depth"] == 1) & (rows["kind"] == "team"), "person_id"]:
-        approve(engine, sid, int(manager), "e2e", Scope.everyone())
+        approve(engine, sid, int(manager), planner("e2e", "manager", Scope.everyone()))
     engine.dispose()
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from apptest_support import AS_OF, OWN_PASSWORDS, private_copy, run_page, users_path
+from planning_support import planner
 
 from spm_core import metrics
 from spm_core.db import make_engine, read_frame
@@ -43,7 +44,7 @@ def opened(url: str, read_only: bool = True):
 def approve_top(engine, sid: int) -> None:
     rows = sc.allocation(engine, sid, Scope.everyone())
     for manager in rows.loc[(rows["depth"] == 1) & (rows["kind"] == "team"), "person_id"]:
-        approve(engine, sid, int(manager), "vp", Scope.everyone())
+        approve(engine, sid, int(manager), planner("vp", "manager", Scope.everyone()))
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +54,10 @@ def plan_url(tmp_path_factory) -> str:
     with opened(url, read_only=False) as engine:
         build_demo(engine, DemoSpec(opportunities=2000, activities=2000, seed=3, as_of=AS_OF))
         create_demo_users(engine, users_path(url))
-        published = sc.create_scenario(engine, ScenarioSpec("Published 2027", YEAR, PlanRules(40_000_000_00)), "leader", AS_OF)
+        published = sc.create_scenario(engine, ScenarioSpec("Published 2027", YEAR, PlanRules(40_000_000_00)), planner("leader"), AS_OF)
         approve_top(engine, published)
-        publish(engine, published, "leader", AS_OF)
-        sc.create_scenario(engine, ScenarioSpec("Draft 2027", YEAR, PlanRules(60_000_000_00)), "leader", AS_OF)
+        publish(engine, published, planner("leader"), AS_OF)
+        sc.create_scenario(engine, ScenarioSpec("Draft 2027", YEAR, PlanRules(60_000_000_00)), planner("leader"), AS_OF)
     return url
 
 
@@ -228,9 +229,9 @@ def seat_url(plan_url, tmp_path_factory) -> str:
             set(rows.loc[rows["kind"] == "team", "person_id"]) - in_subtree(engine, vp) - {int(rows["person_id"].iloc[0])}
         )
         seats = (PlannedSeat(1, "TBH Lead", lead, SEAT_START, 1), PlannedSeat(2, "TBH Far", int(outside[-1]), SEAT_START, 2))
-        sid = sc.create_scenario(engine, ScenarioSpec("Seats 2027", YEAR, PlanRules(50_000_000_00), seats=seats), "leader", AS_OF)
+        sid = sc.create_scenario(engine, ScenarioSpec("Seats 2027", YEAR, PlanRules(50_000_000_00), seats=seats), planner("leader"), AS_OF)
         approve_top(engine, sid)
-        publish(engine, sid, "leader", AS_OF)
+        publish(engine, sid, planner("leader"), AS_OF)
     return url
 
 

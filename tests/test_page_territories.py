@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from apptest_support import AS_OF, OWN_PASSWORDS, run_page, users_path
+from planning_support import planner
 
 from spm_core.db import make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
@@ -64,8 +65,8 @@ def publish_three_moves(engine) -> list[int]:
     busiest = int(rows["territory_id"].mode()[0])
     other = int(rows.loc[rows["territory_id"] != busiest, "territory_id"].iloc[0])
     moved = rows.loc[rows["territory_id"] == busiest, "id"].head(3).astype(int).tolist()
-    assign(engine, [Assignment(a, other, "test move") for a in moved], "leader")
-    publish(engine, PUBLISHED, "move", "leader", AS_OF)
+    assign(engine, [Assignment(a, other, "test move") for a in moved], planner("leader"))
+    publish(engine, PUBLISHED, "move", planner("leader"), AS_OF)
     return moved
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from planning_support import AS_OF, PEOPLE, YEAR_2027, _deal, _p
+from planning_support import AS_OF, LEA, PEOPLE, YEAR_2027, _deal, _p
 
 from spm_core.filters import Scope
 from spm_core.planning import scenarios as sc
@@ -62,7 +62,7 @@ def test_productivity_matches_the_oracle(engine):
 
 
 def test_capacity_gap_and_hires_match_the_oracle(engine):
-    sid = sc.create_scenario(engine, ScenarioSpec("Even", YEAR_2027, PlanRules(900_000_00)), "lea", AS_OF)
+    sid = sc.create_scenario(engine, ScenarioSpec("Even", YEAR_2027, PlanRules(900_000_00)), LEA, AS_OF)
     got = capacity(engine, sid, AS_OF, Scope.everyone()).set_index("segment_id")
     rate = oracle_productivity(pd.DataFrame(random_deals()), pd.DataFrame(PEOPLE_PLUS))
     people = pd.DataFrame(PEOPLE_PLUS).set_index("id")
@@ -86,5 +86,5 @@ def test_capacity_gap_and_hires_match_the_oracle(engine):
 
 
 def test_no_gap_needs_no_hires(engine):
-    sid = sc.create_scenario(engine, ScenarioSpec("Tiny", YEAR_2027, PlanRules(1_00)), "lea", AS_OF)
+    sid = sc.create_scenario(engine, ScenarioSpec("Tiny", YEAR_2027, PlanRules(1_00)), LEA, AS_OF)
     assert capacity(engine, sid, AS_OF, Scope.everyone())["hires"].tolist() == [0, 0]

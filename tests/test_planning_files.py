@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from planning_support import AS_OF, DEALS, PEOPLE, YEAR_2027
+from planning_support import AS_OF, DEALS, LEA, PEOPLE, YEAR_2027
 
 from spm_core.exports import to_csv_bytes, to_xlsx_bytes
 from spm_core.filters import Scope
@@ -28,7 +28,7 @@ def export_plan(engine, sid, scope, fmt):
 @pytest.fixture
 def plan(tiny_engine):
     engine = tiny_engine(person=PEOPLE, opportunity=DEALS)
-    return engine, sc.create_scenario(engine, ScenarioSpec("Plan", YEAR_2027, PlanRules(1_200_00)), "lea", AS_OF)
+    return engine, sc.create_scenario(engine, ScenarioSpec("Plan", YEAR_2027, PlanRules(1_200_00)), LEA, AS_OF)
 
 
 def amounts(engine, sid):
@@ -61,7 +61,7 @@ def test_round_trip_applies_changed_rows_as_overrides(plan, fmt):
     frame = read_plan_file(f"plan.{fmt}", export_plan(engine, sid, EVERYONE, fmt))
     frame.loc[frame["Person ID"].astype(int) == 10, ["Amount", "Reason"]] = ["100", "part-time"]
     frame.loc[frame["Person ID"].astype(int) == 1, "Amount"] = "1400"
-    assert import_plan(engine, sid, frame, "lea", AS_OF) == 2
+    assert import_plan(engine, sid, frame, LEA, AS_OF) == 2
     got = amounts(engine, sid)
     assert got[1] == 1_400_00 and got[2] == 700_00 and got[10] == 100_00 and got[11] == 300_00
     assert sc.load_spec(engine, sid).rules.overrides[0].reason == "part-time"
@@ -81,7 +81,7 @@ def test_bad_rows_import_nothing(plan, rows, message):
     engine, sid = plan
     before = amounts(engine, sid)
     with pytest.raises(PlanError, match=message):
-        import_plan(engine, sid, pd.DataFrame(rows, columns=["Person ID", "Amount", "Reason"]), "lea", AS_OF)
+        import_plan(engine, sid, pd.DataFrame(rows, columns=["Person ID", "Amount", "Reason"]), LEA, AS_OF)
     assert amounts(engine, sid) == before
 
 
@@ -93,11 +93,11 @@ def test_a_file_without_the_columns_is_refused():
 def test_a_planned_seat_goes_out_in_the_file_and_comes_back_as_an_override(tiny_engine):
     engine = tiny_engine(person=PEOPLE, opportunity=DEALS)
     seat = PlannedSeat(1, "TBH 1", 3, date(2027, 7, 1), 2)
-    sid = sc.create_scenario(engine, ScenarioSpec("Plan", YEAR_2027, PlanRules(1_200_00), seats=(seat,)), "lea", AS_OF)
+    sid = sc.create_scenario(engine, ScenarioSpec("Plan", YEAR_2027, PlanRules(1_200_00), seats=(seat,)), LEA, AS_OF)
     frame = read_plan_file("plan.csv", to_csv_bytes(plan_frame(engine, sid, EVERYONE)))
     row = frame["Person ID"] == "-1"
     assert frame.loc[row, "Amount"].tolist() == ["200.0"]  # team 3's 600 over reps 20, 21 and the seat
     frame.loc[row, ["Amount", "Reason"]] = ["300", "a bigger patch"]
-    assert import_plan(engine, sid, frame, "lea", AS_OF) == 1
+    assert import_plan(engine, sid, frame, LEA, AS_OF) == 1
     got = amounts(engine, sid)
     assert (got[-1], got[20], got[21]) == (300_00, 150_00, 150_00)

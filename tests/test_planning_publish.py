@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from planning_support import AS_OF, DEALS, PEOPLE, YEAR_2027
+from planning_support import AS_OF, DEALS, LEA, PEOPLE, YEAR_2027, planner
 
 from spm_core import attainment, metrics
 from spm_core.db import read_frame
@@ -33,12 +33,12 @@ def engine(tiny_engine):
 
 
 def plan(engine, target=12_000_00, period=YEAR_2027) -> int:
-    return sc.create_scenario(engine, ScenarioSpec("Plan", period, PlanRules(target), ramp=Ramp.parse("25,50,75")), "lea", AS_OF)
+    return sc.create_scenario(engine, ScenarioSpec("Plan", period, PlanRules(target), ramp=Ramp.parse("25,50,75")), LEA, AS_OF)
 
 
 def approve_all(engine, sid):
     for manager in (2, 3):
-        approve(engine, sid, manager, f"manager{manager}", Scope.subtree(manager))
+        approve(engine, sid, manager, planner(f"manager{manager}", "manager", Scope.subtree(manager)))
 
 
 def quota_of(engine, period=YEAR_2027, scope=EVERYONE) -> float:
@@ -51,41 +51,41 @@ def quota_rows(engine) -> pd.DataFrame:
 
 def test_an_unpublished_scenario_changes_nothing(engine):
     before = quota_rows(engine)
-    sc.set_override(engine, plan(engine), Override(10, 5_000_00, "x"), "lea", AS_OF)
+    sc.set_override(engine, plan(engine), Override(10, 5_000_00, "x"), LEA, AS_OF)
     pd.testing.assert_frame_equal(quota_rows(engine), before)
     assert quota_of(engine) == 1200.0
 
 
 def test_publishing_needs_every_top_manager_approval_and_writes_nothing_before(engine):
     sid = plan(engine)
-    approve(engine, sid, 2, "ann", Scope.subtree(2))
+    approve(engine, sid, 2, planner("ann", "manager", Scope.subtree(2)))
     with pytest.raises(PlanError, match="Bob Manager"):
-        publish(engine, sid, "lea", AS_OF)
+        publish(engine, sid, LEA, AS_OF)
     assert quota_of(engine) == 1200.0 and sc.scenario_row(engine, sid)["status"] == "draft"
 
 
 def test_a_change_after_approval_makes_it_stale(engine):
     sid = plan(engine)
     approve_all(engine, sid)
-    sc.set_override(engine, sid, Override(20, 2_000_00, "smaller accounts"), "lea", AS_OF)
+    sc.set_override(engine, sid, Override(20, 2_000_00, "smaller accounts"), LEA, AS_OF)
     status = approvals(engine, sid, EVERYONE).set_index("manager_id")["status"]
     assert status[2] == "approved" and status[3].startswith("stale")
     with pytest.raises(PlanError, match="Bob Manager"):
-        publish(engine, sid, "lea", AS_OF)
+        publish(engine, sid, LEA, AS_OF)
 
 
 def test_a_manager_approves_only_their_own_part(engine):
     sid = plan(engine)
-    with pytest.raises(PlanError, match="only your own"):
-        approve(engine, sid, 3, "ann", Scope.subtree(2))
+    with pytest.raises(PlanError, match="only for your own part"):
+        approve(engine, sid, 3, planner("ann", "manager", Scope.subtree(2)))
     with pytest.raises(PlanError, match="nothing to approve"):
-        approve(engine, sid, 10, "lea", EVERYONE)
+        approve(engine, sid, 10, LEA)
 
 
 def test_publishing_writes_ramped_monthly_quotas_that_attainment_reads(engine):
     sid = plan(engine)
     approve_all(engine, sid)
-    publish(engine, sid, "lea", AS_OF)
+    publish(engine, sid, LEA, AS_OF)
     # 12,000 even: 6,000 per team; team 2 2,000 per rep (166.67 a month, first 8 months 166.67, rest 166.66),
     # rep 12 hired March 2027 ramps 25/50/75 %; team 3 3,000 per rep (250 a month).
     rows = quota_rows(engine)
@@ -104,7 +104,7 @@ def test_publishing_writes_ramped_monthly_quotas_that_attainment_reads(engine):
 def test_previous_quotas_stay_queryable_with_who_and_when(engine):
     sid = plan(engine)
     approve_all(engine, sid)
-    publish(engine, sid, "lea", AS_OF)
+    publish(engine, sid, LEA, AS_OF)
     changes = quota_changes(engine, Scope.only(10))
     assert set(changes["person_id"]) == {10} and len(changes) == 12
     assert changes["previous_amount"].tolist() == [100.0] * 12
@@ -116,11 +116,11 @@ def test_previous_quotas_stay_queryable_with_who_and_when(engine):
 def test_a_published_scenario_is_never_rewritten(engine):
     sid = plan(engine)
     approve_all(engine, sid)
-    publish(engine, sid, "lea", AS_OF)
+    publish(engine, sid, LEA, AS_OF)
     for attempt in (
-        lambda: publish(engine, sid, "lea", AS_OF),
-        lambda: sc.set_override(engine, sid, Override(10, 1_00, "x"), "lea", AS_OF),
-        lambda: sc.delete_scenario(engine, sid),
+        lambda: publish(engine, sid, LEA, AS_OF),
+        lambda: sc.set_override(engine, sid, Override(10, 1_00, "x"), LEA, AS_OF),
+        lambda: sc.delete_scenario(engine, sid, LEA),
     ):
         with pytest.raises(PlanError, match="published"):
             attempt()
@@ -151,7 +151,7 @@ def test_bad_input_is_refused_and_nothing_is_written(engine, spoil, message):
     before = quota_rows(engine)
     spoil(engine, sid)
     with pytest.raises(PlanError, match=message):
-        publish(engine, sid, "lea", AS_OF)
+        publish(engine, sid, LEA, AS_OF)
     pd.testing.assert_frame_equal(quota_rows(engine), before)
 
 
@@ -159,5 +159,5 @@ def test_a_closed_period_is_refused(engine):
     sid = plan(engine, period=Period(date(2026, 11, 1), date(2026, 12, 31)))
     approve_all(engine, sid)
     with pytest.raises(PlanError, match="closed"):
-        publish(engine, sid, "lea", date(2027, 1, 5))
+        publish(engine, sid, LEA, date(2027, 1, 5))
     assert quota_of(engine, Period(date(2026, 11, 1), date(2026, 12, 31))) == 0.0

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from planning_support import AS_OF, PEOPLE, YEAR_2027, _deal, _p
+from planning_support import AS_OF, LEA, PEOPLE, YEAR_2027, _deal, _p, planner
 
 from spm_core.db import read_frame
 from spm_core.filters import Scope
@@ -37,7 +37,7 @@ def engine(tiny_engine):
 
 def create(engine, ramps=()) -> int:
     spec = ScenarioSpec("Plan", YEAR_2027, PlanRules(12_000_00), ramp=DEFAULT, ramps=ramps)
-    return sc.create_scenario(engine, spec, "lea", AS_OF)
+    return sc.create_scenario(engine, spec, LEA, AS_OF)
 
 
 def row(engine, sid, pid):
@@ -56,13 +56,13 @@ def test_the_allocation_shows_each_reps_ramped_quota_by_their_own_schedule(engin
     # 75 % of 16,667 -> 12,500 (12,500.25), then June-August 3 × 16,667 and September-December 4 × 16,666.
     default = 4_167 + 8_334 + 12_500 + 3 * 16_667 + 4 * 16_666
     assert row(engine, sid, 12)["ramped"] == pytest.approx(default / 100) and row(engine, sid, 12)["ramp"] == "25,50,75"
-    set_ramp(engine, sid, FAST, "lea", AS_OF)
+    set_ramp(engine, sid, FAST, LEA, AS_OF)
     # Its own "50": March at 50 % -> 8,334, then full from April: April-August 5 × 16,667, September-December 4 × 16,666.
     own = 8_334 + 5 * 16_667 + 4 * 16_666
     assert row(engine, sid, 12)["ramped"] == pytest.approx(own / 100) and row(engine, sid, 12)["ramp"] == "50"
     assert row(engine, sid, 2)["ramped"] == pytest.approx((2 * 200_000 + own) / 100)  # the team sums its reps
     assert row(engine, sid, 12)["cents"] == 2_000_00  # the allocation itself is unramped
-    remove_ramp(engine, sid, 12, "lea", AS_OF)
+    remove_ramp(engine, sid, 12, LEA, AS_OF)
     assert row(engine, sid, 12)["ramp"] == "25,50,75"
 
 
@@ -70,15 +70,15 @@ def test_a_ramp_of_its_own_is_for_a_rep_or_seat_of_the_plan(engine):
     sid = create(engine)
     for node in (2, 99, -4):
         with pytest.raises(PlanError, match="rep or planned seat of this plan"):
-            set_ramp(engine, sid, RampOverride(node, Ramp.parse("50"), "x"), "lea", AS_OF)
+            set_ramp(engine, sid, RampOverride(node, Ramp.parse("50"), "x"), LEA, AS_OF)
     assert sc.load_spec(engine, sid).ramps == ()
 
 
 def test_publishing_uses_the_persons_own_schedule(engine):
     sid = create(engine, ramps=(FAST,))
     for manager in (2, 3):
-        approve(engine, sid, manager, "m", Scope.subtree(manager))
-    publish(engine, sid, "lea", AS_OF)
+        approve(engine, sid, manager, planner("m", "manager", Scope.subtree(manager)))
+    publish(engine, sid, LEA, AS_OF)
     q = quota.c
     twelve = read_frame(engine, sa.select(q.month, q.amount, q.is_ramped).where(q.person_id == 12).order_by(q.month))
     assert twelve["amount"].tolist()[:3] == [83.34, 166.67, 166.67]
@@ -104,8 +104,8 @@ def test_capacity_ramps_each_rep_by_their_own_schedule(tiny_engine):
     # Rep 12 (hired March 2027) by the plan's schedule: 0.25 + 0.5 + 0.75 + 7 full months = 8.5.
     assert before.loc[1, "capacity"] == pytest.approx(100 * (12 + 12 + 8.5))
     assert before.loc[2, "capacity"] == pytest.approx(1200 / 26 * 36)  # reps 20, 21, 22: 12 months each
-    set_ramp(engine, sid, FAST, "lea", AS_OF)
-    set_ramp(engine, sid, RampOverride(22, Ramp(()), "joined from a partner"), "lea", AS_OF)
+    set_ramp(engine, sid, FAST, LEA, AS_OF)
+    set_ramp(engine, sid, RampOverride(22, Ramp(()), "joined from a partner"), LEA, AS_OF)
     after = capacity(engine, sid, AS_OF, EVERYONE).set_index("segment_id")
     assert after.loc[1, "capacity"] == pytest.approx(100 * (12 + 12 + 9.5))  # March at 50 %, then 9 full months
     assert after.loc[2, "capacity"] == pytest.approx(1300 / 29 * 36)  # rep 22's history counts from June

@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from planning_support import AS_OF, DEALS, PEOPLE, YEAR_2027, _p
+from planning_support import AS_OF, DEALS, LEA, PEOPLE, YEAR_2027, _p, planner
 
 from spm_core import metrics, schema
 from spm_core.db import insert_frame, read_frame
@@ -42,7 +42,7 @@ def create(engine, target=1_200_00, seats=(), levels=EVEN, overrides=(), ramps=(
     spec = ScenarioSpec(
         "Plan", YEAR_2027, PlanRules(target, levels, overrides), ramp=Ramp.parse("25,50,75"), seats=seats, ramps=ramps
     )
-    return sc.create_scenario(engine, spec, "lea", AS_OF)
+    return sc.create_scenario(engine, spec, LEA, AS_OF)
 
 
 def cents(engine, sid, scope=EVERYONE):
@@ -116,21 +116,21 @@ def test_a_seat_that_cannot_be_placed_is_refused_and_nothing_is_written(engine, 
     sid = create(engine)
     before = cents(engine, sid)
     with pytest.raises(PlanError, match=message):
-        add_seat(engine, sid, bad.name, bad.manager_id, bad.start, bad.segment_id, "lea", AS_OF)
+        add_seat(engine, sid, bad.name, bad.manager_id, bad.start, bad.segment_id, LEA, AS_OF)
     assert cents(engine, sid) == before and sc.load_spec(engine, sid).seats == ()
 
 
 def test_seats_are_numbered_named_removed_copied_and_deleted_with_their_scenario(engine):
     sid = create(engine)
-    assert add_seat(engine, sid, " ", 3, JULY, 2, "lea", AS_OF) == 1
-    assert add_seat(engine, sid, "AE Berlin", 2, date(2027, 2, 14), 1, "lea", AS_OF) == 2
+    assert add_seat(engine, sid, " ", 3, JULY, 2, LEA, AS_OF) == 1
+    assert add_seat(engine, sid, "AE Berlin", 2, date(2027, 2, 14), 1, LEA, AS_OF) == 2
     seats = sc.load_spec(engine, sid).seats
     assert [(s.name, s.start) for s in seats] == [("TBH 1", JULY), ("AE Berlin", date(2027, 2, 1))]
-    copy = sc.copy_scenario(engine, sid, "Copy", "lea")
+    copy = sc.copy_scenario(engine, sid, "Copy", LEA)
     assert sc.load_spec(engine, copy).seats == seats and cents(engine, copy) == cents(engine, sid)
-    remove_seat(engine, sid, 1, "lea", AS_OF)
+    remove_seat(engine, sid, 1, LEA, AS_OF)
     assert -1 not in cents(engine, sid) and cents(engine, sid)[-2] == 150_00  # team 2: three reps and the seat
-    sc.delete_scenario(engine, copy)
+    sc.delete_scenario(engine, copy, LEA)
     left = read_frame(engine, sa.select(schema.plan_seat.c.scenario_id).distinct())
     assert left["scenario_id"].tolist() == [sid]
 
@@ -149,16 +149,16 @@ def test_capacity_counts_a_seat_from_its_start_month_in_its_segment(engine):
 def test_publishing_keeps_an_open_seat_a_seat_and_filling_it_writes_the_hires_quota(engine):
     sid = create(engine, seats=(seat(),))
     for manager in (2, 3):
-        approve(engine, sid, manager, "m", Scope.subtree(manager))
+        approve(engine, sid, manager, planner("m", "manager", Scope.subtree(manager)))
     people_before = read_frame(engine, sa.select(person.c.id))
-    publish(engine, sid, "lea", AS_OF)
+    publish(engine, sid, LEA, AS_OF)
     rows = read_frame(engine, sa.select(quota))
     assert (rows["person_id"] > 0).all() and read_frame(engine, sa.select(person.c.id)).equals(people_before)
     listed = seat_list(engine, sid, EVERYONE).iloc[0]
     assert listed["status"] == "open" and listed["amount"] == 200.0
     hire(engine, 23, date(2027, 8, 20))
     assert candidates(engine, sid, EVERYONE)["id"].tolist() == [23]  # reps of the plan already have its quotas
-    message = fill_seat(engine, sid, 1, 23, "lea", AS_OF)
+    message = fill_seat(engine, sid, 1, 23, LEA, AS_OF)
     assert "Rep New 23 fills TBH 1" in message
     mine = read_frame(engine, sa.select(quota.c.month, quota.c.amount).where(quota.c.person_id == 23).order_by(quota.c.month))
     # Ramped from the hire month (August, month 8 of 12: 1,667 cents), not the seat's planned July:
@@ -172,19 +172,19 @@ def test_publishing_keeps_an_open_seat_a_seat_and_filling_it_writes_the_hires_qu
     assert cents(engine, sid, Scope.only(20)) == {20: 200_00}
     assert metrics.query(engine, ["quota"], Filters(YEAR_2027), Scope.only(23))["quota"].iloc[0] == pytest.approx(58.32)
     with pytest.raises(PlanError, match="already filled"):
-        fill_seat(engine, sid, 1, 23, "lea", AS_OF)
+        fill_seat(engine, sid, 1, 23, LEA, AS_OF)
 
 
 def test_a_published_seat_is_not_filled_by_someone_the_plan_already_carries_or_who_is_not_a_rep_under_it(engine):
     sid = create(engine, seats=(seat(),))
     for manager in (2, 3):
-        approve(engine, sid, manager, "m", Scope.subtree(manager))
-    publish(engine, sid, "lea", AS_OF)
+        approve(engine, sid, manager, planner("m", "manager", Scope.subtree(manager)))
+    publish(engine, sid, LEA, AS_OF)
     hire(engine, 24, date(2027, 2, 1), manager=99)  # reports to the admin, outside the plan's tree
     before = read_frame(engine, sa.select(quota))
     for who, message in ((20, "already has a quota"), (24, "not an active rep"), (555, "not an active rep")):
         with pytest.raises(PlanError, match=message):
-            fill_seat(engine, sid, 1, who, "lea", AS_OF)
+            fill_seat(engine, sid, 1, who, LEA, AS_OF)
     pd.testing.assert_frame_equal(read_frame(engine, sa.select(quota)), before)
 
 
@@ -197,7 +197,7 @@ def test_filling_a_draft_seat_carries_its_override_and_ramp_to_the_hire(engine):
     )
     assert cents(engine, sid)[-1] == 300_00
     hire(engine, 23, date(2027, 7, 5))
-    fill_seat(engine, sid, 1, 23, "lea", AS_OF)
+    fill_seat(engine, sid, 1, 23, LEA, AS_OF)
     got = cents(engine, sid)
     # Team 3 600: the hire keeps the seat's 300 (locked), reps 20 and 21 share the rest: 150 each.
     assert -1 not in got and (got[23], got[20], got[21]) == (300_00, 150_00, 150_00)
@@ -218,5 +218,5 @@ def test_a_warehouse_with_planning_from_before_seats_reads_its_plans_and_gets_th
             table.drop(conn)
     assert cents(engine, sid)[20] == 300_00 and seat_list(engine, sid, EVERYONE).empty
     assert sc.load_spec(engine, sid).seats == ()
-    add_seat(engine, sid, "", 3, JULY, 2, "lea", AS_OF)
+    add_seat(engine, sid, "", 3, JULY, 2, LEA, AS_OF)
     assert cents(engine, sid)[-1] == 200_00

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from planning_support import LEA
 from territory_support import PEOPLE, PLACED, TERRITORIES
 
 from spm_core.db import read_frame
@@ -123,7 +124,7 @@ def test_accepting_a_carving_creates_the_territories_and_moves_their_accounts(en
     # East holds Acme (40.7, -74.0), Crest (30.3, -97.7), Echo (40.8, -73.9): two by count, keeping East
     c = carve(east(engine), 2, "accounts", keep=1)
     assert pieces(c) == [1, 0, 1] and c.kept_piece == 1 and c.disruption == 1  # Crest is the western piece
-    ids = accept_carving(engine, c, [NewTerritory("South", 5)], "lea")
+    ids = accept_carving(engine, c, [NewTerritory("South", 5)], LEA)
     assert ids == {0: 4, 1: 1}
     made = read_frame(engine, sa.select(territory).where(territory.c.id == 4)).iloc[0]
     assert (made["name"], made["owner_id"]) == ("South", 5)
@@ -146,14 +147,14 @@ def test_a_bad_carving_acceptance_writes_nothing(engine, new, message):
     c = carve(east(engine), 2, "accounts", keep=1)
     before = read_frame(engine, sa.select(territory)), read_frame(engine, sa.select(account))
     with pytest.raises(TerritoryError, match=message):
-        accept_carving(engine, c, new, "lea")
+        accept_carving(engine, c, new, LEA)
     pd.testing.assert_frame_equal(read_frame(engine, sa.select(territory)), before[0])
     pd.testing.assert_frame_equal(read_frame(engine, sa.select(account)), before[1])
 
 
 def test_a_stale_carving_is_refused(engine):
     c = carve(east(engine), 2, "accounts")
-    assign(engine, [Assignment(3, 2, "key account")], "lea")
+    assign(engine, [Assignment(3, 2, "key account")], LEA)
     with pytest.raises(TerritoryError, match="changed territory since the proposal"):
-        accept_carving(engine, c, [NewTerritory("North", None), NewTerritory("South", None)], "lea")
+        accept_carving(engine, c, [NewTerritory("North", None), NewTerritory("South", None)], LEA)
     assert len(read_frame(engine, sa.select(territory))) == 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from planning_support import LEA
 from territory_support import ACCOUNTS, TERRITORIES
 
 from spm_core.filters import Scope
@@ -84,7 +85,7 @@ def test_territories_sum_their_accounts_and_the_spread_is_hand_computed(engine):
 
 
 def test_a_named_account_is_pinned(engine):
-    assign(engine, [Assignment(3, 3, "key account")], "lea")
+    assign(engine, [Assignment(3, 3, "key account")], LEA)
     rows = account_measures(engine, AS_OF, Scope.everyone()).set_index("account_id")
     assert rows["pinned"].to_dict() == {1: False, 2: False, 3: True, 4: False, 5: False}
 
@@ -113,7 +114,7 @@ def test_accepted_moves_are_named_and_made_and_pinned_for_the_next_proposal(engi
     rows = account_measures(engine, AS_OF, Scope.everyone())
     proposal = propose(rows, [1, 2, 3], "potential", target=0)
     assert proposal.spread_after < proposal.spread_before
-    assert accept_moves(engine, proposal.moves, "potential", "lea") == proposal.disruption
+    assert accept_moves(engine, proposal.moves, "potential", LEA) == proposal.disruption
     again = account_measures(engine, AS_OF, Scope.everyone()).set_index("account_id")
     for a, t in zip(proposal.moves["account_id"], proposal.moves["to_id"], strict=True):
         assert again.loc[a, "territory_id"] == t and again.loc[a, "pinned"]
@@ -129,7 +130,7 @@ def test_a_stale_move_is_refused_and_nothing_moves(engine):
 
     moves = pd.DataFrame({"account_id": [1, 2], "from_id": [1, 3], "to_id": [2, 1]})  # account 2 is in West, not Key
     with pytest.raises(TerritoryError, match=r"Account\(s\) 2 changed territory"):
-        accept_moves(engine, moves, "potential", "lea")
+        accept_moves(engine, moves, "potential", LEA)
     assert account_measures(engine, AS_OF, Scope.everyone())["territory_id"].tolist()[:2] == [1, 2]
 
 
@@ -141,7 +142,7 @@ def test_accepting_some_moves_moves_those_accounts_only(engine):
     proposal = propose(rows, [1, 2, 3], "potential", target=0)
     assert proposal.disruption >= 1
     before = rows.set_index("account_id")["territory_id"]
-    accept_moves(engine, proposal.moves.iloc[:1], "potential", "lea")
+    accept_moves(engine, proposal.moves.iloc[:1], "potential", LEA)
     after = account_measures(engine, AS_OF, Scope.everyone()).set_index("account_id")["territory_id"]
     changed = after[after.ne(before)].index.tolist()
     assert changed == [int(proposal.moves["account_id"].iloc[0])]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from planning_support import LEA, planner
 from territory_support import PEOPLE, PLACED, TERRITORIES
 
 from spm_core.comp.schema import comp_period
@@ -64,9 +65,9 @@ def in_force(engine, day) -> dict[int, tuple[int, int]]:
 
 
 def test_a_moved_account_goes_to_the_new_territory_owner_with_its_open_deals_won_deals_keep_credit(engine):
-    assign(engine, [Assignment(1, 2, "key account")], "lea")  # Acme East -> West; Rita is not under Wes
+    assign(engine, [Assignment(1, 2, "key account")], LEA)  # Acme East -> West; Rita is not under Wes
     assert planned_changes(engine, EVERYONE)[["account_id", "from_owner", "to_owner"]].values.tolist() == [[1, "Rita", "Wes"]]
-    done = publish(engine, date(2026, 11, 1), "move", "lea", AS_OF)
+    done = publish(engine, date(2026, 11, 1), "move", LEA, AS_OF)
     assert (done.accounts_moved, done.deals_moved) == (1, 1)
     assert owners(engine, opportunity) == {1: 3, 2: 4, 3: 9, 4: 5}
     assert owners(engine, account)[1] == 3
@@ -79,23 +80,23 @@ def test_a_moved_account_goes_to_the_new_territory_owner_with_its_open_deals_won
 
 
 def test_keeping_open_deals_moves_the_account_only(engine):
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    assert publish(engine, date(2026, 11, 1), "keep", "lea", AS_OF).deals_moved == 0
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    assert publish(engine, date(2026, 11, 1), "keep", LEA, AS_OF).deals_moved == 0
     assert owners(engine, opportunity) == {1: 4, 2: 4, 3: 9, 4: 5} and owners(engine, account)[1] == 3
 
 
 def test_an_owner_who_works_under_the_new_territory_owner_keeps_the_account(engine):
-    assign(engine, [Assignment(3, 3, "key account")], "lea")  # Crest East -> Key (Lea's): Rita is under Lea
-    done = publish(engine, date(2026, 11, 1), "move", "lea", AS_OF)
+    assign(engine, [Assignment(3, 3, "key account")], LEA)  # Crest East -> Key (Lea's): Rita is under Lea
+    done = publish(engine, date(2026, 11, 1), "move", LEA, AS_OF)
     assert (done.accounts_moved, done.deals_moved) == (1, 0)
     assert in_force(engine, date(2026, 11, 2))[3] == (3, 4) and owners(engine, account)[3] == 4
 
 
 def test_history_is_appended_never_overwritten(engine):
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    publish(engine, date(2026, 11, 1), "move", "lea", AS_OF)
-    assign(engine, [Assignment(1, 3, "key account")], "lea")  # then Acme West -> Key
-    publish(engine, date(2026, 11, 10), "move", "ann", AS_OF)
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    publish(engine, date(2026, 11, 1), "move", LEA, AS_OF)
+    assign(engine, [Assignment(1, 3, "key account")], LEA)  # then Acme West -> Key
+    publish(engine, date(2026, 11, 10), "move", planner("ann", "planner"), AS_OF)
     rows = read_frame(engine, sa.select(territory_history).where(territory_history.c.account_id == 1))
     got = {
         int(tid): (None if pd.isna(f) else f.date(), None if pd.isna(t) else t.date(), int(o))
@@ -111,8 +112,8 @@ def test_history_is_appended_never_overwritten(engine):
 
 
 def test_a_future_date_is_history_now_and_moves_owners_when_it_comes(engine):
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    done = publish(engine, date(2026, 12, 1), "move", "lea", AS_OF)
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    done = publish(engine, date(2026, 12, 1), "move", LEA, AS_OF)
     assert done.deals_moved is None and owners(engine, opportunity)[1] == 4 and owners(engine, account)[1] == 4
     assert in_force(engine, AS_OF)[1] == (1, 4) and in_force(engine, date(2026, 12, 1))[1] == (2, 3)
     assert apply_due(engine, date(2026, 11, 30)) == 0
@@ -140,12 +141,12 @@ def state(engine) -> tuple:
 )
 def test_bad_publishing_is_refused_and_writes_nothing(engine, prepare, effective, message):
     prepare(engine)
-    assign(engine, [Assignment(2, 1, "key account")], "lea")  # Bolt West -> East: something to publish
+    assign(engine, [Assignment(2, 1, "key account")], LEA)  # Bolt West -> East: something to publish
     if message == "Nothing to publish":
-        publish(engine, date(2026, 10, 1), "move", "lea", AS_OF)
+        publish(engine, date(2026, 10, 1), "move", LEA, AS_OF)
     before = state(engine)
     with pytest.raises(TerritoryError, match=message):
-        publish(engine, effective, "move", "lea", AS_OF)
+        publish(engine, effective, "move", LEA, AS_OF)
     assert state(engine) == before
 
 
@@ -163,20 +164,20 @@ def _close_october(engine):
 
 
 def _homeless(engine):
-    assign(engine, [Assignment(5, 1, "key account")], "lea")  # writes the baseline first
+    assign(engine, [Assignment(5, 1, "key account")], LEA)  # writes the baseline first
     with engine.begin() as conn:
         conn.execute(account.update().where(account.c.id == 4).values(territory_id=None))
 
 
 def _published_then_moved(engine):
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    publish(engine, date(2026, 11, 1), "move", "lea", AS_OF)
-    assign(engine, [Assignment(1, 1, "back east")], "lea")  # Acme again, from the same day: a rewrite
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    publish(engine, date(2026, 11, 1), "move", LEA, AS_OF)
+    assign(engine, [Assignment(1, 1, "back east")], LEA)  # Acme again, from the same day: a rewrite
 
 
 def test_a_rep_sees_the_history_and_assignments_of_their_own_accounts_only(engine):
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    publish(engine, date(2026, 11, 1), "move", "lea", AS_OF)
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    publish(engine, date(2026, 11, 1), "move", LEA, AS_OF)
     ray = Scope.only(5)
     assert set(assignments_as_of(engine, AS_OF, ray)["account_id"]) == {2, 4}
     assert set(account_history(engine, ray)["account_id"]) == {2, 4}
@@ -191,10 +192,10 @@ def test_after_any_publish_every_account_has_exactly_one_territory_on_every_day(
     day = date(2026, 1, 1)
     for _ in range(4):
         moving = rng.choice(5, int(rng.integers(1, 4)), replace=False) + 1
-        assign(engine, [Assignment(int(a), int(rng.integers(1, 4)), "plan") for a in moving], "lea")
+        assign(engine, [Assignment(int(a), int(rng.integers(1, 4)), "plan") for a in moving], LEA)
         day = day + pd.Timedelta(days=int(rng.integers(1, 60)))
         try:
-            publish(engine, day, str(rng.choice(["move", "keep"])), "lea", AS_OF)
+            publish(engine, day, str(rng.choice(["move", "keep"])), LEA, AS_OF)
         except TerritoryError as exc:
             assert "Nothing to publish" in str(exc)
         for probe in pd.date_range("2025-12-30", day + pd.Timedelta(days=2), freq="3D").date:
@@ -205,8 +206,8 @@ def test_after_any_publish_every_account_has_exactly_one_territory_on_every_day(
 def test_bookings_are_credited_to_the_territory_in_force_on_each_close_date(tiny_engine):
     late_win = deal(5, 1, 3, True, date(2026, 11, 15))  # Acme, won by Wes after it moved West
     engine = tiny_engine(person=PEOPLE, territory=TERRITORIES, account=PLACED, opportunity=[*DEALS, late_win])
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    publish(engine, date(2026, 11, 1), "move", "lea", AS_OF)
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    publish(engine, date(2026, 11, 1), "move", LEA, AS_OF)
     got = credited_bookings(engine, Period(date(2026, 10, 1), date(2026, 12, 31)), EVERYONE)
     # deal 2 (200, won 10-01) stays with East; deal 5 (500, won 11-15) goes to West
     assert got[["territory_id", "deals", "bookings"]].values.tolist() == [[1, 1, 200.0], [2, 1, 500.0]]
@@ -226,8 +227,8 @@ def test_the_previous_owners_credit_share_of_a_moving_deal_follows_it(tiny_engin
     engine = tiny_engine(
         person=PEOPLE, territory=TERRITORIES, account=PLACED, opportunity=[*DEALS, shared], opportunity_split=splits
     )
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    assert publish(engine, date(2026, 11, 1), "move", "lea", AS_OF).deals_moved == 2
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    assert publish(engine, date(2026, 11, 1), "move", LEA, AS_OF).deals_moved == 2
     rows = read_frame(engine, sa.select(opportunity_split))
     got = {(int(o), int(p)): float(c) for o, p, c in rows[["opportunity_id", "person_id", "percent"]].itertuples(index=False)}
     assert got == {(1, 3): 60, (1, 9): 40, (2, 4): 100, (6, 3): 100}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from planning_support import LEA
 from territory_support import ACCOUNTS, TERRITORIES
 
 from spm_core.db import read_frame
@@ -17,9 +18,9 @@ from spm_core.schema import account, territory_assignment, territory_rule
 @pytest.fixture
 def engine(tiny_engine):
     engine = tiny_engine(territory=TERRITORIES, account=ACCOUNTS)
-    add_rule(engine, Rule(1, country="United States", postcode_from="10000", postcode_to="19999"), "lea")
-    add_rule(engine, Rule(2, country="United States", state="CA"), "lea")
-    add_rule(engine, Rule(3, size_band="Large"), "lea")
+    add_rule(engine, Rule(1, country="United States", postcode_from="10000", postcode_to="19999"), LEA)
+    add_rule(engine, Rule(2, country="United States", state="CA"), LEA)
+    add_rule(engine, Rule(3, size_band="Large"), LEA)
     return engine
 
 
@@ -44,7 +45,7 @@ def test_the_check_lists_the_gap_and_the_overlap_with_both_territories(engine):
 
 
 def test_a_named_assignment_wins_over_the_rules_and_ends_the_overlap(engine):
-    assign(engine, [Assignment(5, 3, "key account")], "lea")
+    assign(engine, [Assignment(5, 3, "key account")], LEA)
     res = resolve(engine).set_index("account_id")
     assert (res.loc[5, "status"], int(res.loc[5, "resolved_id"])) == ("assigned", 3)
     assert check(engine).overlaps.empty
@@ -52,7 +53,7 @@ def test_a_named_assignment_wins_over_the_rules_and_ends_the_overlap(engine):
 
 
 def test_applying_gives_every_resolved_account_its_territory_and_leaves_the_gap_alone(engine):
-    assign(engine, [Assignment(5, 1, "key account")], "lea")
+    assign(engine, [Assignment(5, 1, "key account")], LEA)
     with engine.begin() as conn:
         conn.execute(account.update().where(account.c.id == 4).values(territory_id=2))
     assert apply_rules(engine) == 3  # Acme, Bolt, Crest; Echo already assigned there
@@ -68,13 +69,13 @@ def test_applying_is_refused_while_an_overlap_remains_and_writes_nothing(engine)
 
 def test_postcode_range_ends_are_inclusive(tiny_engine):
     engine = tiny_engine(territory=TERRITORIES, account=ACCOUNTS)
-    add_rule(engine, Rule(1, postcode_from="10010", postcode_to="10200"), "lea")
+    add_rule(engine, Rule(1, postcode_from="10010", postcode_to="10200"), LEA)
     assert resolve(engine).set_index("account_id")["status"].to_dict() == {1: "rule", 2: "gap", 3: "gap", 4: "gap", 5: "rule"}
 
 
 def test_an_unassigned_account_goes_back_to_its_rules(engine):
-    assign(engine, [Assignment(1, 2, "key account")], "lea")
-    unassign(engine, 1)
+    assign(engine, [Assignment(1, 2, "key account")], LEA)
+    unassign(engine, 1, LEA)
     assert resolve(engine).set_index("account_id").loc[1, "status"] == "rule"
 
 
@@ -93,19 +94,19 @@ def test_a_malformed_rule_is_refused_with_a_message(make, message):
 
 def test_a_rule_that_matches_nothing_is_refused_and_not_stored(engine):
     with pytest.raises(TerritoryError, match="matches no account"):
-        add_rule(engine, Rule(2, country="Atlantis"), "lea")
+        add_rule(engine, Rule(2, country="Atlantis"), LEA)
     assert len(read_frame(engine, sa.select(territory_rule))) == 3
 
 
 def test_unknown_accounts_and_territories_are_refused_and_nothing_is_written(engine):
     with pytest.raises(TerritoryError, match="Unknown account"):
-        assign(engine, [Assignment(1, 2, "key"), Assignment(99, 2, "key")], "lea")
+        assign(engine, [Assignment(1, 2, "key"), Assignment(99, 2, "key")], LEA)
     with pytest.raises(TerritoryError, match="Unknown territory"):
-        assign(engine, [Assignment(1, 9, "key")], "lea")
+        assign(engine, [Assignment(1, 9, "key")], LEA)
     with pytest.raises(TerritoryError, match="no territory 9"):
-        add_rule(engine, Rule(9, country="Canada"), "lea")
+        add_rule(engine, Rule(9, country="Canada"), LEA)
     with pytest.raises(TerritoryError, match="needs a reason"):
-        assign(engine, [Assignment(1, 2, " ")], "lea")
+        assign(engine, [Assignment(1, 2, " ")], LEA)
     assert read_frame(engine, sa.select(territory_assignment)).empty
     assert territories_now(engine)[1] is None
 
@@ -116,5 +117,5 @@ def test_an_old_warehouse_gets_the_account_columns_on_the_first_write(tiny_engin
         conn.execute(sa.text("DROP TABLE territory_rule"))
         conn.execute(sa.text("ALTER TABLE account DROP COLUMN potential"))
         conn.execute(sa.text("INSERT INTO account (id, name, country) VALUES (1, 'Old', 'Canada')"))
-    add_rule(engine, Rule(1, country="Canada"), "lea")
+    add_rule(engine, Rule(1, country="Canada"), LEA)
     assert pd.isna(read_frame(engine, sa.select(account.c.potential)).iloc[0, 0])  # the column is back, empty

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from spm_core.dimensions import filter_options
 from spm_core.filters import Scope
 from spm_core.planning.model import PlanError, Ramp, RampOverride
+from spm_core.planning.rights import Planner
 from spm_core.planning.seats import add_seat, candidates, fill_seat, remove_ramp, remove_seat, seat_list, set_ramp
 from ui.planning_view import write
 from ui.text import md
@@ -36,7 +37,7 @@ RAMP_HELP = (
 
 
 def seats_tab(
-    engine: Engine, sid: int, rows: pd.DataFrame, scope: Scope, editable: bool, draft: bool, by: str, as_of: date
+    engine: Engine, sid: int, rows: pd.DataFrame, scope: Scope, editable: bool, draft: bool, by: Planner, as_of: date
 ) -> None:
     """The seats in view and, for whoever may edit the plan, the seat forms."""
     st.caption(HELP)
@@ -75,7 +76,7 @@ def seats_tab(
         write(lambda e: remove_seat(e, sid, int(seat), by, as_of), f"{names[seat]} removed.")
 
 
-def _add_form(engine: Engine, sid: int, rows: pd.DataFrame, scope: Scope, by: str, as_of: date) -> None:
+def _add_form(engine: Engine, sid: int, rows: pd.DataFrame, scope: Scope, by: Planner, as_of: date) -> None:
     teams = rows[rows["kind"] == "team"]
     managers = dict(zip(teams["person_id"].astype(int), teams["name"], strict=True))
     segments = filter_options(engine, scope).segments
@@ -91,7 +92,7 @@ def _add_form(engine: Engine, sid: int, rows: pd.DataFrame, scope: Scope, by: st
         write(lambda e: add_seat(e, sid, name, int(manager), start, segment, by, as_of), "Planned seat added.")
 
 
-def ramp_form(rows: pd.DataFrame, sid: int, by: str, as_of: date) -> None:
+def ramp_form(rows: pd.DataFrame, sid: int, by: Planner, as_of: date) -> None:
     """Give a rep or seat of a draft a ramp schedule of their own, or take it away."""
     carriers = rows[rows["kind"] != "team"]
     names = dict(zip(carriers["person_id"].astype(int), carriers["name"], strict=True))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from spm_core.db import read_frame
 from spm_core.filters import Period, Scope
 from spm_core.people import visible_people
+from spm_core.planning.rights import Planner
 from spm_core.planning.territories.carve import carve
 from spm_core.planning.territories.history import account_history, assignments_as_of, credited_bookings
 from spm_core.planning.territories.measures import CRITERIA
@@ -68,7 +69,7 @@ def _owners(engine: Engine, scope: Scope) -> dict[int | None, str]:
     return {None: "(no owner yet)", **dict(zip(people["id"].astype(int), people["name"], strict=True))}
 
 
-def carve_tab(engine: Engine, scope: Scope, accounts: pd.DataFrame, names: pd.DataFrame, by: str) -> None:
+def carve_tab(engine: Engine, scope: Scope, accounts: pd.DataFrame, names: pd.DataFrame, by: Planner) -> None:
     """Carve the chosen territories into N new balanced ones, preview them on the map, name them and create them."""
     label = dict(zip(names["territory_id"].astype(int), names["territory"], strict=True))
     c1, c2, c3 = st.columns(3)
@@ -118,7 +119,7 @@ def carve_tab(engine: Engine, scope: Scope, accounts: pd.DataFrame, names: pd.Da
         st.rerun()
 
 
-def publish_tab(engine: Engine, scope: Scope, as_of: date, by: str) -> None:
+def publish_tab(engine: Engine, scope: Scope, as_of: date, by: Planner) -> None:
     """What publishing would change, the publish form, due publications to apply, and the audit of publishing."""
     changes = planned_changes(engine, scope)
     st.markdown(f"{len(changes)} account(s) would change territory or owner.", help=PUBLISH_HELP)

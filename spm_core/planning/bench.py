@@ -26,6 +26,9 @@ from .capacity import capacity
 from .compute import ScenarioSpec
 from .model import BUCKETING, WEIGHTED, LevelRule, Override, PlannedSeat, PlanRules, Ramp, RampOverride, Tier
 from .publish import approve, publish
+from .rights import Planner
+
+BENCH = Planner("bench", "admin", Scope.everyone())  # the bench acts as an admin: every right, everyone in view
 
 AS_OF = date(2026, 11, 23)
 YEAR = Period(date(2027, 1, 1), date(2027, 12, 31))
@@ -121,21 +124,21 @@ def run(path: Path, reps: int = 5_000, seed: int = 1) -> list[Step]:
     spec = ScenarioSpec("Bench", YEAR, PlanRules(reps * 1_000_000_00 + 7, levels), seats=seats, ramps=fast)
     box: dict[str, int] = {}
     steps = [
-        _timed(f"allocate {reps:,} reps and store", lambda: box.update(sid=sc.create_scenario(engine, spec, "bench", AS_OF)))
+        _timed(f"allocate {reps:,} reps and store", lambda: box.update(sid=sc.create_scenario(engine, spec, BENCH, AS_OF)))
     ]
     rep_id = int(people["id"].iloc[-1])
     steps.append(
         _timed(
             "override one rep, reallocate",
-            lambda: sc.set_override(engine, box["sid"], Override(rep_id, 1_00, "bench"), "bench", AS_OF),
+            lambda: sc.set_override(engine, box["sid"], Override(rep_id, 1_00, "bench"), BENCH, AS_OF),
         )
     )
     steps.append(_timed("read it with quotas after ramp", lambda: sc.allocation(engine, box["sid"], Scope.everyone())))
     steps.append(_timed("capacity", lambda: capacity(engine, box["sid"], AS_OF, Scope.everyone())))
     top = people.loc[people["manager_id"] == 1, "id"].astype(int)
     for manager in top:
-        approve(engine, box["sid"], manager, "bench", Scope.everyone())
-    steps.append(_timed("publish monthly quotas", lambda: box.update(rows=publish(engine, box["sid"], "bench", AS_OF))))
+        approve(engine, box["sid"], manager, BENCH)
+    steps.append(_timed("publish monthly quotas", lambda: box.update(rows=publish(engine, box["sid"], BENCH, AS_OF))))
     engine.dispose()
     return steps
 

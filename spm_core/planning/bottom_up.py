@@ -17,6 +17,7 @@ from ..db import read_frame
 from ..filters import Scope
 from ..schema import plan_allocation, plan_submission
 from .model import PlanError
+from .rights import Planner, require_approver
 from .scenarios import allocation, now, scenario_row
 
 
@@ -46,11 +47,12 @@ def _tree_rows(conn: Engine | sa.Connection, sid: int) -> pd.DataFrame:
     return read_frame(conn, sa.select(a.person_id, a.parent_id, a.cents).where(a.scenario_id == sid))
 
 
-def submit(engine: Engine, sid: int, manager_id: int, numbers: Mapping[int, int], by: str) -> None:
+def submit(engine: Engine, sid: int, manager_id: int, numbers: Mapping[int, int], by: Planner) -> None:
     """Store a manager's numbers (cents) for people in their subtree, replacing earlier ones for them."""
     with engine.begin() as conn:
         if scenario_row(conn, sid)["status"] == "published":
             raise PlanError("This scenario is published: submissions are closed.")
+        require_approver(conn, by, manager_id, "submit numbers")
         rows = _tree_rows(conn, sid)
         if manager_id not in set(rows["person_id"]):
             raise PlanError(f"Person {manager_id} is not in this plan.")
@@ -68,7 +70,7 @@ def submit(engine: Engine, sid: int, manager_id: int, numbers: Mapping[int, int]
             conn.execute(
                 plan_submission.insert(),
                 [
-                    {"scenario_id": sid, "person_id": p, "cents": c, "submitted_by": by, "submitted_at": stamp}
+                    {"scenario_id": sid, "person_id": p, "cents": c, "submitted_by": by.username, "submitted_at": stamp}
                     for p, c in numbers.items()
                 ],
             )

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from ..filters import Scope
 from .model import Override, PlanError, to_cents
+from .rights import Planner
 from .scenarios import allocation, change_rules, load_spec
 
 HEADER = {
@@ -52,7 +53,7 @@ def read_plan_file(name: str, data: bytes) -> pd.DataFrame:
     return frame[["Person ID", "Amount", "Reason"]].fillna("")
 
 
-def import_plan(engine: Engine, sid: int, frame: pd.DataFrame, by: str, as_of: date) -> int:
+def import_plan(engine: Engine, sid: int, frame: pd.DataFrame, by: Planner, as_of: date) -> int:
     """Apply a file's amounts to a draft; returns how many values changed. Errors name the file's rows."""
     spec = load_spec(engine, sid)
     current = allocation(engine, sid, Scope.everyone()).set_index("person_id")["cents"]

@@ -23,6 +23,7 @@ from .bottom_up import children_of
 from .compute import check_open
 from .model import PlanError
 from .ramp import monthly_quotas, months_of
+from .rights import Planner, require_approver, require_publisher
 from .scenarios import load_spec, now, scenario_row
 
 QUOTA_TYPE = "bookings"
@@ -58,18 +59,12 @@ def fingerprints(rows: pd.DataFrame) -> dict[int, str]:
     return digest
 
 
-def _in_scope(conn: Engine | sa.Connection, person_id: int, scope: Scope) -> bool:
-    ids = people_in_view(None, scope)
-    return ids is None or not read_frame(conn, sa.select(person.c.id).where(person.c.id == person_id, person.c.id.in_(ids))).empty
-
-
-def approve(engine: Engine, sid: int, manager_id: int, by: str, viewer: Scope) -> None:
+def approve(engine: Engine, sid: int, manager_id: int, by: Planner) -> None:
     """`manager_id` approves the current values of their subtree (they, or someone above them, approve)."""
     with engine.begin() as conn:
         if scenario_row(conn, sid)["status"] == "published":
             raise PlanError("This scenario is already published.")
-        if not _in_scope(conn, manager_id, viewer):
-            raise PlanError("You can approve only your own part of the plan.")
+        require_approver(conn, by, manager_id, "approve")
         rows = _rows(conn, sid)
         if manager_id not in set(rows["parent_id"].dropna().astype(int)):
             raise PlanError(f"Person {manager_id} has no team in this plan: there is nothing to approve.")
@@ -79,7 +74,7 @@ def approve(engine: Engine, sid: int, manager_id: int, by: str, viewer: Scope) -
             plan_approval.insert().values(
                 scenario_id=sid,
                 manager_id=manager_id,
-                approved_by=by,
+                approved_by=by.username,
                 approved_at=now(),
                 fingerprint=fingerprints(rows)[manager_id],
             )
@@ -140,18 +135,19 @@ def _check(conn: sa.Connection, sid: int, as_of: date) -> tuple[pd.DataFrame, pd
     return rows, monthly[monthly["tenure"] >= 1]
 
 
-def publish(engine: Engine, sid: int, by: str, as_of: date) -> int:
+def publish(engine: Engine, sid: int, by: Planner, as_of: date) -> int:
     """Write the scenario's monthly quotas (replacing those of its people and months, history kept) and mark
     it published; returns the number of quota rows written. Open planned seats are published as seats: they
     stay in the plan (no person, no sign-in, no quota row) until filled (seats.fill_seat)."""
+    require_publisher(by, "publish a plan")
     with engine.begin() as conn:
         _, monthly = _check(conn, sid, as_of)
         spec = load_spec(conn, sid)
-        written, stamp = replace_quotas(conn, monthly, _planned(sid), spec.period, sid, by)
+        written, stamp = replace_quotas(conn, monthly, _planned(sid), spec.period, sid, by.username)
         conn.execute(
             plan_scenario.update()
             .where(plan_scenario.c.id == sid)
-            .values(status="published", published_by=by, published_at=stamp)
+            .values(status="published", published_by=by.username, published_at=stamp)
         )
     return written
 

@@ -33,6 +33,7 @@ from . import rules_json
 from .compute import ScenarioSpec, compute
 from .model import Override, PlanError, PlannedSeat, PlanRules, Ramp, RampOverride
 from .ramp import monthly_quotas, months_of
+from .rights import Planner, require_builder
 
 TABLES = (plan_scenario, plan_override, plan_allocation, plan_submission, plan_approval, quota_change, plan_seat, plan_ramp)
 SEAT = "planned seat"
@@ -129,8 +130,9 @@ def _write_ramps(conn: sa.Connection, sid: int, ramps: tuple[RampOverride, ...],
         )
 
 
-def create_scenario(engine: Engine, spec: ScenarioSpec, by: str, as_of: date) -> int:
+def create_scenario(engine: Engine, spec: ScenarioSpec, by: Planner, as_of: date) -> int:
     """Allocate the spec and store it as a draft; returns the new scenario's id."""
+    require_builder(by, "create a scenario")
     tree, rows, _ = compute(engine, spec, as_of)
     with engine.begin() as conn:
         ensure_tables(conn)
@@ -146,14 +148,14 @@ def create_scenario(engine: Engine, spec: ScenarioSpec, by: str, as_of: date) ->
                 levels=rules_json.dumps(spec.rules.levels),
                 ramp=spec.ramp.text(),
                 status="draft",
-                created_by=by,
+                created_by=by.username,
                 created_at=now(),
                 as_of=as_of,
             )
         )
-        _write_overrides(conn, sid, spec.rules.overrides, by)
-        _write_seats(conn, sid, spec.seats, by)
-        _write_ramps(conn, sid, spec.ramps, by)
+        _write_overrides(conn, sid, spec.rules.overrides, by.username)
+        _write_seats(conn, sid, spec.seats, by.username)
+        _write_ramps(conn, sid, spec.ramps, by.username)
         _write_allocation(conn, sid, rows)
     return sid
 
@@ -203,14 +205,15 @@ def editable_spec(conn: Engine | sa.Connection, sid: int) -> ScenarioSpec:
     return load_spec(conn, sid)
 
 
-def change_rules(engine: Engine, sid: int, rules: PlanRules, by: str, as_of: date) -> None:
+def change_rules(engine: Engine, sid: int, rules: PlanRules, by: Planner, as_of: date) -> None:
     """New target, level rules or overrides for a draft: reallocated and stored, or nothing written."""
     change_spec(engine, sid, replace(editable_spec(engine, sid), rules=rules), by, as_of)
 
 
-def change_spec(engine: Engine, sid: int, spec: ScenarioSpec, by: str, as_of: date) -> None:
+def change_spec(engine: Engine, sid: int, spec: ScenarioSpec, by: Planner, as_of: date) -> None:
     """Store a draft's new inputs (rules, overrides, seats, ramps) and its reallocation, or write nothing.
     Approvals of the scenario stay, and say they are stale where the subtree's values moved."""
+    require_builder(by, "change a scenario")
     if scenario_row(engine, sid)["status"] == "published":
         raise PlanError(PUBLISHED)
     _, rows, _ = compute(engine, spec, as_of)
@@ -222,26 +225,27 @@ def change_spec(engine: Engine, sid: int, spec: ScenarioSpec, by: str, as_of: da
             .where(plan_scenario.c.id == sid)
             .values(target_cents=rules.target_cents, levels=rules_json.dumps(rules.levels), as_of=as_of)
         )
-        _write_overrides(conn, sid, rules.overrides, by)
-        _write_seats(conn, sid, spec.seats, by)
-        _write_ramps(conn, sid, spec.ramps, by)
+        _write_overrides(conn, sid, rules.overrides, by.username)
+        _write_seats(conn, sid, spec.seats, by.username)
+        _write_ramps(conn, sid, spec.ramps, by.username)
         _write_allocation(conn, sid, rows)
 
 
-def set_override(engine: Engine, sid: int, override: Override, by: str, as_of: date) -> None:
+def set_override(engine: Engine, sid: int, override: Override, by: Planner, as_of: date) -> None:
     """Fix one person's value (with its reason); the rest of their level is redistributed by the method."""
     rules = editable_spec(engine, sid).rules
     kept = tuple(o for o in rules.overrides if o.person_id != override.person_id)
     change_rules(engine, sid, replace(rules, overrides=(*kept, override)), by, as_of)
 
 
-def remove_override(engine: Engine, sid: int, person_id: int, by: str, as_of: date) -> None:
+def remove_override(engine: Engine, sid: int, person_id: int, by: Planner, as_of: date) -> None:
     rules = editable_spec(engine, sid).rules
     change_rules(engine, sid, replace(rules, overrides=tuple(o for o in rules.overrides if o.person_id != person_id)), by, as_of)
 
 
-def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
+def copy_scenario(engine: Engine, sid: int, name: str, by: Planner) -> int:
     """A new draft with the same rules, overrides, allocation and bottom-up submissions (no approvals)."""
+    require_builder(by, "copy a scenario")
     if not name.strip():
         raise PlanError("A scenario needs a name.")
     with engine.begin() as conn:
@@ -253,7 +257,7 @@ def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
             name=name.strip(),
             status="draft",
             copied_from=sid,
-            created_by=by,
+            created_by=by.username,
             created_at=now(),
             published_by=None,
             published_at=None,
@@ -266,7 +270,8 @@ def copy_scenario(engine: Engine, sid: int, name: str, by: str) -> int:
     return new
 
 
-def delete_scenario(engine: Engine, sid: int) -> None:
+def delete_scenario(engine: Engine, sid: int, by: Planner) -> None:
+    require_builder(by, "delete a scenario")
     with engine.begin() as conn:
         editable_spec(conn, sid)
         ensure_tables(conn)

@@ -26,12 +26,13 @@ from .compute import check_open
 from .model import PlanError, PlannedSeat, RampOverride
 from .publish import replace_quotas
 from .ramp import monthly_quotas, months_of
+from .rights import Planner, require_publisher
 from .scenarios import allocation, change_spec, editable_spec, has_seat_tables, load_spec, scenario_row
 from .tree import build_tree, leaves, people
 
 
 def add_seat(
-    engine: Engine, sid: int, name: str, manager_id: int, start: date, segment_id: int | None, by: str, as_of: date
+    engine: Engine, sid: int, name: str, manager_id: int, start: date, segment_id: int | None, by: Planner, as_of: date
 ) -> int:
     """Add a planned seat to a draft (blank name: "TBH n"); returns its number. Reallocates, or writes nothing."""
     spec = editable_spec(engine, sid)
@@ -43,7 +44,7 @@ def add_seat(
     return number
 
 
-def remove_seat(engine: Engine, sid: int, seat_id: int, by: str, as_of: date) -> None:
+def remove_seat(engine: Engine, sid: int, seat_id: int, by: Planner, as_of: date) -> None:
     """Take an open seat out of a draft, with its override and ramp."""
     spec = editable_spec(engine, sid)
     seat = _seat(spec.seats, seat_id)
@@ -64,19 +65,19 @@ def remove_seat(engine: Engine, sid: int, seat_id: int, by: str, as_of: date) ->
     )
 
 
-def set_ramp(engine: Engine, sid: int, own: RampOverride, by: str, as_of: date) -> None:
+def set_ramp(engine: Engine, sid: int, own: RampOverride, by: Planner, as_of: date) -> None:
     """Give one rep or seat of a draft a schedule of their own (replacing an earlier one)."""
     spec = editable_spec(engine, sid)
     kept = tuple(r for r in spec.ramps if r.node != own.node)
     change_spec(engine, sid, replace(spec, ramps=(*kept, own)), by, as_of)
 
 
-def remove_ramp(engine: Engine, sid: int, node: int, by: str, as_of: date) -> None:
+def remove_ramp(engine: Engine, sid: int, node: int, by: Planner, as_of: date) -> None:
     spec = editable_spec(engine, sid)
     change_spec(engine, sid, replace(spec, ramps=tuple(r for r in spec.ramps if r.node != node)), by, as_of)
 
 
-def fill_seat(engine: Engine, sid: int, seat_id: int, person_id: int, by: str, as_of: date) -> str:
+def fill_seat(engine: Engine, sid: int, seat_id: int, person_id: int, by: Planner, as_of: date) -> str:
     """Carry a seat to the person hired for it (see the module's rule); returns what was done, for the page.
     The person must be an active rep reporting up to the top of the plan, in no other seat of it."""
     spec = load_spec(engine, sid)
@@ -92,6 +93,7 @@ def fill_seat(engine: Engine, sid: int, seat_id: int, person_id: int, by: str, a
     if scenario_row(engine, sid)["status"] != "published":
         change_spec(engine, sid, filled, by, as_of)
         return f"{name} fills {seat.name}: the seat's place, override and ramp are theirs now."
+    require_publisher(by, "fill a seat of a published plan (it writes quotas)")
     check_open(spec.period, as_of)
     rows = allocation(engine, sid, Scope.everyone())
     if person_id in set(rows["person_id"].astype(int)):
@@ -107,12 +109,12 @@ def fill_seat(engine: Engine, sid: int, seat_id: int, person_id: int, by: str, a
     ramp = spec.own_ramps().get(seat.node, spec.ramp)
     monthly = monthly_quotas(leaf, months_of(spec.period.start, spec.period.end), ramp)
     with engine.begin() as conn:
-        written, stamp = replace_quotas(conn, monthly[monthly["tenure"] >= 1], [person_id], spec.period, sid, by)
+        written, stamp = replace_quotas(conn, monthly[monthly["tenure"] >= 1], [person_id], spec.period, sid, by.username)
         s = plan_seat.c
         conn.execute(
             plan_seat.update()
             .where(s.scenario_id == sid, s.seat_id == seat_id)
-            .values(person_id=person_id, filled_by=by, filled_at=stamp)
+            .values(person_id=person_id, filled_by=by.username, filled_at=stamp)
         )
     return f"{name} fills {seat.name}: {written} monthly quotas written from the published plan."
 

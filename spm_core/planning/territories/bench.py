@@ -20,11 +20,14 @@ from ...demo.geo import CITIES, JITTER_DEGREES
 from ...filters import Scope
 from ...schema import account, opportunity, person, territory
 from ..bench import Step, _timed
+from ..rights import Planner
 from .balance import propose
 from .carve import carve
 from .measures import account_measures, measures_statement
 from .moves import NewTerritory, accept_carving, accept_moves
 from .publish import publish
+
+BENCH = Planner("bench", "admin", Scope.everyone())  # the bench acts as an admin: every right, everyone in view
 
 AS_OF = date(2026, 11, 23)
 
@@ -111,7 +114,7 @@ def run(path: Path, accounts: int = 50_000, territories: int = 40, seed: int = 1
         _timed(f"propose by workload, {territories} territories", lambda: box.update(w=propose(box["rows"], ids, "workload"))),
     ]
     raw.close()
-    steps.append(_timed("accept every potential move", lambda: accept_moves(engine, box["p"].moves, "potential", "bench")))
+    steps.append(_timed("accept every potential move", lambda: accept_moves(engine, box["p"].moves, "potential", BENCH)))
     rows = account_measures(engine, AS_OF, Scope.everyone())
     busiest = int(rows["territory_id"].mode()[0])
     chosen = rows[rows["territory_id"] == busiest]
@@ -122,9 +125,9 @@ def run(path: Path, accounts: int = 50_000, territories: int = 40, seed: int = 1
         )
     )
     new = [NewTerritory(f"Carved {p}", None) for p in range(3)]
-    steps.append(_timed("accept the carving", lambda: accept_carving(engine, box["c"], new, "bench")))
+    steps.append(_timed("accept the carving", lambda: accept_carving(engine, box["c"], new, BENCH)))
     steps.append(
-        _timed("publish (history, owners, open deals)", lambda: box.update(pub=publish(engine, AS_OF, "move", "bench", AS_OF)))
+        _timed("publish (history, owners, open deals)", lambda: box.update(pub=publish(engine, AS_OF, "move", BENCH, AS_OF)))
     )
     engine.dispose()
     figures = {

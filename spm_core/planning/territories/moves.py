@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ...schema import account, person, territory
+from ..rights import Planner, require_builder
 from .carve import Carving
 from .model import TerritoryError
 from .rules import Assignment, assign, assign_in, ensure_tables
@@ -34,8 +35,9 @@ def _refuse_stale(conn: sa.Connection, wanted: dict[int, int]) -> None:
         )
 
 
-def accept_moves(engine: Engine, moves: pd.DataFrame, criterion: str, by: str) -> int:
+def accept_moves(engine: Engine, moves: pd.DataFrame, criterion: str, by: Planner) -> int:
     """Carry out the accepted moves (account_id, from_id, to_id), all or nothing; returns how many."""
+    require_builder(by, "move accounts between territories")
     if moves.empty:
         return 0
     with engine.connect() as conn:
@@ -60,10 +62,11 @@ def _check_new(conn: sa.Connection, new: list[NewTerritory], wanted: int) -> Non
         raise TerritoryError(f"Unknown owner(s): {', '.join(map(str, unknown))}.")
 
 
-def accept_carving(engine: Engine, carving: Carving, new: list[NewTerritory], by: str) -> dict[int, int]:
+def accept_carving(engine: Engine, carving: Carving, new: list[NewTerritory], by: Planner) -> dict[int, int]:
     """Create a territory per piece (the kept piece stays in carving.keep) and name every account whose territory
     changes into its piece's territory, all or nothing. Returns the territory id of each piece. The new
     territories take the segment and region of the territory most of the carved accounts come from."""
+    require_builder(by, "create territories")
     frame = carving.accounts
     pieces = [p for p in range(len(carving.loads)) if p != carving.kept_piece]
     with engine.begin() as conn:
@@ -95,6 +98,6 @@ def accept_carving(engine: Engine, carving: Carving, new: list[NewTerritory], by
         assign_in(
             conn,
             [Assignment(int(a), int(ids[p]), reason) for a, p in zip(changing["account_id"], changing["piece"], strict=True)],
-            by,
+            by.username,
         )
     return ids

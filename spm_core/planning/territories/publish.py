@@ -36,6 +36,7 @@ from ...schema import (
     territory_history,
     territory_publication,
 )
+from ..rights import Planner, require_builder
 from .history import has_history, in_view_only
 from .model import TerritoryError
 from .rules import ensure_tables
@@ -155,8 +156,9 @@ def _check(conn: sa.Connection, effective: date, open_deals: str) -> int:
     return int(count)
 
 
-def publish(engine: Engine, effective: date, open_deals: str, by: str, as_of: date, note: str = "") -> Published:
+def publish(engine: Engine, effective: date, open_deals: str, by: Planner, as_of: date, note: str = "") -> Published:
     """Publish the planned territories from `effective`, all or nothing; applies at once when the date has come."""
+    require_builder(by, "publish territories")
     with engine.begin() as conn:
         ensure_tables(conn)
         moved = _check(conn, effective, open_deals)
@@ -167,7 +169,7 @@ def publish(engine: Engine, effective: date, open_deals: str, by: str, as_of: da
                 effective_date=effective,
                 open_deals=open_deals,
                 note=note.strip() or None,
-                published_by=by,
+                published_by=by.username,
                 published_at=_now(),
                 accounts_moved=moved,
             )

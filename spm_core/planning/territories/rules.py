@@ -24,6 +24,7 @@ from ...schema import (
     territory_publication,
     territory_rule,
 )
+from ..rights import Planner, require_builder
 from .history import record_baseline
 from .model import Rule, TerritoryError, size_band
 
@@ -97,14 +98,15 @@ def _territory_exists(conn: sa.Connection, territory_id: int) -> None:
         raise TerritoryError(f"There is no territory {territory_id}.")
 
 
-def add_rule(engine: Engine, rule: Rule, by: str) -> int:
+def add_rule(engine: Engine, rule: Rule, by: Planner) -> int:
     """Store a rule; returns its id. A rule that claims no account is refused (it is most likely a typo)."""
+    require_builder(by, "add a territory rule")
     with engine.begin() as conn:
         ensure_tables(conn)
         _territory_exists(conn, rule.territory_id)
         rid = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(territory_rule.c.id), 0))).scalar_one()) + 1
         values = {k: getattr(rule, k) for k in Rule.__dataclass_fields__}
-        conn.execute(territory_rule.insert().values(id=rid, created_by=by, created_at=_now(), **values))
+        conn.execute(territory_rule.insert().values(id=rid, created_by=by.username, created_at=_now(), **values))
         claimed = conn.execute(
             sa.select(sa.func.count()).select_from(account.join(territory_rule, claims())).where(territory_rule.c.id == rid)
         ).scalar_one()
@@ -113,15 +115,17 @@ def add_rule(engine: Engine, rule: Rule, by: str) -> int:
     return rid
 
 
-def delete_rule(engine: Engine, rule_id: int) -> None:
+def delete_rule(engine: Engine, rule_id: int, by: Planner) -> None:
+    require_builder(by, "delete a territory rule")
     with engine.begin() as conn:
         ensure_tables(conn)
         if not conn.execute(territory_rule.delete().where(territory_rule.c.id == rule_id)).rowcount:
             raise TerritoryError(f"There is no rule {rule_id}.")
 
 
-def assign(engine: Engine, assignments: list[Assignment], by: str) -> None:
+def assign(engine: Engine, assignments: list[Assignment], by: Planner) -> None:
     """Name accounts into territories (they win over rules) and move them there now, all or nothing."""
+    require_builder(by, "name accounts into territories")
     if not assignments:
         return
     accounts = [a.account_id for a in assignments]
@@ -130,7 +134,7 @@ def assign(engine: Engine, assignments: list[Assignment], by: str) -> None:
     if any(not a.reason.strip() for a in assignments):
         raise TerritoryError("Each assignment needs a reason (e.g. key account).")
     with engine.begin() as conn:
-        assign_in(conn, assignments, by)
+        assign_in(conn, assignments, by.username)
 
 
 def assign_in(conn: sa.Connection, assignments: list[Assignment], by: str) -> None:
@@ -153,8 +157,9 @@ def assign_in(conn: sa.Connection, assignments: list[Assignment], by: str) -> No
     conn.execute(account.update().where(account.c.id == t.c.account_id, named).values(territory_id=t.c.territory_id))
 
 
-def unassign(engine: Engine, account_id: int) -> None:
+def unassign(engine: Engine, account_id: int, by: Planner) -> None:
     """Drop an account's named assignment: rules decide it again at the next apply."""
+    require_builder(by, "drop a named account")
     with engine.begin() as conn:
         ensure_tables(conn)
         if not conn.execute(territory_assignment.delete().where(territory_assignment.c.account_id == account_id)).rowcount:
