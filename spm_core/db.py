@@ -92,15 +92,32 @@ def drop_schema(engine: Engine) -> None:
     schema.metadata.drop_all(engine)
 
 
-def add_new_columns(conn: sa.Connection) -> None:
-    """Give a warehouse created before some columns existed those columns (schema.ADDED_COLUMNS), empty.
+def present_columns(conn: sa.Connection) -> dict[str, set[str]]:
+    """Columns per table, from information_schema (reflection fails on duckdb-engine: PITFALLS)."""
+    present: dict[str, set[str]] = {}
+    for table, column in conn.execute(sa.text("SELECT table_name, column_name FROM information_schema.columns")):
+        present.setdefault(table, set()).add(column)
+    return present
 
-    create_all adds missing tables but never columns; ADD COLUMN IF NOT EXISTS runs on DuckDB and PostgreSQL."""
-    for name, columns in schema.ADDED_COLUMNS.items():
-        table = schema.metadata.tables[name]
-        for column in columns:
-            kind = table.c[column].type.compile(dialect=conn.dialect)
-            conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}"))
+
+def missing_columns(conn: sa.Connection, tables: Iterable[sa.Table]) -> list[sa.Column]:
+    """The declared columns that tables made before them lack (a table that is missing altogether is
+    create_all's to add, not listed here)."""
+    present = present_columns(conn)
+    return [c for t in tables if t.name in present for c in t.columns if c.name not in present[t.name]]
+
+
+def add_columns(conn: sa.Connection, columns: Iterable[sa.Column]) -> None:
+    """Add columns to existing tables, empty (nullable: rows written before them have no value to give).
+    create_all adds missing tables but never columns; this runs on DuckDB and PostgreSQL."""
+    for column in columns:
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f'ALTER TABLE "{column.table.name}" ADD COLUMN IF NOT EXISTS "{column.name}" {kind}'))
+
+
+def add_new_columns(conn: sa.Connection) -> None:
+    """Give a warehouse created before some columns existed those columns (schema.ADDED_COLUMNS), empty."""
+    add_columns(conn, missing_columns(conn, [schema.metadata.tables[name] for name in schema.ADDED_COLUMNS]))
 
 
 def has_new_columns(engine: Engine) -> bool:

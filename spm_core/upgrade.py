@@ -14,15 +14,7 @@ from sqlalchemy.engine import Engine
 
 from . import schema
 from .comp import schema as comp_schema  # noqa: F401  (registers the compensation tables in schema.metadata)
-
-
-def _present(conn: sa.Connection) -> dict[str, set[str]]:
-    """Columns per table, from information_schema (reflection fails on duckdb-engine: PITFALLS)."""
-    rows = conn.execute(sa.text("SELECT table_name, column_name FROM information_schema.columns"))
-    present: dict[str, set[str]] = {}
-    for table, column in rows:
-        present.setdefault(table, set()).add(column)
-    return present
+from .db import add_columns, missing_columns, present_columns
 
 
 def missing(engine: Engine | sa.Connection) -> list[str]:
@@ -30,13 +22,10 @@ def missing(engine: Engine | sa.Connection) -> list[str]:
     if isinstance(engine, Engine):
         with engine.connect() as conn:
             return missing(conn)
-    present = _present(engine)
-    gaps = []
-    for table in schema.metadata.sorted_tables:
-        if table.name not in present:
-            gaps.append(table.name)
-            continue
-        gaps += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present[table.name]]
+    present = present_columns(engine)
+    tables = schema.metadata.sorted_tables
+    gaps = [t.name for t in tables if t.name not in present]
+    gaps += [f"{c.table.name}.{c.name}" for c in missing_columns(engine, tables)]
     return sorted(gaps)
 
 
@@ -47,11 +36,5 @@ def upgrade(engine: Engine) -> list[str]:
         return []
     schema.metadata.create_all(engine)  # tables only: create_all never alters an existing table
     with engine.begin() as conn:
-        present = _present(conn)
-        for gap in gaps:
-            table_name, _, column_name = gap.partition(".")
-            if column_name and column_name not in present.get(table_name, set()):
-                column = schema.metadata.tables[table_name].c[column_name]
-                kind = column.type.compile(dialect=conn.dialect)
-                conn.execute(sa.text(f'ALTER TABLE "{table_name}" ADD COLUMN "{column_name}" {kind}'))
+        add_columns(conn, missing_columns(conn, schema.metadata.sorted_tables))
     return gaps

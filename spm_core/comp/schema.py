@@ -9,7 +9,6 @@ exact decimal arithmetic and nothing is rounded but each line, half-up to cents.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -26,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from ..db import add_columns, missing_columns, present_columns
 from ..schema import metadata, opportunity_split
 
 Cents = Numeric(18, 2)  # asdecimal: amounts come back as Decimal
@@ -239,18 +239,12 @@ COMP_TABLES = (comp_plan, comp_plan_version, comp_component, comp_rate_band, com
                comp_period, comp_approval, comp_dispute, comp_audit, comp_setting)
 
 
-def _present_columns(conn: sa.Connection, table: str) -> set[str]:
-    """information_schema, not reflection: reflection fails on duckdb-engine (PITFALLS)."""
-    return set(conn.execute(
-        sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = :t"), {"t": table}
-    ).scalars())
-
-
 def is_ready(engine: Engine) -> bool:
     """Whether the warehouse has every compensation table and column (pages read on a read-only engine,
     which cannot add them)."""
     with engine.connect() as conn:
-        return all(_present_columns(conn, t.name) >= {c.name for c in t.columns} for t in COMP_TABLES)
+        present = present_columns(conn)
+        return all(t.name in present for t in COMP_TABLES) and not missing_columns(conn, COMP_TABLES)
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -258,9 +252,4 @@ def ensure_schema(engine: Engine) -> None:
     added since (all nullable) to tables made before they existed (create_all never alters a table)."""
     metadata.create_all(engine, tables=[opportunity_split, *COMP_TABLES])
     with engine.begin() as conn:
-        for table in COMP_TABLES:
-            present = _present_columns(conn, table.name)
-            for column in table.columns:
-                if column.name not in present:
-                    type_sql = column.type.compile(dialect=conn.dialect)
-                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {type_sql}"))
+        add_columns(conn, missing_columns(conn, COMP_TABLES))
