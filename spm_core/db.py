@@ -12,7 +12,7 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from . import result_cache, schema
+from . import data_version, result_cache, schema
 from .config import warehouse_url
 
 
@@ -76,12 +76,14 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         if read_only:
             connect_args["read_only"] = True
     try:
-        return sa.create_engine(url, connect_args=connect_args)
+        engine = sa.create_engine(url, connect_args=connect_args)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise WarehouseError(
             f"The database driver for {parsed.drivername} is not installed ({exc}); "
             "install it with pip (e.g. psycopg[binary] for PostgreSQL)."
         ) from exc
+    data_version.track_writes(engine)  # readers in other processes learn of every commit (data_version.py)
+    return engine
 
 
 def create_schema(engine: Engine) -> None:
@@ -95,10 +97,14 @@ def drop_schema(engine: Engine) -> None:
 def add_new_columns(conn: sa.Connection) -> None:
     """Give a warehouse created before some columns existed those columns (schema.ADDED_COLUMNS), empty.
 
-    create_all adds missing tables but never columns; ADD COLUMN IF NOT EXISTS runs on DuckDB and PostgreSQL."""
+    create_all adds missing tables but never columns; ADD COLUMN IF NOT EXISTS runs on DuckDB and PostgreSQL.
+    Only columns actually missing are altered: on PostgreSQL even a no-op ALTER TABLE locks the table against
+    readers until the transaction ends, which inside an import would make every page wait for its commit."""
     for name, columns in schema.ADDED_COLUMNS.items():
         table = schema.metadata.tables[name]
         for column in columns:
+            if has_column(conn, table.c[column]):
+                continue
             kind = table.c[column].type.compile(dialect=conn.dialect)
             conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}"))
 
