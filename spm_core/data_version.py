@@ -2,12 +2,12 @@
 
 A DuckDB file's version is its modification time (ui/warehouse.py). A PostgreSQL warehouse is written by
 other processes while the app reads it (a CLI import, another app process behind the same address), so
-its version lives in the warehouse: every transaction that wrote anything through an spm_core engine sets
-warehouse_info's `data_version` to the next number of a sequence in the same commit (track_writes, an
-event on the engine; a sequence outlives `copy --force` replacing the tables, so the number only grows). Being
-part of the writing transaction, the new number becomes visible exactly when the data does: a reader that
-asks for the version first and then reads the data never holds new numbers under an old version's key,
-nor old numbers under a new one. The app asks once per page run (one indexed row, well under a
+its version lives in the warehouse: every transaction that wrote anything through an spm_core engine adds
+one to the single row of the table `spm_data_version` in the same commit (track_writes, an event on the
+engine). That table is bookkeeping, not SPM data: no SPM schema holds it, so `copy --force` neither copies
+nor replaces it, and the number only grows. Being part of the writing transaction, the new number becomes
+visible exactly when the data does: a reader that asks for the version first and then reads the data
+never keeps old numbers under a new version's key. The app asks once per page run (one indexed row, well under a
 millisecond on a local server).
 
 Writes by other tools (psql, your own ETL) do not move the counter: for them the version also turns over
@@ -21,17 +21,21 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-KEY = "data_version"
 OUTSIDE_WRITES_SECONDS = 300  # also the result cache's max_age: the same bound for the same reason
 
 # Only a transaction that wrote has a transaction id (PostgreSQL assigns one at its first write, DDL and
 # COPY included), so read-only transactions that end in a commit leave the version alone.
-_WROTE = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL AND to_regclass('warehouse_info') IS NOT NULL"
-_SEQUENCE = "CREATE SEQUENCE IF NOT EXISTS spm_data_version"
+_WROTE = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL, to_regclass('spm_data_version') IS NOT NULL"
+_CREATE = "CREATE TABLE IF NOT EXISTS spm_data_version (id integer PRIMARY KEY, version bigint NOT NULL)"
+# The row's lock orders writers committing at once: each adds one to what the previous one committed.
 _BUMP = (
-    f"INSERT INTO warehouse_info (key, value) VALUES ('{KEY}', nextval('spm_data_version')::text) "
-    "ON CONFLICT (key) DO UPDATE SET value = nextval('spm_data_version')::text"  # drawn under the row's lock:
-)  # two writers committing at once store their numbers in commit order
+    "INSERT INTO spm_data_version VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET version = spm_data_version.version + 1"
+)
+_IDENTITY = sa.text(
+    "SELECT oid::bigint, to_regclass('spm_data_version') IS NOT NULL FROM pg_database WHERE datname = current_database()"
+)
+_READ = sa.text("SELECT version FROM spm_data_version WHERE id = 1")
 
 
 def track_writes(engine: Engine) -> None:
@@ -48,17 +52,13 @@ def _bump_if_written(conn: sa.Connection) -> None:
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(_WROTE)
-        if cursor.fetchone()[0]:
-            cursor.execute(_SEQUENCE)
+        wrote, present = cursor.fetchone()
+        if wrote:
+            if not present:
+                cursor.execute(_CREATE)
             cursor.execute(_BUMP)
     finally:
         cursor.close()
-
-
-_READ = sa.text(
-    "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::bigint, "
-    "(SELECT value FROM warehouse_info WHERE key = :key)"
-).bindparams(key=KEY)
 
 
 def version(engine: Engine, now: float | None = None) -> tuple[int, int, int]:
@@ -70,5 +70,6 @@ def version(engine: Engine, now: float | None = None) -> tuple[int, int, int]:
     if engine.dialect.name != "postgresql":
         return 0, 0, period
     with engine.connect() as conn:
-        database, value = conn.execute(_READ).one()
-    return int(database), int(value) if value else 0, period
+        database, present = conn.execute(_IDENTITY).one()
+        value = conn.execute(_READ).scalar() if present else 0
+    return int(database), int(value or 0), period

@@ -129,7 +129,8 @@ def writable() -> Iterator[Engine]:
 
     DuckDB refuses a read-write connection to a file this process has open read-only, so the cached
     read-only engines are closed first. Afterwards current() opens the warehouse read-only again under
-    the file's new version, which also invalidates every cached query result.
+    the file's new version, which also invalidates every cached query result. A shared warehouse needs
+    none of that: the commit moves its data version, which every session reads on its next run.
     """
     url = configured_url()
     if duckdb_path(url) is None:  # a shared warehouse: readers go on meanwhile, and see the commit next run
