@@ -160,3 +160,28 @@ def test_a_write_from_another_process_shows_on_the_apps_next_run(shared, tmp_pat
     assert done.returncode == 0, done.stderr
     version, after = app_bookings()
     assert version != before_version and after == 1000
+
+
+def test_only_committed_writes_move_the_version_and_other_tools_show_within_the_period(shared, monkeypatch):
+    from spm_core import data_version
+
+    engine = make_engine(shared)
+    database, writes, period = data_version.version(engine)
+    with engine.begin() as conn:  # a read that ends in a commit
+        conn.execute(sa.select(opportunity.c.id)).all()
+    assert data_version.version(engine) == (database, writes, period)
+    with engine.connect() as conn:  # a write rolled back
+        conn.execute(sa.update(opportunity).values(amount=opportunity.c.amount + 1))
+        conn.rollback()
+    assert data_version.version(engine)[1] == writes
+    with engine.begin() as conn:
+        conn.execute(sa.update(opportunity).values(amount=opportunity.c.amount + 1))
+    assert data_version.version(engine)[1] == writes + 1
+    outside = sa.create_engine(shared)  # psql or an ETL tool: not an spm_core engine, moves no counter
+    with outside.begin() as conn:
+        conn.execute(sa.update(opportunity).values(amount=opportunity.c.amount + 1))
+    outside.dispose()
+    assert data_version.version(engine)[1] == writes + 1
+    later = (period + 1) * data_version.OUTSIDE_WRITES_SECONDS
+    assert data_version.version(engine, now=later) == (database, writes + 1, period + 1)  # every cache key turns over
+    engine.dispose()
