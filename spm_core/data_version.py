@@ -7,8 +7,7 @@ one to the single row of the table `spm_data_version` in the same commit (track_
 engine). That table is bookkeeping, not SPM data: no SPM schema holds it, so `copy --force` neither copies
 nor replaces it, and the number only grows. Being part of the writing transaction, the new number becomes
 visible exactly when the data does: a reader that asks for the version first and then reads the data
-never keeps old numbers under a new version's key. The app asks once per page run (two one-row queries, well under a
-millisecond on a local server).
+never keeps old numbers under a new version's key. The app asks once per page run (two one-row queries).
 
 Writes by other tools (psql, your own ETL) do not move the counter: for them the version also turns over
 every OUTSIDE_WRITES_SECONDS (the bound the README states).
