@@ -12,7 +12,7 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from . import result_cache, schema
+from . import data_version, result_cache, schema
 from .config import warehouse_url
 
 
@@ -76,12 +76,14 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         if read_only:
             connect_args["read_only"] = True
     try:
-        return sa.create_engine(url, connect_args=connect_args)
+        engine = sa.create_engine(url, connect_args=connect_args)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise WarehouseError(
             f"The database driver for {parsed.drivername} is not installed ({exc}); "
             "install it with pip (e.g. psycopg[binary] for PostgreSQL)."
         ) from exc
+    data_version.track_writes(engine)  # readers in other processes learn of every commit (data_version.py)
+    return engine
 
 
 def create_schema(engine: Engine) -> None:
@@ -116,7 +118,9 @@ def add_columns(conn: sa.Connection, columns: Iterable[sa.Column]) -> None:
 
 
 def add_new_columns(conn: sa.Connection) -> None:
-    """Give a warehouse created before some columns existed those columns (schema.ADDED_COLUMNS), empty."""
+    """Give a warehouse created before some columns existed those columns (schema.ADDED_COLUMNS), empty.
+    Only columns actually missing are altered: on PostgreSQL even a no-op ALTER TABLE locks the table against
+    readers until the transaction ends, which inside an import would make every page wait for its commit."""
     add_columns(conn, missing_columns(conn, [schema.metadata.tables[name] for name in schema.ADDED_COLUMNS]))
 
 

@@ -5,8 +5,9 @@ same statement (same KPIs, filters, period and scope) share one entry, while the
 every reading function puts into its statement (people.py), keeps different people's results apart
 by construction: no caller has to remember to add the scope to a key. Attach a cache to a read-only
 engine (the app's); db.read_frame then consults it. A reloaded warehouse is a new engine, with a new
-cache. Entries also expire after max_age seconds: a PostgreSQL warehouse written by another process
-(an import from the CLI) is not a new engine here, so its results are at most that old.
+cache. A PostgreSQL warehouse written by another process (an import from the CLI) is not a new engine
+here: the app renews the cache with the warehouse's data version each run (data_version.py), which
+drops every older entry. Entries also expire after max_age seconds.
 Thread-safe: Streamlit serves sessions from threads of one process.
 """
 
@@ -30,6 +31,7 @@ class ResultCache:
     def __init__(self, max_entries: int = 2048, max_age: float = 300.0) -> None:
         self.max_entries, self.max_age = max_entries, max_age
         self.hits = self.misses = 0
+        self.generation: tuple[int, ...] = ()
         self._entries: OrderedDict[str, tuple[float, pd.DataFrame]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -48,6 +50,7 @@ class ResultCache:
         pandas' copy-on-write a shallow one, so a caller adding a column never changes the entry."""
         key = self.key(stmt, engine.dialect)
         with self._lock:
+            generation = self.generation
             kept = self._entries.get(key)
             if kept is not None and time.monotonic() - kept[0] <= self.max_age:
                 self._entries.move_to_end(key)
@@ -56,11 +59,21 @@ class ResultCache:
             self.misses += 1
         frame = run()  # outside the lock: other statements go on meanwhile (a concurrent twin may run it too)
         with self._lock:
-            self._entries[key] = (time.monotonic(), frame)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            if generation == self.generation:  # a statement begun before a renewal may hold older data: not kept
+                self._entries[key] = (time.monotonic(), frame)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
         return frame.copy(deep=False)
+
+    def renew(self, generation: tuple[int, ...]) -> None:
+        """Forget every entry when the warehouse's data version (identity, numbers...) moved on. Only forward
+        for one identity: a session that read the version just before a commit and renews just after another
+        read the new one changes nothing."""
+        with self._lock:
+            if generation[:1] != self.generation[:1] or generation > self.generation:
+                self.generation = generation
+                self._entries.clear()
 
 
 _ATTACHED: weakref.WeakKeyDictionary[Engine, ResultCache] = weakref.WeakKeyDictionary()

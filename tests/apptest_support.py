@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from spm_core.db import create_schema, make_engine
 from spm_core.demo import DemoSpec, build_demo
+from spm_core.transfer import copy_warehouse
 from spm_core.users import DEMO_PASSWORDS, UserStore, create_demo_users
 from ui.auth import SESSION_KEY
 
@@ -33,6 +34,28 @@ def demo_url(tmp_path_factory) -> str:
     create_demo_users(engine, users_path(url))
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def app_url(engine_kind: str, demo_url: str, new_warehouse_url) -> str:
+    """demo_url on the engine under test (conftest's engine_kind): the DuckDB file itself, or a PostgreSQL
+    database copied from it, with the same users (the app finds them through SPM_USERS_FILE, as on a server)."""
+    return on_engine(demo_url, engine_kind, new_warehouse_url)
+
+
+def on_engine(url: str, engine_kind: str, new_warehouse_url) -> str:
+    """A DuckDB test warehouse on the engine under test: itself, or a PostgreSQL copy sharing its users file."""
+    if engine_kind == "duckdb":
+        return url
+    copied = new_warehouse_url()
+    source, target = make_engine(url, read_only=True), make_engine(copied)
+    try:
+        copy_warehouse(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+    _USERS_FILES[copied] = users_path(url)
+    return copied
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +121,14 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     return files
 
 
+_USERS_FILES: dict[str, Path] = {}  # a PostgreSQL test warehouse's users file: its DuckDB source's
+
+
 def users_path(url: str) -> Path:
-    """Each test warehouse has its own users file beside it (spm_core.users.users_file)."""
+    """Each test warehouse has its own users file beside it (spm_core.users.users_file); a PostgreSQL copy
+    shares its source's (on_engine)."""
+    if url in _USERS_FILES:
+        return _USERS_FILES[url]
     database = Path(url.removeprefix("duckdb:///"))
     return database.with_name(f"{database.stem}.users.yaml")
 

@@ -51,15 +51,15 @@ def infos(at) -> str:
 
 
 @pytest.mark.parametrize("user", ROLES)
-def test_each_role_sees_the_metrics_layers_attainment_for_their_scope(monkeypatch, demo_url, user):
-    at = run_page(monkeypatch, demo_url, page="attainment", user=user)
-    scope, filters = scope_of(demo_url, user), Filters(Period.quarter(AS_OF))
-    expected = expected_tiles(demo_url, filters, scope)
+def test_each_role_sees_the_metrics_layers_attainment_for_their_scope(monkeypatch, app_url, user):
+    at = run_page(monkeypatch, app_url, page="attainment", user=user)
+    scope, filters = scope_of(app_url, user), Filters(Period.quarter(AS_OF))
+    expected = expected_tiles(app_url, filters, scope)
     assert shown(at, expected) == expected
     assert not at.exception  # a rep's page has a single rated rep: the distribution must still band it
     assert not at.info  # quotas, bookings and a pace exist for every demo role this quarter
     # The distribution's caption counts the same reps as the "% of reps at quota" tile.
-    at_quota, with_quota = reps_at_quota(attainment_by(engine(demo_url), filters, scope, "rep", AS_OF))
+    at_quota, with_quota = reps_at_quota(attainment_by(engine(app_url), filters, scope, "rep", AS_OF))
     assert any(c.value.startswith(f"{at_quota:,} of {with_quota:,} reps with a quota") for c in at.caption)
     assert expected["% of reps at quota"] == fmt.percent(at_quota / with_quota)
 

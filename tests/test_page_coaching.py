@@ -20,11 +20,11 @@ def engine(url: str):
 
 
 @pytest.mark.parametrize("username", ROLES)
-def test_each_role_sees_the_flags_in_their_scope(monkeypatch, demo_url, username):
-    at = run_page(monkeypatch, demo_url, page="coaching", user=username)
+def test_each_role_sees_the_flags_in_their_scope(monkeypatch, app_url, username):
+    at = run_page(monkeypatch, app_url, page="coaching", user=username)
     assert not at.exception
-    user = UserStore(users_path(demo_url)).get(username)
-    want = scoped_flags(demo_url, username)
+    user = UserStore(users_path(app_url)).get(username)
+    want = scoped_flags(app_url, username)
     shown = at.dataframe[0].value if not want.empty else None
     if want.empty:
         assert any("No flags" in s.value for s in at.success)

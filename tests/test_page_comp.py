@@ -87,22 +87,22 @@ def test_a_comp_admin_manages_plans_too(monkeypatch, demo_url):
     assert not at.exception and at.title[0].value == "Compensation plans"
 
 
-def test_a_rep_sees_their_statement_as_spm_core_computes_it_and_nothing_else(monkeypatch, demo_url, downloads):
-    at = run_page(monkeypatch, demo_url, "my_commissions", user="rep")
-    me = user(demo_url, "rep")
-    s = statement(engine(demo_url), scope(demo_url, "rep"), me.person_id, CURRENT)
+def test_a_rep_sees_their_statement_as_spm_core_computes_it_and_nothing_else(monkeypatch, app_url, downloads):
+    at = run_page(monkeypatch, app_url, "my_commissions", user="rep")
+    me = user(app_url, "rep")
+    s = statement(engine(app_url), scope(app_url, "rep"), me.person_id, CURRENT)
     assert not at.exception
     assert metric(at, "Total") == money_text(s.total) and metric(at, "Year to date") == money_text(s.ytd)
     lines = at.dataframe[0].value
     assert list(lines["line"]) == list(s.lines["id"]) and set(s.lines["person_id"]) == {me.person_id}
     [(gauge, text)] = s.attainments
     assert gauge.next_band is not None and at.get("progress")[0].proto.text == md(text)
-    mine = disputes(engine(demo_url), scope(demo_url, "rep"))
+    mine = disputes(engine(app_url), scope(app_url, "rep"))
     assert sorted(mine["status"]) == ["open", "resolved"]
     pdf, csv = downloads[0], downloads[1]
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert me.name in text and f"Total {money_text(s.total)} = the sum of the {len(s.lines)} lines above." in text
-    others = engine(demo_url).connect().execute(sa.select(person.c.name).where(person.c.id != me.person_id)).scalars().all()
+    others = engine(app_url).connect().execute(sa.select(person.c.name).where(person.c.id != me.person_id)).scalars().all()
     assert not any(name in text for name in others if len(name) > 6)
     assert csv.decode().count("\n") == len(s.lines) + 1
 
@@ -129,9 +129,9 @@ def test_a_bad_period_in_the_url_gets_a_notice_and_the_current_period(monkeypatc
 
 
 @pytest.mark.parametrize("username", ["teamlead", "leader", "comp_admin", "admin"])
-def test_the_team_page_lists_the_scope_s_statements(monkeypatch, demo_url, username):
-    at = run_page(monkeypatch, demo_url, "comp_team", user=username)
-    want = team(engine(demo_url), scope(demo_url, username), CURRENT)
+def test_the_team_page_lists_the_scope_s_statements(monkeypatch, app_url, username):
+    at = run_page(monkeypatch, app_url, "comp_team", user=username)
+    want = team(engine(app_url), scope(app_url, username), CURRENT)
     shown = at.dataframe[0].value
     assert list(shown["person"]) == list(want["person"])
     assert list(shown["total"]) == [money_text(t) for t in want["total"]]

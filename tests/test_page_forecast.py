@@ -30,11 +30,11 @@ def texts(at) -> str:
 
 
 @pytest.mark.parametrize("username", ROLES)
-def test_each_role_sees_its_own_roll_up_and_statistical_forecast(monkeypatch, demo_url, username):
-    at = run_page(monkeypatch, demo_url, "forecast", user=username)
+def test_each_role_sees_its_own_roll_up_and_statistical_forecast(monkeypatch, app_url, username):
+    at = run_page(monkeypatch, app_url, "forecast", user=username)
     assert not at.exception, at.exception
-    engine = make_engine(demo_url, read_only=True)
-    user = UserStore(users_path(demo_url)).get(username)
+    engine = make_engine(app_url, read_only=True)
+    user = UserStore(users_path(app_url)).get(username)
     scope = viewer_scope(engine, user)
     filters = Filters(Period.quarter(AS_OF))
     tree = forecast.rollup(engine, filters, scope, AS_OF)

@@ -52,10 +52,10 @@ def expected_rank(expected, entry: int) -> str:
 
 
 @pytest.mark.parametrize("username", ROLES)
-def test_each_role_sees_the_whole_board_and_deals_only_within_their_scope(monkeypatch, demo_url, username):
-    at = run_page(monkeypatch, demo_url, page="leaderboard", user=username)
+def test_each_role_sees_the_whole_board_and_deals_only_within_their_scope(monkeypatch, app_url, username):
+    at = run_page(monkeypatch, app_url, page="leaderboard", user=username)
     assert not at.exception
-    expected, user = board(demo_url), user_of(demo_url, username)
+    expected, user = board(app_url), user_of(app_url, username)
     shown = table(at)
     assert list(shown.columns) == BOARD_COLUMNS
     assert shown.index.tolist() == expected.index.tolist()
@@ -64,7 +64,7 @@ def test_each_role_sees_the_whole_board_and_deals_only_within_their_scope(monkey
     assert len(shown) == 12  # every rep of the company is ranked, whoever looks
 
     # The deal list can be opened only for the reps the viewer may see.
-    visible = lb.entries_in_scope(engine(demo_url), "rep", viewer_scope(engine(demo_url), user))
+    visible = lb.entries_in_scope(engine(app_url), "rep", viewer_scope(engine(app_url), user))
     offered = at.selectbox(key="leaderboard_deals_of").options
     mine = [i for i in expected.index if visible is None or i in visible]
     assert offered == [f"#{expected.at[i, 'rank']} {expected.at[i, 'name']}" for i in mine]

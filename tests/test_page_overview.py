@@ -17,10 +17,10 @@ def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_overview_shows_this_quarters_bookings_from_the_metrics_layer(monkeypatch, demo_url):
-    at = run_page(monkeypatch, demo_url)
+def test_overview_shows_this_quarters_bookings_from_the_metrics_layer(monkeypatch, app_url):
+    at = run_page(monkeypatch, app_url)
     assert not at.exception
-    expected = query(make_engine(demo_url, read_only=True), ["bookings"], Filters(Period.quarter(AS_OF)), Scope.everyone(), as_of=AS_OF).iloc[0, 0]
+    expected = query(make_engine(app_url, read_only=True), ["bookings"], Filters(Period.quarter(AS_OF)), Scope.everyone(), as_of=AS_OF).iloc[0, 0]
     assert metric(at, "Bookings") == money(expected)
 
 

@@ -43,16 +43,16 @@ def infos(at) -> str:
 
 
 @pytest.mark.parametrize("user", ROLES)
-def test_each_role_sees_the_metrics_layers_numbers_for_their_scope(monkeypatch, demo_url, user):
-    at = run_page(monkeypatch, demo_url, page="pipeline", user=user)
+def test_each_role_sees_the_metrics_layers_numbers_for_their_scope(monkeypatch, app_url, user):
+    at = run_page(monkeypatch, app_url, page="pipeline", user=user)
     assert not at.exception
     assert at.title[0].value == "Pipeline health"
-    scope = scope_of(demo_url, user)
-    expected = expected_tiles(demo_url, Filters(Period.quarter(AS_OF)), scope)
+    scope = scope_of(app_url, user)
+    expected = expected_tiles(app_url, Filters(Period.quarter(AS_OF)), scope)
     assert {label: tiles(at)[label] for label in expected} == expected
     assert NEEDS_HISTORY not in infos(at)  # the demo warehouse has history
     if user == "rep":  # a rep's numbers are their own, not the company's
-        assert expected != expected_tiles(demo_url, Filters(Period.quarter(AS_OF)), Scope.everyone())
+        assert expected != expected_tiles(app_url, Filters(Period.quarter(AS_OF)), Scope.everyone())
 
 
 def test_a_team_in_the_url_narrows_the_tiles(monkeypatch, demo_url):

@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from apptest_support import AS_OF, OWN_PASSWORDS, private_copy, run_page, users_path
+from apptest_support import AS_OF, OWN_PASSWORDS, on_engine, private_copy, run_page, users_path
 from planning_support import planner
 
 from spm_core import metrics
@@ -61,6 +61,12 @@ def plan_url(tmp_path_factory) -> str:
     return url
 
 
+@pytest.fixture(scope="module")
+def plan_app_url(plan_url, engine_kind, new_warehouse_url) -> str:
+    """plan_url on the engine under test (DuckDB, or a PostgreSQL copy with the same users)."""
+    return on_engine(plan_url, engine_kind, new_warehouse_url)
+
+
 @pytest.fixture
 def own_url(plan_url, tmp_path) -> str:
     """A copy of the planning warehouse (and its users) for a test that writes."""
@@ -89,16 +95,16 @@ def names_of(url: str, ids: set[int]) -> set[str]:
 
 
 @pytest.mark.parametrize("user", ROLES)
-def test_each_role_sees_only_their_part_of_the_plan(monkeypatch, plan_url, user):
-    at = run_page(monkeypatch, plan_url, page="planning", user=user)
+def test_each_role_sees_only_their_part_of_the_plan(monkeypatch, plan_app_url, user):
+    at = run_page(monkeypatch, plan_app_url, page="planning", user=user)
     assert not at.exception
-    sid, ids = expected(plan_url, user)
+    sid, ids = expected(plan_app_url, user)
     shown = set(at.dataframe[0].value["name"])
-    assert shown == names_of(plan_url, ids) and shown
+    assert shown == names_of(plan_app_url, ids) and shown
     if user == "rep":
         assert len(ids) == 1 and "Scenario" in [s.label for s in at.selectbox]
         assert [s.options for s in at.selectbox if s.label == "Scenario"][0] == ["Published 2027 (published, Jan 2027–Dec 2027)"]
-    with opened(plan_url) as engine:
+    with opened(plan_app_url) as engine:
         everyone = set(sc.allocation(engine, sid, Scope.everyone())["person_id"])
     assert (ids == everyone) == (user == "leader")
 

@@ -2,7 +2,11 @@
 
 DuckDB allows one writer or many readers per file across processes (PITFALLS.md), so the app opens
 the warehouse read-only; a CLI load can then run beside it after the app is stopped, or the app's
-own admin page writes through a separate short-lived engine.
+own admin page writes through a separate short-lived engine. The file's version is its modification time.
+
+A PostgreSQL warehouse is shared: other processes write while the app reads, and readers never wait for
+writers. Its engine stays open; its version is read from the warehouse at every page run
+(spm_core/data_version.py), so a commit from anywhere shows on the next run and never before.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -19,8 +23,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core import comparison as comparisons
+from spm_core import data_version, metrics, result_cache
 from spm_core import deals as deal_lists
-from spm_core import metrics, result_cache
 from spm_core.config import ENV_VAR, warehouse_url
 from spm_core.db import duckdb_path, get_info, make_engine
 from spm_core.files import private_umask
@@ -93,10 +97,30 @@ _WRITING = threading.RLock()
 
 
 def current() -> Warehouse:
-    """The warehouse for this server; reopened (and caches invalidated) when its file changes."""
+    """The warehouse for this server; reopened (and caches invalidated) when its file changes, or at the
+    data version a shared warehouse holds now."""
     url = configured_url()
+    if duckdb_path(url) is None:
+        return _shared(url)
     with _WRITING:
         return _open(url, _file_version(url))
+
+
+def _shared(url: str) -> Warehouse:
+    """The open warehouse at the version read now, read before any data of this run: the data is then at
+    least that new, so nothing older is ever kept under this version's keys."""
+    opened = _open(url, "shared")
+    version = data_version.version(opened.engine)
+    cache = result_cache.cache_of(opened.engine)
+    if cache is not None:
+        cache.renew(version)
+    return _at_version(opened, id(opened.engine), ".".join(map(str, version)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _at_version(_opened: Warehouse, engine_id: int, version: str) -> Warehouse:
+    """The shared warehouse's information (as_of, has_history...) as of this version: an import moves it."""
+    return replace(_opened, version=version, info=get_info(_opened.engine))
 
 
 @contextmanager
@@ -105,10 +129,18 @@ def writable() -> Iterator[Engine]:
 
     DuckDB refuses a read-write connection to a file this process has open read-only, so the cached
     read-only engines are closed first. Afterwards current() opens the warehouse read-only again under
-    the file's new version, which also invalidates every cached query result.
+    the file's new version, which also invalidates every cached query result. A shared warehouse needs
+    none of that: the commit moves its data version, which every session reads on its next run.
     """
+    url = configured_url()
+    if duckdb_path(url) is None:  # a shared warehouse: readers go on meanwhile, and see the commit next run
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
     with _WRITING, private_umask():  # the .wal written meanwhile is 600 like the warehouse
-        url = configured_url()
         _open.clear()  # on_release disposes each cached engine
         engine = make_engine(url)
         try:

@@ -1,7 +1,10 @@
 """Write an import plan into the warehouse: all of it in one transaction, or nothing.
 
 The plan is resolved again inside the transaction (plan.resolve), so ids are assigned against the warehouse
-as it is when writing, not as it was when the user previewed the plan. Upserts are delete + bulk insert on
+as it is when writing, not as it was when the user previewed the plan. On PostgreSQL imports take turns (a
+transaction-level advisory lock): a second import waits for the first to commit, then resolves against
+what it wrote, instead of assigning the same new ids beside it. Readers never wait: they see the old
+data until the commit. Upserts are delete + bulk insert on
 the upsert key, which makes importing the same files twice a no-op the second time.
 """
 
@@ -32,6 +35,7 @@ def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = N
     report = progress or (lambda fraction, message: None)
     report(0.0, "Checking the files against the warehouse")
     with engine.begin() as conn:
+        _one_import_at_a_time(conn, report)
         schema.metadata.create_all(conn)
         add_new_columns(conn)
         resolution = resolve(conn, plan.parsed, plan.stage_mapping)
@@ -58,6 +62,19 @@ def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = N
         groups_created={table: tuple(names) for table, names in resolution.groups_to_create.items()},
         undated=resolution.undated,
     )
+
+
+IMPORT_LOCK = 0x53504D494D504F52  # any fixed number: "SPMIMPOR"; released when the transaction ends
+
+
+def _one_import_at_a_time(conn: sa.Connection, report: Progress) -> None:
+    """Wait (saying so) while another import holds the warehouse's import lock (PostgreSQL; a DuckDB file has
+    one writer anyway)."""
+    if conn.dialect.name != "postgresql":
+        return
+    if not conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(IMPORT_LOCK))).scalar():
+        report(0.0, "Waiting for another import to finish")
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(IMPORT_LOCK)))
 
 
 def _write(conn: sa.Connection, write: Write) -> None:
