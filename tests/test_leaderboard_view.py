@@ -6,7 +6,9 @@ import pandas as pd
 
 from ui.leaderboard_view import table_rows
 
-BOARD = pd.DataFrame({"rank": [1, 2, 2, 4, 5], "name": list("abcde"), "value": [9.0, 8.0, 8.0, 5.0, 1.0]}, index=[10, 20, 30, 40, 50])
+BOARD = pd.DataFrame(
+    {"rank": [1, 2, 2, 4, 5], "name": list("abcde"), "value": [9.0, 8.0, 8.0, 5.0, 1.0]}, index=[10, 20, 30, 40, 50]
+)
 
 
 def test_the_top_rows_when_the_viewer_is_among_them():
