@@ -89,6 +89,14 @@ class sum_where(FunctionElement):
         self.type = sa.sql.sqltypes.to_instance(getattr(value, "type", None))
 
 
+class median_where(FunctionElement):
+    """The median of `value` over the rows that meet `condition`, as an aggregate."""
+
+    type = sa.Double()
+    inherit_cache = True
+    name = "median_where"
+
+
 def _args(element: FunctionElement, compiler, **kw) -> list[str]:
     return [compiler.process(arg, **kw) for arg in element.clauses]
 
@@ -237,7 +245,7 @@ def _median_trino(element, compiler, **kw):
     return f"approx_percentile({value}, 0.5)"
 
 
-# ---------------------------------------------------------------- count_where, sum_where
+# ---------------------------------------------------------------- count_where, sum_where, median_where
 # Everywhere: an aggregate over CASE. DuckDB and PostgreSQL: the aggregate's FILTER clause, which skips the
 # other rows instead of computing a NULL for each (DuckDB at 10M deals: a win-rate scan 0.24 -> 0.16 s).
 
@@ -266,3 +274,16 @@ def _count_where_filter(element, compiler, **kw):
 def _sum_where_filter(element, compiler, **kw):
     value, condition = _args(element, compiler, **kw)
     return f"sum({value}) FILTER (WHERE {condition})"
+
+
+@compiles(median_where)
+def _median_where_default(element, compiler, **kw):
+    value, condition = element.clauses
+    return compiler.process(median(sa.case((condition, value))), **kw)
+
+
+@compiles(median_where, "duckdb")
+@compiles(median_where, "postgresql")
+def _median_where_filter(element, compiler, **kw):
+    value, condition = _args(element, compiler, **kw)
+    return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}) FILTER (WHERE {condition})"
