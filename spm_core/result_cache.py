@@ -36,6 +36,10 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     @staticmethod
     def key(stmt: sa.Executable, dialect: sa.Dialect) -> Hashable:
         """The statement's shape and its bound values (IN lists included). The shape is SQLAlchemy's own cache
@@ -81,3 +85,9 @@ def attach(engine: Engine, cache: ResultCache | None = None) -> ResultCache:
 
 def cache_of(engine: Engine) -> ResultCache | None:
     return _ATTACHED.get(engine)
+
+
+def clear_all() -> None:
+    """Empty every attached cache: what a benchmark's cold run needs besides Streamlit's own caches."""
+    for cache in list(_ATTACHED.values()):
+        cache.clear()
