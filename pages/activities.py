@@ -8,6 +8,7 @@ from spm_core.coaching.activities import ACTIVITY_TYPES, MEDIAN_HELP, RATIO_HELP
 from ui.coaching import data
 from ui.context import context
 from ui.downloads import csv_download
+from ui.vega import show_chart
 
 NUM = st.column_config.NumberColumn
 RATIO_COLUMNS = {
@@ -93,7 +94,7 @@ chart = (
         tooltip=[alt.Tooltip("week:T", title="Week of"), "type:N", "count:Q"],
     )
 )
-st.altair_chart(chart, width="stretch")
+show_chart(chart, width="stretch")
 listed = data.activity_list(engine, version, ctx.filters, ctx.scope, rep_id)
 st.dataframe(listed, hide_index=True, key="activities_list")
 csv_download(

@@ -13,6 +13,7 @@ from ui.context import context
 from ui.drilldown import view_deals
 from ui.text import md
 from ui.tiles import kpi_tiles
+from ui.vega import show_chart
 
 TILES = (
     "bookings",
@@ -123,7 +124,7 @@ with left:
         st.info("No bookings and no quota in this period for these filters.")
     else:
         projected = float(totals["projected_attainment"] * totals["quota"]) if has_quota else None
-        st.altair_chart(charts.cumulative_chart(series, wh.as_of, has_quota, projected), width="stretch")
+        show_chart(charts.cumulative_chart(series, wh.as_of, has_quota, projected), width="stretch")
         st.caption(
             "Solid: bookings to date. "
             + ("Red: quota to date. " if has_quota else "")
@@ -143,7 +144,7 @@ with right:
         st.info("No quota set: pace against quota needs one. The Pacing tile still gives the run rate in bookings.")
     else:
         rows = pace(totals, period, wh.as_of)
-        st.altair_chart(charts.pace_chart(rows), width="stretch")
+        show_chart(charts.pace_chart(rows), width="stretch")
         st.markdown(pace_sentence(rows, elapsed))
 
 st.subheader(
@@ -164,7 +165,7 @@ else:
             half = CHART_BARS // 2
             shown = rated if len(rated) <= CHART_BARS else pd.concat([rated.head(half), rated.tail(half)])
             ramp_label = "Ramped quota (new hire)" if level == "rep" else "Includes ramped quota"
-            st.altair_chart(charts.level_chart(shown, ramp_label, with_team=level == "rep"), width="stretch")
+            show_chart(charts.level_chart(shown, ramp_label, with_team=level == "rep"), width="stretch")
             notes = ["Dashed red line: 100 % of quota."]
             if len(rated) > CHART_BARS:
                 notes.append(f"Showing the {half} highest and {half} lowest of {len(rated):,} {plural(level)}; the table lists all.")
@@ -207,7 +208,7 @@ if with_quota == 0:
     st.info("No rep in view has a quota in this period: there is no attainment to distribute.")
 else:
     named = per_rep.assign(name=per_rep["name"].where(~per_rep["ramping"], per_rep["name"] + " (ramping)"))
-    st.altair_chart(charts.distribution_chart(attainment_distribution(named)), width="stretch")
+    show_chart(charts.distribution_chart(attainment_distribution(named)), width="stretch")
     without = len(per_rep) - with_quota
     st.caption(
         f"{at_quota:,} of {with_quota:,} reps with a quota are at or above 100 % ({at_quota / with_quota:.1%})."

@@ -15,6 +15,7 @@ from ui.context import context
 from ui.drilldown import deal_table
 from ui.text import md
 from ui.tiles import kpi_tiles
+from ui.vega import show_chart
 
 TILES = (
     "bookings",
@@ -103,7 +104,7 @@ def rollup_section(ctx, tree: pd.DataFrame) -> None:
         "Roll up below", list(labels), index=list(labels).index(start), format_func=labels.get, key="forecast_parent"
     )
     rows = roots if parent is None else tree[tree["manager_id"].eq(parent).fillna(False).to_numpy(bool)]
-    st.altair_chart(charts.category_bars(rows), width="stretch")
+    show_chart(charts.category_bars(rows), width="stretch")
     with st.expander(f"The whole tree ({len(tree):,} people)"):
         rollup_table(tree)
     category_drilldown(ctx, tree)
@@ -205,7 +206,7 @@ def statistical_section(ctx, totals: pd.Series) -> None:
             else ": none with history yet, so stage probabilities are used"
         )
     )
-    st.altair_chart(charts.statistical_chart(sf, quota, float(totals["forecast_call"] or 0)), width="stretch")
+    show_chart(charts.statistical_chart(sf, quota, float(totals["forecast_call"] or 0)), width="stretch")
     with st.expander("Win probabilities by stage and age"):
         st.dataframe(
             sf.cells,
@@ -266,7 +267,7 @@ def accuracy_section(ctx) -> None:
     scored = frame["accuracy"].dropna()
     if not scored.empty:
         st.caption(f"Mean accuracy over {len(scored)} period(s): **{fmt.percent(scored.mean())}**.")
-    st.altair_chart(charts.accuracy_chart(frame), width="stretch")
+    show_chart(charts.accuracy_chart(frame), width="stretch")
 
 
 ctx = context()

@@ -13,7 +13,8 @@ from spm_core.kpis import CATALOGUE
 from spm_core.settings import load_settings, settings_file
 from ui.context import context
 from ui.drilldown import view_deals
-from ui.leaderboard_view import LEVEL_LABELS, LEVEL_NOUNS, metric_label, my_rank, styled_board, top_chart
+from ui.leaderboard_view import LEVEL_LABELS, LEVEL_NOUNS, metric_label, my_rank, styled_board, table_rows, top_chart
+from ui.vega import show_chart
 
 RANKING_HELP = (
     'Competition ranking ("1224"): equal values share a rank and the next rank is skipped; ties are listed by '
@@ -22,6 +23,7 @@ RANKING_HELP = (
 )
 BADGE_HELP = "\n".join(f"- **{name}**: {text}" for name, text in lb.BADGE_HELP.items())
 TABLE_ROWS = 12  # rows visible without scrolling: the table and the chart fit a 1366x768 laptop screen
+TABLE_LIMIT = 100  # rows the table lists (plus the viewer's own); the deal selector below still finds everyone
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -109,12 +111,13 @@ with side:
     if hidden:  # bars need the values
         st.info(f"{hidden} Ranks are still over everyone's numbers.", icon=":material/visibility_off:")
     else:
-        st.altair_chart(top_chart(board, metric, entry), width="stretch")
+        show_chart(top_chart(board, metric, entry), width="stretch")
 with table:
+    rows = table_rows(board, entry, TABLE_LIMIT)
     st.dataframe(
-        styled_board(board, metric, entry),
+        styled_board(rows, metric, entry),
         hide_index=True,
-        height=35 * (min(len(board), TABLE_ROWS) + 1) + 3,
+        height=35 * (min(len(rows), TABLE_ROWS) + 1) + 3,
         column_config={
             "Rank": st.column_config.NumberColumn("Rank", width="small", format="%d", help=RANKING_HELP),
             "Name": st.column_config.TextColumn("Name", width="medium"),
@@ -125,6 +128,8 @@ with table:
         key="leaderboard_table",
     )
     notes = [f"{len(board):,} {many if len(board) != 1 else one} ranked"]
+    if len(rows) < len(board):
+        notes.append(f"the table lists the first {TABLE_LIMIT}{' and your row' if len(rows) > TABLE_LIMIT else ''}")
     if unranked:
         notes.append(f"{len(unranked):,} without a quota in this period not ranked")
     if level == "rep":
@@ -138,11 +143,12 @@ if metric == "activities":
 elif not ids:
     st.caption(f"Deal lists are limited to the people in your view, and none of the {many} on this board is within it.")
 else:
+    labels = {i: f"#{r} {n}" for i, r, n in zip(board.index, board["rank"], board["name"], strict=True)}
     picked = st.selectbox(
         f"Deals behind a {one}'s {kpi.label.lower()}",
         ids,
         index=ids.index(entry) if entry in ids else 0,
-        format_func=lambda i: f"#{board.at[i, 'rank']} {board.at[i, 'name']}",
+        format_func=labels.__getitem__,
         key="leaderboard_deals_of",
         help=None if visible is None else "Only the rows whose deals you may see are listed.",
     )

@@ -8,6 +8,7 @@ from ui.context import context
 from ui.drilldown import view_deals
 from ui.tiles import kpi_tiles
 from ui.undated import undated_bucket
+from ui.vega import show_chart
 
 TOP_REPS = 15
 
@@ -53,7 +54,7 @@ def bar_chart(frame, field: str, title: str) -> None:
             ],
         )
     )
-    st.altair_chart(chart, width="stretch")
+    show_chart(chart, width="stretch")
 
 
 HEADLINE = ("bookings", "quota", "attainment", "forecast_call", "open_pipeline", "coverage", "win_rate", "avg_deal_size")
@@ -87,7 +88,7 @@ with left:
             ],
         )
         line = base.mark_line(color="#d62728", point=True).encode(y="quota:Q")
-        st.altair_chart(bars + line, width="stretch")
+        show_chart(bars + line, width="stretch")
         st.caption("Bars: bookings; red line: quota.")
 with right:
     bookings_by_team(ctx)

@@ -17,6 +17,7 @@ from ui.context import context
 from ui.drilldown import deal_table, view_deals
 from ui.tiles import kpi_tiles
 from ui.undated import undated_bucket
+from ui.vega import show_chart
 
 TILES = (
     "open_pipeline",
@@ -102,7 +103,7 @@ with left:
     if stages["open_deals"].sum() == 0:
         st.info("No open pipeline closing in this period for these filters.")
     else:
-        st.altair_chart(charts.funnel_chart(stages), width="stretch")
+        show_chart(charts.funnel_chart(stages), width="stretch")
         st.caption("Light bars: open pipeline; dark bars: weighted by the stage's probability. Closed stages are left out.")
 with right:
     st.subheader("Stage conversion", help=HISTORY_KPIS["stage_conversion"])
@@ -114,7 +115,7 @@ with right:
         if conversion["reached"].sum() == 0:
             st.info("No deal entered an open stage in this period for these filters.")
         else:
-            st.altair_chart(charts.conversion_chart(conversion), width="stretch")
+            show_chart(charts.conversion_chart(conversion), width="stretch")
             st.caption("Of the deals that entered each stage in the period, the share that later reached the next stage or won.")
 
 left, right = st.columns(2)
@@ -128,7 +129,7 @@ with left:
         if (steps["deals"] == 0).all():
             st.info("No pipeline was open, created or closed in this period for these filters.")
         else:
-            st.altair_chart(charts.waterfall_chart(waterfall(steps)), width="stretch")
+            show_chart(charts.waterfall_chart(waterfall(steps)), width="stretch")
             over = period.end < wh.as_of
             note = (
                 " The Open pipeline tile counts the deals still open today; the last bar is the pipeline as it stood then."
@@ -155,7 +156,7 @@ with right:
     if buckets["deals_created"].sum() == 0:
         st.info("No pipeline created in this period for these filters.")
     else:
-        st.altair_chart(charts.created_chart(buckets, grain), width="stretch")
+        show_chart(charts.created_chart(buckets, grain), width="stretch")
         st.caption(
             f"{fmt.money(buckets['pipeline_created'].sum())} in {int(buckets['deals_created'].sum()):,} deals created in the "
             f"period, by created date whatever their stage now."
@@ -187,7 +188,7 @@ if groups.empty:
 else:
     if len(names) < len(BREAKDOWN_KPIS):
         st.caption(f"Quotas are not set per {dimension}, so quota remaining and coverage are not split by it.")
-    st.altair_chart(charts.breakdown_chart(groups.head(CHART_GROUPS), BREAKDOWNS[dimension], names), width="stretch")
+    show_chart(charts.breakdown_chart(groups.head(CHART_GROUPS), BREAKDOWNS[dimension], names), width="stretch")
     if len(groups) > CHART_GROUPS:
         st.caption(f"The chart shows the {CHART_GROUPS} groups with the most open pipeline; the table lists all {len(groups):,}.")
     st.dataframe(

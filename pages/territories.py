@@ -19,6 +19,7 @@ from ui.planning_view import show_notice, write
 from ui.territory_tabs import carve_tab, history_tab, publish_tab
 from ui.territory_view import map_points, summary_table, territory_map
 from ui.text import md
+from ui.vega import show_chart
 
 PROPOSAL = "territory_proposal"
 ctx = context()
@@ -48,7 +49,7 @@ summary_table(summary)
 
 tabs = st.tabs(["Map", "Accounts", "History", *(["Balance", "New territories", "Publish", "Rules"] if leads else [])])
 with tabs[0]:
-    st.altair_chart(territory_map(map_points(accounts, summary)), width="stretch")
+    show_chart(territory_map(map_points(accounts, summary)), width="stretch")
     st.caption("Drawn offline: no map tiles. Hover a point for its territory's totals.")
 with tabs[1]:
     shown = accounts[

@@ -2,6 +2,11 @@
 dashboards and then changing a filter (the period), through Streamlit's own websocket protocol.
 
     python scripts/load_test.py --sessions 10 25 50 --server-pid $(pgrep -f "streamlit run app.py" | head -1)
+    python scripts/load_test.py --sessions 5 --one-page-each --server-pid PID   # five users on five pages
+
+--one-page-each: session i opens only the i-th of the five dashboards (round robin) and changes its period
+there, so five sessions hold five different pages at once: the server's peak memory with every page's
+numbers in flight together.
 
 A session is one websocket, as a browser tab opens, speaking the protobuf messages the browser speaks
 (BackMsg rerun_script with the page's hash; ForwardMsg until script_finished), signed in by the sign-in
@@ -85,20 +90,22 @@ class Session:
                     self.timings.errors.append(f"{label}: script finished with {fwd.script_finished}")
                     return
 
-    async def tour(self) -> None:
-        """Overview (the default page), the four other dashboards, then the overview for last quarter."""
+    async def tour(self, only: str | None = None) -> None:
+        """Overview (the default page), the four other dashboards, then the overview for last quarter; with
+        `only`, the overview, then that page, then that page for last quarter."""
         await self.open()
         try:
             await self.run("overview")
             if not self.pages:
                 self.timings.errors.append("not signed in: no navigation (is the cookie key right?)")
                 return
-            for page in DASHBOARDS:
+            for page in DASHBOARDS if only is None else (only,) if only != "overview" else ():
                 if page not in self.pages:
                     self.timings.errors.append(f"{page}: not in the navigation")
                     continue
                 await self.run(page, self.pages[page])
-            await self.run("overview, filter changed", self.pages.get("overview", ""), "period=last_quarter")
+            last = only or "overview"
+            await self.run(f"{last}, filter changed", self.pages.get(last, ""), "period=last_quarter")
         finally:
             await self.ws.close()
 
@@ -124,12 +131,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def one_level(url: str, n: int, store: UserStore, key: str, timeout: float) -> tuple[Timings, float]:
+async def one_level(
+    url: str, n: int, store: UserStore, key: str, timeout: float, one_page_each: bool = False
+) -> tuple[Timings, float]:
     timings = Timings()
     sessions = [Session(url, cookie, timings) for cookie in cookies(store, key, n)]
+    pages = ("overview", *DASHBOARDS)
+    tours = [s.tour(pages[i % len(pages)] if one_page_each else None) for i, s in enumerate(sessions)]
     started = time.perf_counter()
     try:
-        outcomes = await asyncio.wait_for(asyncio.gather(*(s.tour() for s in sessions), return_exceptions=True), timeout)
+        outcomes = await asyncio.wait_for(asyncio.gather(*tours, return_exceptions=True), timeout)
     except TimeoutError:
         timings.errors.append(f"stopped after {timeout:.0f} s")
         outcomes = []
@@ -147,6 +158,7 @@ def main() -> None:
     parser.add_argument("--cookie-key", default=None, help="the app's [auth] cookie_key, when it is configured")
     parser.add_argument("--server-pid", type=int, default=None, help="the streamlit process, for its CPU and peak memory")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds after which a level is stopped")
+    parser.add_argument("--one-page-each", action="store_true", help="session i stays on the i-th dashboard (see above)")
     args = parser.parse_args()
     if urlsplit(args.url).hostname not in LOCAL_HOSTS:
         sys.exit("load_test.py runs against localhost only")
@@ -158,7 +170,7 @@ def main() -> None:
     print(f"{'sessions':>8} {'page':<26} {'runs':>5} {'p50 s':>7} {'p95 s':>7}")
     for n in args.sessions:
         before = server_usage(args.server_pid)
-        timings, wall = asyncio.run(one_level(args.url, n, store, key, args.timeout))
+        timings, wall = asyncio.run(one_level(args.url, n, store, key, args.timeout, args.one_page_each))
         after = server_usage(args.server_pid)
         for page, seconds in timings.seconds.items():
             print(f"{n:>8} {page:<26} {len(seconds):>5} {statistics.median(seconds):>7.2f} {percentile(seconds, 0.95):>7.2f}")

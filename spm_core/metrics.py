@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 
 import pandas as pd
 import sqlalchemy as sa
@@ -196,6 +196,20 @@ def compile_reps_share(
     return _labelled(rollup, by, [rollup.c.v.label(k.name)])
 
 
+@lru_cache(maxsize=1024)
+def _statements(
+    kpis: tuple[str, ...], filters: Filters, scope: Scope, by: tuple[str, ...], as_of: date | None, as_stood: date | None
+) -> tuple[sa.Select, ...]:
+    """The statements answering one request (the additive KPIs, then each reps-share KPI), built once per
+    process: building one is ~2 ms of Python, a fixed cost that was 10-20 % of a 25 ms query at 10M rows.
+    A request asked again (another session, a cleared page cache) reuses them; their values stay bound
+    parameters, and the key holds the whole request, the viewer's scope included. Core statements are
+    immutable, so threads share them safely."""
+    additive = [n for n in kpis if not kpi(n).reps_share]
+    shares = [compile_reps_share(kpi(n), filters, scope, by, as_of, as_stood) for n in kpis if kpi(n).reps_share]
+    return (compile_query(additive, filters, scope, by, as_of, as_stood), *shares) if additive else tuple(shares)
+
+
 def query(
     engine: Engine | sa.Connection,
     kpis: Sequence[str],
@@ -210,13 +224,9 @@ def query(
     Groups are labelled `<dim>_id` and `<dim>` (its name); month/quarter/year give a date column.
     as_stood (a past day): the values as they stood at its end; snapshot KPIs then need history.
     """
-    additive = [n for n in kpis if not kpi(n).reps_share]
-    frames = []
-    if additive:
-        frames.append(read_frame(engine, compile_query(additive, filters, scope, by, as_of, as_stood)))
-    for name in kpis:
-        if kpi(name).reps_share:
-            frames.append(read_frame(engine, compile_reps_share(kpi(name), filters, scope, by, as_of, as_stood)))
+    if as_of is None and as_stood is None:
+        as_of = date.today()  # what the period's elapsed share is measured at; part of the statements' key
+    frames = [read_frame(engine, stmt) for stmt in _statements(tuple(kpis), filters, scope, tuple(by), as_of, as_stood)]
     frame = frames[0]
     keys = [c for c in frame.columns if c not in CATALOGUE]
     for extra in frames[1:]:

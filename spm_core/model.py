@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .portable import days_between, median, period_start
+from .portable import count_where, days_between, median, median_where, period_start, sum_where
 from .schema import activity, opportunity, person, product, quota, region, segment, stage, team
 
 
@@ -64,14 +64,12 @@ class Measure:
 
     def expression(self) -> sa.ColumnElement:
         value = self.value if self.value is not None else sa.literal(1)
-        if self.condition is not None:
-            value = sa.case((self.condition, value))
         if self.agg == "sum":
-            return sa.func.sum(value)
+            return sa.func.sum(value) if self.condition is None else sum_where(value, self.condition)
         if self.agg == "count":
-            return sa.func.count(value) if self.condition is not None else sa.func.count()
+            return sa.func.count() if self.condition is None else count_where(self.condition)
         if self.agg == "median":
-            return median(value)
+            return median(value) if self.condition is None else median_where(value, self.condition)
         raise ValueError(f"unknown aggregation {self.agg}")
 
 

@@ -70,6 +70,33 @@ class median(FunctionElement):
     name = "median"
 
 
+class count_where(FunctionElement):
+    """How many rows meet a condition, as an aggregate."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "count_where"
+
+
+class sum_where(FunctionElement):
+    """The sum of `value` over the rows that meet `condition`, as an aggregate (NULL when none do)."""
+
+    inherit_cache = True
+    name = "sum_where"
+
+    def __init__(self, value: sa.ColumnElement, condition: sa.ColumnElement) -> None:
+        super().__init__(value, condition)
+        self.type = sa.sql.sqltypes.to_instance(getattr(value, "type", None))
+
+
+class median_where(FunctionElement):
+    """The median of `value` over the rows that meet `condition`, as an aggregate."""
+
+    type = sa.Double()
+    inherit_cache = True
+    name = "median_where"
+
+
 def _args(element: FunctionElement, compiler, **kw) -> list[str]:
     return [compiler.process(arg, **kw) for arg in element.clauses]
 
@@ -216,3 +243,47 @@ def _median_bigquery(element, compiler, **kw):
 def _median_trino(element, compiler, **kw):
     (value,) = _args(element, compiler, **kw)
     return f"approx_percentile({value}, 0.5)"
+
+
+# ---------------------------------------------------------------- count_where, sum_where, median_where
+# Everywhere: an aggregate over CASE. DuckDB and PostgreSQL: the aggregate's FILTER clause, which skips the
+# other rows instead of computing a NULL for each (DuckDB at 10M deals: a win-rate scan 0.24 -> 0.16 s).
+
+
+@compiles(count_where)
+def _count_where_default(element, compiler, **kw):
+    (condition,) = _args(element, compiler, **kw)
+    return f"count(CASE WHEN {condition} THEN 1 END)"
+
+
+@compiles(sum_where)
+def _sum_where_default(element, compiler, **kw):
+    value, condition = _args(element, compiler, **kw)
+    return f"sum(CASE WHEN {condition} THEN {value} END)"
+
+
+@compiles(count_where, "duckdb")
+@compiles(count_where, "postgresql")
+def _count_where_filter(element, compiler, **kw):
+    (condition,) = _args(element, compiler, **kw)
+    return f"count(*) FILTER (WHERE {condition})"
+
+
+@compiles(sum_where, "duckdb")
+@compiles(sum_where, "postgresql")
+def _sum_where_filter(element, compiler, **kw):
+    value, condition = _args(element, compiler, **kw)
+    return f"sum({value}) FILTER (WHERE {condition})"
+
+
+@compiles(median_where)
+def _median_where_default(element, compiler, **kw):
+    value, condition = element.clauses
+    return compiler.process(median(sa.case((condition, value))), **kw)
+
+
+@compiles(median_where, "duckdb")
+@compiles(median_where, "postgresql")
+def _median_where_filter(element, compiler, **kw):
+    value, condition = _args(element, compiler, **kw)
+    return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}) FILTER (WHERE {condition})"

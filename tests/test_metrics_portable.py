@@ -242,3 +242,12 @@ def test_counts_come_back_as_whole_numbers(tmp_path):
     frame = query(engine, ["deals_won", "activities", "bookings"], FILTERS, Scope.everyone())
     assert str(frame["deals_won"].dtype) == "int64" and str(frame["activities"].dtype) == "int64"
     assert frame.iloc[0].tolist() == [0, 0, 0.0]
+
+
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgresql"])
+def test_conditional_measures_filter_their_rows_where_the_warehouse_can(warehouse):
+    """DuckDB and PostgreSQL aggregate with FILTER (WHERE ...), which skips the other rows; the others get CASE."""
+    kpis = ["win_rate", "win_rate_value", "sales_cycle_median_days"]  # won/lost counts and amounts, a median
+    sql = compiled(compile_query(kpis, FILTERS, Scope.everyone()), warehouse)
+    assert sql.count("FILTER (WHERE") == 5 and "CASE WHEN" not in sql, sql
+    assert compiled(compile_query(kpis, FILTERS, Scope.everyone()), "snowflake").count("CASE WHEN") == 5

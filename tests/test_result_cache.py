@@ -107,3 +107,12 @@ def test_reads_through_a_connection_are_never_cached(cached):
         query(conn, ["bookings"], Q4, Scope.everyone())
         query(conn, ["bookings"], Q4, Scope.everyone())
     assert len(sent) == 2 and len(cache) == 0
+
+
+def test_clear_all_empties_every_attached_cache(cached):
+    engine, cache, sent = cached
+    query(engine, ["bookings"], Q4, Scope.everyone())
+    result_cache.clear_all()
+    assert len(cache) == 0
+    query(engine, ["bookings"], Q4, Scope.everyone())
+    assert cache.hits == 0 and len(sent) == 2  # asked again after clearing: sent again

@@ -82,6 +82,16 @@ def row_styles(table: pd.DataFrame, viewer_entry: int | None) -> pd.DataFrame:
     return styles
 
 
+def table_rows(board: pd.DataFrame, viewer_entry: int | None, limit: int) -> pd.DataFrame:
+    """The first `limit` rows of the board, plus the viewer's own row when it ranks below them: what a
+    leaderboard table is read for (the top and where I stand), and what keeps the styled table cheap to
+    draw on every run (a styled cell costs ~10 µs; 6,000 reps x 5 columns took 0.2-0.4 s per run)."""
+    head = board.head(limit)
+    if viewer_entry is not None and viewer_entry in board.index and viewer_entry not in head.index:
+        head = pd.concat([head, board.loc[[viewer_entry]]])
+    return head
+
+
 def styled_board(board: pd.DataFrame, metric: str, viewer_entry: int | None) -> Styler:
     """The table frame with its value formatting and the viewer's row highlighted."""
     table = display_frame(board, metric, viewer_entry)

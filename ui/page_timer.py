@@ -5,9 +5,10 @@ Streamlit. Prints one `PAGE {json}` line per page.
 
     python -m ui.page_timer duckdb:////tmp/w.duckdb 3 pipeline forecast
 
-Per page: one uncounted run (imports, engine, first compile), then `repeat` runs with st.cache_data
-cleared before each (cold: what a user waits for after a filter nobody asked for yet) and `repeat` runs
-without clearing (warm: the same filters asked again by anyone with the same scope); medians. Peak
+Per page: one uncounted run (imports, engine, first compile), then `repeat` runs with st.cache_data and
+the engine's shared statement results (spm_core.result_cache) cleared before each (cold: what a user
+waits for after a filter nobody asked for yet) and `repeat` runs without clearing (warm: the same
+filters asked again by anyone with the same scope); medians. Peak
 memory is this process's RSS high-water mark during the page's runs (reset per page where Linux allows).
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from spm_core import result_cache
 from spm_core.bench import _peak_rss_mb, _reset_peak_rss
 from spm_core.bench_pages import VIEWERS
 from spm_core.users import DEMO_PASSWORDS, users_file
@@ -70,6 +72,7 @@ def time_page(at: AppTest, page: str, repeat: int) -> dict[str, object]:
     cold = []
     for _ in range(repeat):
         st.cache_data.clear()
+        result_cache.clear_all()  # the engine's shared statement results too: nobody asked these filters yet
         cold.append(_timed_run(at))
     warm = [_timed_run(at) for _ in range(repeat)]
     return {"page": page, "cold_s": statistics.median(cold), "warm_s": statistics.median(warm), "peak_mb": _peak_mb()}

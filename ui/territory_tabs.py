@@ -25,6 +25,7 @@ from ui.downloads import csv_download
 from ui.planning_view import write
 from ui.territory_view import map_points, territory_map
 from ui.text import md
+from ui.vega import show_chart
 
 CARVING = "territory_carving"
 PUBLISH_HELP = (
@@ -100,7 +101,7 @@ def carve_tab(engine: Engine, scope: Scope, accounts: pd.DataFrame, names: pd.Da
         accounts[["account_id", "potential"]], on="account_id"
     )
     summary = preview.groupby("territory", as_index=False).agg(accounts=("account_id", "size"), potential=("potential", "sum"))
-    st.altair_chart(territory_map(map_points(preview, summary)), width="stretch")
+    show_chart(territory_map(map_points(preview, summary)), width="stretch")
     owners = _owners(engine, scope)
     new = []
     for p in (p for p in range(pieces) if p != kept):
