@@ -15,9 +15,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from . import schema
+from .coaching import tables as coaching_tables
+from .contests import tables as contest_tables
 from .db import WarehouseError, arrow_type, has_schema, insert_frame
 
 Progress = Callable[[str, int, int], None]  # table, rows copied so far, rows in the table
+# Packages that keep their own MetaData, their tables made on the first write (coaching notes, scorecard
+# settings, contests): copied when the source has them, else left out of the target as well.
+OWN_METADATA = (coaching_tables.metadata, contest_tables.metadata)
+
+
+def copied_tables(engine: Engine) -> list[sa.Table]:
+    """Every SPM table the warehouse holds, in an order that inserts parents before children."""
+    inspector = sa.inspect(engine)
+    tables = [*schema.metadata.sorted_tables, *(t for m in OWN_METADATA for t in m.sorted_tables)]
+    return [t for t in tables if inspector.has_table(t.name)]
 
 
 def copy_warehouse(source: Engine, target: Engine, *, batch_rows: int = 100_000, progress: Progress | None = None) -> dict[str, int]:
@@ -26,10 +38,13 @@ def copy_warehouse(source: Engine, target: Engine, *, batch_rows: int = 100_000,
         raise WarehouseError("The source and the target are the same warehouse.")
     if not has_schema(source):
         raise WarehouseError(f"No SPM tables in {source.url.render_as_string()}.")
-    present = [t for t in schema.metadata.sorted_tables if sa.inspect(source).has_table(t.name)]
+    present = copied_tables(source)
     with source.connect() as src:
         totals = {t.name: src.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in present}
         with target.begin() as dst:
+            for own in OWN_METADATA:
+                own.drop_all(dst)
+                own.create_all(dst, tables=[t for t in present if t.metadata is own])
             schema.metadata.drop_all(dst)
             schema.metadata.create_all(dst)
             for table in present:

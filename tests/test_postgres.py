@@ -9,12 +9,14 @@ import sqlalchemy as sa
 
 from spm_core import schema
 from spm_core.cli import main
+from spm_core.coaching.tables import coaching_note
+from spm_core.contests.tables import contest
 from spm_core.db import create_schema, make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
 from spm_core.filters import Filters, Period, Scope
 from spm_core.kpis import CATALOGUE
 from spm_core.metrics import query
-from spm_core.transfer import copy_warehouse
+from spm_core.transfer import copied_tables, copy_warehouse
 
 AS_OF = date(2026, 11, 23)
 Q4 = Filters(Period(date(2026, 10, 1), date(2026, 12, 31)))
@@ -38,7 +40,7 @@ def test_duckdb_to_postgresql_to_duckdb_keeps_every_row_and_every_kpi(demo_duckd
     counts = copy_warehouse(demo_duckdb, postgres, batch_rows=1000)
     assert copy_warehouse(postgres, back, batch_rows=777) == counts
     assert counts["opportunity"] == 3000 and counts["opportunity_history"] > 3000
-    for table in schema.metadata.sorted_tables:
+    for table in copied_tables(demo_duckdb):
         original = table_rows(demo_duckdb, table)
         assert len(original) == counts[table.name]
         for engine in (postgres, back):
@@ -62,6 +64,24 @@ def test_copy_replaces_the_targets_tables(tiny_engine, tmp_path):
     assert read_frame(target, sa.select(schema.region).order_by("id")).to_dict("records") == [
         {"id": 1, "name": "North"}, {"id": 2, "name": ""}]  # an empty string stays a string, not NULL
     source.dispose()
+
+
+def test_copy_keeps_the_tables_of_coaching_and_contests(demo_duckdb, tmp_path):
+    """Notes, scorecard settings and contests live in their packages' own tables: a copy must not lose them."""
+    source = make_engine(f"duckdb:///{tmp_path}/source.duckdb")
+    copy_warehouse(demo_duckdb, source)
+    person_id = int(read_frame(source, sa.select(schema.person.c.id).limit(1)).iloc[0, 0])
+    with source.begin() as conn:
+        coaching_note.create(conn, checkfirst=True)
+        conn.execute(coaching_note.insert(), [{"id": 1, "rep_id": person_id, "author_id": person_id, "meeting_date": AS_OF,
+                                               "body": "Pipeline review", "updated_at": pd.Timestamp("2026-11-20 10:00")}])
+    target = make_engine(f"duckdb:///{tmp_path}/target.duckdb")
+    counts = copy_warehouse(source, target)
+    assert counts["coaching_note"] == 1
+    assert read_frame(target, sa.select(coaching_note.c.body)).iloc[0, 0] == "Pipeline review"
+    assert sa.inspect(target).has_table(contest.name) == sa.inspect(source).has_table(contest.name)
+    source.dispose()
+    target.dispose()
 
 
 def test_copy_command_prints_progress_and_refuses_to_overwrite_data(demo_duckdb, pg_database, capsys):
