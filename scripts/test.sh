@@ -19,4 +19,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $apt_get update -qq && $apt_get install -y -qq "${missing[@]}" >/dev/null
 fi
 python3 -m ruff check .
-python3 -m pytest "$@"
+python3 -m pytest -n auto --dist loadgroup "$@"  # one worker per core; see tests/conftest.py for the groups

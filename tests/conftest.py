@@ -114,3 +114,12 @@ def _no_page_error_hidden_by_the_boundary(caplog: pytest.LogCaptureFixture) -> I
     yield
     hidden = [r for r in caplog.get_records("call") if r.name == "spm.errors"]
     assert not hidden, f"a page failed behind the error boundary: {hidden[0].getMessage()}\n{hidden[0].exc_text}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for `pytest -n N --dist loadgroup` (scripts/test.sh): each test file stays on one worker, so its
+    module fixtures are built once; the real-browser files share one group, so two Chromiums and two servers
+    never compete for the same 2 cores (their timeouts assume one of each)."""
+    for item in items:
+        name = item.path.stem
+        item.add_marker(pytest.mark.xdist_group("e2e" if name.startswith("test_e2e") else name))
