@@ -56,8 +56,25 @@ def copy_warehouse(source: Engine, target: Engine, *, batch_rows: int = 100_000,
                         progress(table.name, done, totals[table.name])
                 if progress and done == 0:
                     progress(table.name, 0, 0)
+            advance_sequences(dst, present)
     analyze(target)
     return totals
+
+
+def advance_sequences(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """Ids copied with their rows must not be handed out again: each id sequence (the compensation lines')
+    is moved past the largest id copied. The target's sequences were just created, so they start at 1."""
+    for table in tables:
+        for column in table.columns:
+            if not isinstance(column.default, sa.Sequence):
+                continue
+            top = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(column), 0))).scalar_one())
+            if not top:
+                continue
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT setval(CAST(:name AS regclass), :next, false)"), {"name": column.default.name, "next": top + 1})
+            else:  # DuckDB has no setval: draw the copied ids from the new sequence, in one vectorised statement
+                conn.execute(sa.select(sa.func.max(sa.func.nextval(column.default.name))).select_from(sa.func.range(top)))
 
 
 def read_batches(conn: sa.Connection, table: sa.Table, batch_rows: int) -> Iterator[pa.Table]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from spm_core import schema
 from spm_core.cli import main
 from spm_core.coaching.tables import coaching_note
+from spm_core.comp.schema import comp_line, line_id
 from spm_core.contests.tables import contest
 from spm_core.db import create_schema, make_engine, read_frame
 from spm_core.demo import DemoSpec, build_demo
@@ -82,6 +83,21 @@ def test_copy_keeps_the_tables_of_coaching_and_contests(demo_duckdb, tmp_path):
     assert sa.inspect(target).has_table(contest.name) == sa.inspect(source).has_table(contest.name)
     source.dispose()
     target.dispose()
+
+
+def test_copied_compensation_lines_do_not_get_their_ids_again(demo_duckdb, pg_database, tmp_path):
+    """comp_line ids come from a sequence: after a copy it must hand out ids past the copied ones."""
+    top = int(read_frame(demo_duckdb, sa.select(sa.func.max(comp_line.c.id))).iloc[0, 0])
+    assert top > 0  # the demo has statements
+    postgres = make_engine(pg_database())
+    back = make_engine(f"duckdb:///{tmp_path}/back.duckdb")
+    copy_warehouse(demo_duckdb, postgres)
+    copy_warehouse(postgres, back)
+    for engine in (postgres, back):
+        with engine.begin() as conn:
+            assert conn.execute(sa.select(sa.func.nextval(line_id.name))).scalar_one() == top + 1, engine.dialect.name
+    postgres.dispose()
+    back.dispose()
 
 
 def test_copy_command_prints_progress_and_refuses_to_overwrite_data(demo_duckdb, pg_database, capsys):
