@@ -101,9 +101,32 @@ def copy_url(tmp_path: Path, demo_url: str) -> str:
 
 
 @pytest.fixture
+def named_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """file name -> bytes of every file the app offers for download while the test runs (to check what
+    leaves; AppTest keeps no media files after a run); a file built on click (a deferred download) is built
+    here at once. In the order the buttons are drawn."""
+    files: dict[str, bytes] = {}
+    add, add_deferred = MediaFileManager.add, MediaFileManager.add_deferred
+
+    def record(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        if is_for_static_download:
+            files[file_name or f"unnamed-{len(files)}"] = data
+        return add(self, data, mimetype, coordinates, file_name, is_for_static_download)
+
+    def record_deferred(self, build, mimetype, coordinates, file_name=None, **kwargs):
+        files[file_name or f"unnamed-{len(files)}"] = build()
+        return add_deferred(self, build, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
+    return files
+
+
+@pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """The bytes of every file the app offers for download while the test runs (to check what leaves),
-    in the order the buttons are drawn; a file built on click (a deferred download) is built here at once."""
+    in the order the buttons are drawn, a button drawn again on a rerun listed again; a file built on
+    click (a deferred download) is built here at once."""
     files: list[bytes] = []
     add, add_deferred = MediaFileManager.add, MediaFileManager.add_deferred
 

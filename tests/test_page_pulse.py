@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from apptest_support import AS_OF, run_page, users_path
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core.db import make_engine, read_frame
 from spm_core.filters import Period, Scope
@@ -22,20 +21,6 @@ from spm_core.users import UserStore, viewer_scope
 
 ROLES = ("admin", "leader", "manager", "teamlead", "rep")
 QUARTER = Period.quarter(AS_OF)
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    original = MediaFileManager.add
-
-    def add(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
-        if file_name:
-            files[file_name] = data
-        return original(self, data, mimetype, coordinates, file_name, is_for_static_download)
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    return files
 
 
 def _read(url: str, stmt) -> pd.DataFrame:
@@ -65,15 +50,15 @@ def test_each_role_sees_the_company_figure(monkeypatch, demo_url, username):
     assert tile.value == f"{company['enps']:+.0f}"
 
 
-def test_a_rep_sees_nothing_but_the_company_figure(monkeypatch, demo_url, downloads):
+def test_a_rep_sees_nothing_but_the_company_figure(monkeypatch, demo_url, named_downloads):
     at = run_page(monkeypatch, demo_url, "pulse", user="rep")
     assert not at.exception
-    assert not at.dataframe and not at.expander and not downloads
+    assert not at.dataframe and not at.expander and not named_downloads
     assert {m.label for m in at.metric} == {"Company eNPS", "Responses", "Response rate"}
 
 
 @pytest.mark.parametrize("username", ["manager", "teamlead", "leader"])
-def test_the_breakdown_holds_only_the_scope_and_no_small_group(monkeypatch, demo_url, downloads, username):
+def test_the_breakdown_holds_only_the_scope_and_no_small_group(monkeypatch, demo_url, named_downloads, username):
     at = run_page(monkeypatch, demo_url, "pulse", user=username)
     assert not at.exception
     scope = _scope(demo_url, username)
@@ -88,7 +73,7 @@ def test_the_breakdown_holds_only_the_scope_and_no_small_group(monkeypatch, demo
     shown = at.dataframe[0].value
     assert set(shown["group"]) <= allowed and (shown["responses"] >= MIN_RESPONSES).all()
     assert shown["enps"].tolist() == pytest.approx(expected["enps"].tolist())
-    csv = pd.read_csv(io.BytesIO(downloads[f"enps-{QUARTER.start.year}-Q{(QUARTER.start.month - 1) // 3 + 1}-by-team.csv"]))
+    csv = pd.read_csv(io.BytesIO(named_downloads[f"enps-{QUARTER.start.year}-Q{(QUARTER.start.month - 1) // 3 + 1}-by-team.csv"]))
     assert set(csv["group"]) <= allowed and (csv["responses"] >= MIN_RESPONSES).all()
     listed = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert len(listed) == len(comments)

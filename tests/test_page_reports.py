@@ -11,7 +11,6 @@ import pypdf
 import pytest
 import sqlalchemy as sa
 from apptest_support import AS_OF, run_page, users_path
-from streamlit.runtime.media_file_manager import MediaFileManager
 
 from spm_core.db import make_engine, read_frame
 from spm_core.filters import Filters, Period, Scope
@@ -24,21 +23,6 @@ from spm_core.users import UserStore, viewer_scope
 ROLES = ("admin", "leader", "manager", "teamlead", "rep")
 DEAL_SHEETS = ("Biggest wins", "Largest losses", "Slipped deals")
 Q3 = Period.quarter(AS_OF).previous()
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> dict[str, bytes]:
-    """file name -> bytes of every download button drawn (AppTest keeps no media files after a run)."""
-    files: dict[str, bytes] = {}
-    original = MediaFileManager.add
-
-    def add(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
-        if file_name:
-            files[file_name] = data
-        return original(self, data, mimetype, coordinates, file_name, is_for_static_download)
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    return files
 
 
 def _open_q3(monkeypatch, url: str, username: str):
@@ -56,12 +40,12 @@ def _names_in_scope(engine, scope: Scope) -> set[str]:
 
 
 @pytest.mark.parametrize("username", ROLES)
-def test_each_role_downloads_the_review_of_its_own_scope(monkeypatch, demo_url, downloads, username):
+def test_each_role_downloads_the_review_of_its_own_scope(monkeypatch, demo_url, named_downloads, username):
     _open_q3(monkeypatch, demo_url, username)
     engine = make_engine(demo_url, read_only=True)
     scope = viewer_scope(engine, UserStore(users_path(demo_url)).get(username))
     review = build_review(engine, Filters(Q3), scope, AS_OF)
-    got = downloads["period-review-2026-Q3.xlsx"]
+    got = named_downloads["period-review-2026-Q3.xlsx"]
     book = openpyxl.load_workbook(io.BytesIO(got))
     expected = openpyxl.load_workbook(io.BytesIO(review_xlsx(engine, review)))
     for name in expected.sheetnames:
@@ -71,23 +55,23 @@ def test_each_role_downloads_the_review_of_its_own_scope(monkeypatch, demo_url, 
         rows = list(book[sheet].values)
         owners = {r[rows[0].index("owner")] for r in rows[1:]} if "owner" in rows[0] else set()
         assert owners <= allowed, sheet
-    pdf = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(downloads["period-review-2026-Q3.pdf"])).pages)
+    pdf = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(named_downloads["period-review-2026-Q3.pdf"])).pages)
     pdf = " ".join(pdf.split())
     outside = _names_in_scope(engine, Scope.everyone()) - allowed
     assert not [name for name in outside if name in pdf]
     assert all(name in pdf for name in review.section("biggest_wins").frame["owner"])
     for key in ("biggest_wins", "largest_losses"):
-        csv = pd.read_csv(io.BytesIO(downloads[f"period-review-2026-Q3-{key}.csv"]))
+        csv = pd.read_csv(io.BytesIO(named_downloads[f"period-review-2026-Q3-{key}.csv"]))
         assert set(csv["owner"]) <= allowed
         assert len(csv) == len(review.section(key).frame)
 
 
-def test_a_reps_files_hold_only_their_own_deals(monkeypatch, demo_url, downloads):
+def test_a_reps_files_hold_only_their_own_deals(monkeypatch, demo_url, named_downloads):
     _open_q3(monkeypatch, demo_url, "rep")
     rep = UserStore(users_path(demo_url)).get("rep")
     engine = make_engine(demo_url, read_only=True)
     everyone = build_review(engine, Filters(Q3), Scope.everyone(), AS_OF)
-    book = openpyxl.load_workbook(io.BytesIO(downloads["period-review-2026-Q3.xlsx"]))
+    book = openpyxl.load_workbook(io.BytesIO(named_downloads["period-review-2026-Q3.xlsx"]))
     wins = list(book["Biggest wins"].values)
     assert len(wins) > 1 and {r[wins[0].index("owner")] for r in wins[1:]} == {rep.name}
     assert len(set(everyone.section("biggest_wins").frame["owner"])) > 1  # others won deals: left out
