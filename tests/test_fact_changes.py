@@ -268,7 +268,8 @@ def test_group_condition_matches_deals_without_a_product(kept_warehouse):
     with kept_warehouse.begin() as conn:
         changes_ = fact_changes.track(conn, pd.Series([4], dtype="Int64"))
         f = schema.pipeline_change_fact.c
-        found = conn.execute(sa.select(sa.func.count()).where(changes_.in_groups(f.owner_id, f.product_id))).scalar_one()
-        stored_none = conn.execute(sa.select(sa.func.count()).where(f.product_id.is_(None))).scalar_one()
+        count = sa.select(sa.func.count()).select_from(schema.pipeline_change_fact)
+        found = conn.execute(count.where(changes_.in_groups(f.owner_id, f.product_id))).scalar_one()
+        stored_none = conn.execute(count.where(f.product_id.is_(None))).scalar_one()
         assert found == stored_none > 0
         conn.rollback()
