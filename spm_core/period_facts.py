@@ -12,8 +12,9 @@ any scope and filters, an exact sum of stored rows (about 40,000 per period at 1
 against 47M history rows; history.pipeline_change reads them when history_facts.period_facts_hold). The
 same holds for the forecast's cohorts (relearned over 8 past periods on every view before; 1.5M rows for a
 quarter at 10M deals, by k, stage and age too) and accuracy's forecasts. Each is built by the live path's
-own statement grouped by owner and product, when the demo is generated, after every import (as_of may
-move) and by `rebuild-history-facts`; other periods, weeks and as_of days are computed live.
+own statement grouped by owner and product, when the demo is generated and by `rebuild-history-facts`; an
+import recomputes the rows of the deals and (owner, product) groups it changes (refresh_changed,
+fact_changes.py), or all of them when it moves as_of. Other periods, weeks and as_of days are computed live.
 """
 
 from __future__ import annotations
