@@ -3,8 +3,8 @@
     cp /tmp/bench/b10m.duckdb /tmp/bench/incr10m.duckdb
     python -m spm_core bench-fact-changes /tmp/bench/incr10m.duckdb --changes 1 1%
 
-On a copy of a warehouse (it writes to it): the full rebuild (`rebuild-history-facts --no-cluster`), the
-period numbers alone (what every import recomputed before), then per --changes an import changing that many
+On a copy of a warehouse (it writes to it): the full rebuild (`rebuild-history-facts --no-cluster`; with
+--skip-full only when the facts are not complete yet), the period numbers alone (what every import recomputed before), then per --changes an import changing that many
 deals (or that percentage of them) the ways CRM exports do: amount changes, pushes, pull-ins, new owners,
 closes and reopenings, plus new deals. Prints rows, seconds, peak RSS and the load average beside them.
 """
@@ -133,17 +133,20 @@ def _deals(change: str, total: int) -> int:
     return max(int(total * float(change[:-1]) / 100), 1) if change.endswith("%") else int(change)
 
 
-def run_fact_changes_bench(path: Path, changes: list[str], out: TextIO = sys.stdout) -> None:
+def run_fact_changes_bench(path: Path, changes: list[str], full: bool = True, out: TextIO = sys.stdout) -> None:
     engine = make_engine(f"duckdb:///{path}")
     try:
         total = _count(engine, schema.opportunity)
         history = _count(engine, schema.opportunity_history)
         print(f"{path}: {total:,} opportunities, {history:,} history rows, as_of {get_info(engine)['as_of']}", file=out)
         print(f"  {'step':<58}{'seconds':>11}{'peak RSS':>13}", file=out)
-        facts, periods = _step(
-            "full rebuild (rebuild-history-facts --no-cluster)", lambda: period_facts.rebuild_all(engine, cluster=False), out
-        )
-        print(f"    {facts:,} deal-stage rows, {periods:,} period rows", file=out)
+        if history_facts.has_facts(engine) and not full:
+            print("  (the facts are complete: full rebuild skipped)", file=out)
+        else:
+            facts, periods = _step(
+                "full rebuild (rebuild-history-facts --no-cluster)", lambda: period_facts.rebuild_all(engine, cluster=False), out
+            )
+            print(f"    {facts:,} deal-stage rows, {periods:,} period rows", file=out)
         as_of = date.fromisoformat(get_info(engine)["as_of"])
 
         def periods_alone() -> int:

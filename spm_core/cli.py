@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_changes.add_argument("path", type=Path, help="a DuckDB warehouse to write to (a copy)")
     bench_changes.add_argument("--changes", nargs="+", default=["1", "1%"], help="deals each import changes: N or P%%")
+    bench_changes.add_argument("--skip-full", action="store_true", help="no full rebuild when the facts are complete")
 
     reports.add_parser(sub)
     pulse.add_parser(sub)
@@ -387,7 +388,7 @@ def cmd_bench_import(args: argparse.Namespace) -> int:
 def cmd_bench_fact_changes(args: argparse.Namespace) -> int:
     from .bench_fact_changes import run_fact_changes_bench
 
-    run_fact_changes_bench(args.path, args.changes)
+    run_fact_changes_bench(args.path, args.changes, full=not args.skip_full)
     return 0
 
 

@@ -6,17 +6,22 @@ histories it writes) reach:
 - deal_stage, deal_current_stage, period_open_at_start: one deal's own history -> the changed deals;
 - the per (owner, product) period rows (waterfall, cohorts, accuracy, stage wins): sums over the deals whose
   current owner and product are the group's -> every group a changed deal was in before or is in after;
-- the stint medians: not a sum -> recomputed whole, from deal_stage (a few seconds at 10M);
+- the stint medians: not a sum -> recomputed whole (4 s at 10M), unless no changed deal had or has a stint
+  ending in the year they cover;
 - the whole warehouse's as_of (which periods are stored), its first history day (which past periods the
   forecast learns from) and the stage table -> when an import moves one, everything is rebuilt.
 Each part is deleted and recomputed by the full rebuild's own statements restricted to those deals or
 groups, so the result equals a full rebuild (tests/test_fact_changes.py compares every table).
+
+The restricted statements still scan history once each (about 2-5 s at 10M deals, against 3-10 s whole),
+and cost more than the whole ones once the groups hold most deals: past FULL_SHARE of the deals, the
+period numbers are rebuilt whole (python -m spm_core bench-fact-changes has the figures).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pyarrow as pa
@@ -27,6 +32,10 @@ from .db import insert_frame
 from .schema import deal_stage, opportunity, opportunity_history, warehouse_info
 
 NO_PRODUCT = -1  # the group key of deals without a product (ids are positive), so groups match with "="
+# Above this share of all deals in the changed groups, recomputing the groups costs more than all of it
+# (10M deals: one deal changed, 0.01 % of the deals in its groups, 22 s against 56 s; 1 % changed, every
+# group, 198 s).
+FULL_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class Changes:
     groups: sa.Table  # temporary: owner_id, product_key of the deals, before and after the writes
     first_history_day: object  # min(changed_at), as the driver returns it
     stored_as_of: str | None
+    had_median_stints: bool  # a changed deal had a stint the stored medians count
 
     def in_groups(self, owner_id: sa.ColumnElement, product_id: sa.ColumnElement) -> sa.ColumnElement:
         """Whether (owner_id, product_id) is a group a changed deal was or is in (period_facts.InGroups)."""
@@ -51,6 +61,27 @@ def _info(conn: sa.Connection) -> dict[str, str]:
 def _first_history_day(conn: sa.Connection) -> object:
     """What forecast.learning_periods reads of the whole history (and what an old export can move)."""
     return conn.execute(sa.select(sa.func.min(opportunity_history.c.changed_at))).scalar_one()
+
+
+def _median_stints(conn: sa.Connection, deals: sa.Table, as_of: str | None) -> bool:
+    """Whether a deal of `deals` has a stint the medians at as_of count (history.median_select's window)."""
+    if not as_of:
+        return False
+    day = date.fromisoformat(as_of)
+    ds = deal_stage.c
+    found = sa.select(ds.opportunity_id).where(
+        ds.opportunity_id.in_(sa.select(deals.c.id)),
+        ds.position.is_not(None),
+        ds.next_entered.between(day - timedelta(days=365), day),
+    )
+    return conn.execute(found.limit(1)).first() is not None
+
+
+def _share_in_groups(conn: sa.Connection, changes: Changes) -> float:
+    o = opportunity.c
+    total = conn.execute(sa.select(sa.func.count()).select_from(opportunity)).scalar_one()
+    grouped = sa.select(sa.func.count()).select_from(opportunity).where(changes.in_groups(o.owner_id, o.product_id))
+    return conn.execute(grouped).scalar_one() / total if total else 1.0
 
 
 def _note_groups(conn: sa.Connection, changes: Changes) -> None:
@@ -76,7 +107,8 @@ def track(conn: sa.Connection, deal_ids: pd.Series) -> Changes | None:
     ids = pd.Series(deal_ids).dropna().astype("int64").unique()
     if len(ids):
         insert_frame(conn, deals, pa.table({"id": pa.array(ids, pa.int64())}))
-    changes = Changes(deals, groups, _first_history_day(conn), _info(conn).get(history_facts.PERIOD_FACTS_KEY))
+    stored_as_of = _info(conn).get(history_facts.PERIOD_FACTS_KEY)
+    changes = Changes(deals, groups, _first_history_day(conn), stored_as_of, _median_stints(conn, deals, stored_as_of))
     _note_groups(conn, changes)
     return changes
 
@@ -94,9 +126,10 @@ def refresh(conn: sa.Connection, changes: Changes, stages_replaced: bool) -> Non
     as_of = _info(conn).get("as_of")
     if as_of:
         moved = changes.stored_as_of != as_of or _first_history_day(conn) != changes.first_history_day
-        if stages_replaced or moved:
+        if stages_replaced or moved or _share_in_groups(conn, changes) > FULL_SHARE:
             period_facts.rebuild(conn, date.fromisoformat(as_of))
         else:
-            period_facts.refresh_changed(conn, date.fromisoformat(as_of), ids, changes.in_groups)
+            medians = changes.had_median_stints or _median_stints(conn, changes.deals, as_of)
+            period_facts.refresh_changed(conn, date.fromisoformat(as_of), ids, changes.in_groups, medians)
     changes.deals.drop(conn)
     changes.groups.drop(conn)

@@ -150,11 +150,12 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
 GROUP_TABLES = (pipeline_change_fact, forecast_cohort_fact, forecast_accuracy_fact, stage_win_fact)
 
 
-def refresh_changed(conn: sa.Connection, as_of: date, deals: sa.Select, in_groups: InGroups) -> None:
+def refresh_changed(conn: sa.Connection, as_of: date, deals: sa.Select, in_groups: InGroups, medians: bool) -> None:
     """Bring the stored numbers (built at this as_of) up to date after some deals changed, in the caller's
     transaction: the per-deal rows of `deals` (ids of the deals changed) and the per (owner, product) rows of
     the groups `in_groups` selects (every group any changed deal was or is in), each deleted and recomputed by
-    the same statements as rebuild, restricted; the medians whole. Equal to rebuild(conn, as_of)."""
+    the same statements as rebuild, restricted; the medians whole when told (a changed deal had or has a
+    stint they count). Equal to rebuild(conn, as_of)."""
     for table in GROUP_TABLES:
         conn.execute(table.delete().where(in_groups(table.c.owner_id, table.c.product_id)))
     conn.execute(period_open_at_start.delete().where(period_open_at_start.c.opportunity_id.in_(deals)))
@@ -164,7 +165,8 @@ def refresh_changed(conn: sa.Connection, as_of: date, deals: sa.Select, in_group
     for period in standard_periods(as_of):
         _store_groups(conn, as_of, period, in_view)
         _store_open_at_start(conn, period, changed)
-    _store_medians(conn, as_of)
+    if medians:
+        _store_medians(conn, as_of)
 
 
 def rebuild_all(engine: Engine, cluster: bool = True) -> tuple[int, int]:

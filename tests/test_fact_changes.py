@@ -4,11 +4,15 @@ the demo, and the imports that leave as_of and the first history day alone never
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from datetime import date
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from spm_core import fact_changes, history_facts, period_facts, schema
@@ -69,8 +73,10 @@ def assert_equal_to_full_rebuild(engine: Engine) -> dict[str, pd.DataFrame]:
 
 
 def import_incrementally(engine: Engine, monkeypatch: pytest.MonkeyPatch, full: bool = False, **frames) -> None:
-    """Import `frames`; unless `full`, a full rebuild of the period numbers on the way fails the test."""
+    """Import `frames`; unless `full`, a full rebuild of the period numbers on the way fails the test (the
+    changed groups hold a large share of these small warehouses' deals: recomputed by group all the same)."""
     with monkeypatch.context() as patch:
+        patch.setattr(fact_changes, "FULL_SHARE", 1.0)
         if not full:
             def refuse(*args, **kwargs):
                 raise AssertionError("rebuilt in full")
@@ -171,6 +177,17 @@ def test_an_import_moving_as_of_or_the_first_history_day_rebuilds_in_full(kept_w
     assert_equal_to_full_rebuild(engine)
 
 
+def test_when_the_changed_groups_hold_most_deals_the_periods_are_rebuilt_whole(kept_warehouse, monkeypatch):
+    engine, whole = kept_warehouse, []
+    rebuild = period_facts.rebuild
+    monkeypatch.setattr(period_facts, "rebuild", lambda conn, as_of: whole.append(as_of) or rebuild(conn, as_of))
+    apply_import(engine, plan_import(engine, parsed(**STEPS[1][1])))  # B's group (Ann, Gadget): 1 deal of 6
+    assert whole == []
+    apply_import(engine, plan_import(engine, parsed(**dict(STEPS)["a deal moved to another owner and product"])))
+    assert whole == [date(2026, 6, 30)]  # F leaves (Cy, Widget) for (Ann, Gadget): 2 deals of 6, over FULL_SHARE
+    assert_equal_to_full_rebuild(engine)
+
+
 def test_without_complete_facts_an_import_builds_none(tiny_engine):
     engine = tiny_engine()
     apply_import(engine, plan_import(engine, parsed(opportunities=START, history=START_HISTORY)))
@@ -185,6 +202,7 @@ def test_a_failed_import_leaves_the_facts_and_no_temporary_table(kept_warehouse,
         def fail(*args, **kwargs):
             raise RuntimeError("disk full")
         patch.setattr(period_facts, "refresh_changed", fail)
+        patch.setattr(fact_changes, "FULL_SHARE", 1.0)
         with pytest.raises(RuntimeError):
             apply_import(engine, plan_import(engine, parsed(**STEPS[0][1])))
     after = stored(engine)
@@ -192,6 +210,47 @@ def test_a_failed_import_leaves_the_facts_and_no_temporary_table(kept_warehouse,
         pd.testing.assert_frame_equal(after[name], before[name], obj=name)
     import_incrementally(engine, monkeypatch, **STEPS[0][1])  # the temporary tables are gone: it runs again
     assert_equal_to_full_rebuild(engine)
+
+
+OWNERS = ("Ann Lee", "Bob Ray", "Cy Dee", "Di New")  # Di New is created by the import that names her
+ACCOUNTS = dict(zip(START["source_id"], START["account"], strict=True))
+CREATED = dict(zip(START["source_id"], START["created_date"], strict=True))
+CHANGE = st.tuples(
+    st.sampled_from(sorted(ACCOUNTS)),  # which deal
+    st.booleans(),  # with a new deal row (owner, product, stage, amount, close date)
+    st.booleans(),  # with a history row
+    st.sampled_from(sorted(STAGES)),
+    st.integers(1, 9).map(lambda n: 100.0 * n),
+    st.dates(date(2026, 1, 1), date(2026, 12, 31)),  # close date
+    st.dates(date(2025, 11, 2), date(2026, 6, 30)),  # history day: between the first history day and as_of
+    st.sampled_from(OWNERS),
+    st.sampled_from(("Widget", "Gadget", None)),
+)
+
+
+@settings(max_examples=12, deadline=None, phases=[Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(CHANGE, min_size=1, max_size=4))
+def test_random_imports_keep_every_stored_table_equal_to_a_full_rebuild(new_warehouse_url, monkeypatch, picked):
+    engine = make_engine(new_warehouse_url())
+    try:
+        apply_import(engine, plan_import(engine, parsed(opportunities=START, history=START_HISTORY)))
+        period_facts.rebuild_all(engine)
+        deal_rows, history_rows = [], []
+        for n, (deal, with_row, with_history, stage, amount, close, day, owner, product) in enumerate(picked):
+            if with_row or not with_history:
+                deal_rows.append((deal, owner, ACCOUNTS[deal], product, amount, stage, CREATED[deal], close))
+            if with_history:
+                history_rows.append((f"h{n}", deal, day, stage, amount, close))
+        frames = {"opportunities": deals(*deal_rows).drop_duplicates("source_id", keep="last")}
+        if history_rows:
+            frames["history"] = changes(*history_rows)
+        # a deal closed after as_of moves it (to the close date, capped at today): then all is rebuilt
+        later = [r[7] for r in deal_rows if r[5].startswith("Closed") and r[7] > date(2026, 6, 30)]
+        import_incrementally(engine, monkeypatch, full=bool(later), **frames)
+        assert (get_info(engine)["as_of"] > "2026-06-30") == bool(later)
+        assert_equal_to_full_rebuild(engine)
+    finally:
+        engine.dispose()
 
 
 # ------------------------------------------------------------------------------------------------ the demo
@@ -273,3 +332,22 @@ def test_group_condition_matches_deals_without_a_product(kept_warehouse):
         stored_none = conn.execute(count.where(f.product_id.is_(None))).scalar_one()
         assert found == stored_none > 0
         conn.rollback()
+
+
+def test_bench_fact_changes_smoke_run_keeps_the_facts_exact(demo_duckdb, tmp_path):
+    """The benchmark's imports (a few deals changed every way, new deals) run and leave the facts exact."""
+    from spm_core.bench_fact_changes import run_fact_changes_bench
+
+    path = tmp_path / "bench.duckdb"
+    engine = make_engine(f"duckdb:///{path}")
+    copy_warehouse(demo_duckdb, engine)
+    engine.dispose()
+    out = io.StringIO()
+    run_fact_changes_bench(path, ["1", "2%"], out=out)
+    assert out.getvalue().count("facts complete: True") == 2, out.getvalue()
+    assert "60 deals updated" in out.getvalue()  # 2 % of 3,000 (the new deal of the first import is not among them)
+    engine = make_engine(f"duckdb:///{path}")
+    try:
+        assert_equal_to_full_rebuild(engine)
+    finally:
+        engine.dispose()
