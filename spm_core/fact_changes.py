@@ -119,16 +119,17 @@ def refresh(conn: sa.Connection, changes: Changes, stages_replaced: bool) -> Non
     (on failure the transaction's rollback drops them)."""
     _note_groups(conn, changes)
     ids = sa.select(changes.deals.c.id)
+    share = _share_in_groups(conn, changes)  # 0: no deal changed (an import of quotas, say)
     if stages_replaced:
         history_facts.refresh(conn, sa.true(), sa.true())
-    else:
+    elif share:
         history_facts.refresh(conn, deal_stage.c.opportunity_id.in_(ids), opportunity_history.c.opportunity_id.in_(ids))
     as_of = _info(conn).get("as_of")
     if as_of:
         moved = changes.stored_as_of != as_of or _first_history_day(conn) != changes.first_history_day
-        if stages_replaced or moved or _share_in_groups(conn, changes) > FULL_SHARE:
+        if stages_replaced or moved or share > FULL_SHARE:
             period_facts.rebuild(conn, date.fromisoformat(as_of))
-        else:
+        elif share:
             medians = changes.had_median_stints or _median_stints(conn, changes.deals, as_of)
             period_facts.refresh_changed(conn, date.fromisoformat(as_of), ids, changes.in_groups, medians)
     changes.deals.drop(conn)

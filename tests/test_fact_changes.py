@@ -188,6 +188,18 @@ def test_when_the_changed_groups_hold_most_deals_the_periods_are_rebuilt_whole(k
     assert_equal_to_full_rebuild(engine)
 
 
+def test_an_import_changing_no_deal_recomputes_nothing(kept_warehouse, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(period_facts, "refresh_changed", refuse)
+    monkeypatch.setattr(history_facts, "refresh", refuse)
+    quotas = pd.DataFrame({"owner": ["Ann Lee"], "month": [pd.Timestamp("2026-06-01")], "amount": [5000.0]})
+    import_incrementally(kept_warehouse, monkeypatch, quotas=quotas)
+    assert read_frame(kept_warehouse, sa.select(schema.quota.c.amount)).iloc[0, 0] == 5000
+    assert_equal_to_full_rebuild(kept_warehouse)
+
+
 def test_without_complete_facts_an_import_builds_none(tiny_engine):
     engine = tiny_engine()
     apply_import(engine, plan_import(engine, parsed(opportunities=START, history=START_HISTORY)))
