@@ -44,6 +44,7 @@ class Changes:
 
     deals: sa.Table  # temporary: id
     groups: sa.Table  # temporary: owner_id, product_key of the deals, before and after the writes
+    group_deals: sa.Table  # temporary: id of every deal in those groups (after the writes)
     first_history_day: object  # min(changed_at), as the driver returns it
     stored_as_of: str | None
     had_median_stints: bool  # a changed deal had a stint the stored medians count
@@ -78,10 +79,13 @@ def _median_stints(conn: sa.Connection, deals: sa.Table, as_of: str | None) -> b
 
 
 def _share_in_groups(conn: sa.Connection, changes: Changes) -> float:
+    """Note the ids of the deals in the changed groups (after the writes); returns their share of all deals."""
     o = opportunity.c
+    in_groups = sa.select(o.id).where(changes.in_groups(o.owner_id, o.product_id))
+    conn.execute(sa.insert(changes.group_deals).from_select(["id"], in_groups))
     total = conn.execute(sa.select(sa.func.count()).select_from(opportunity)).scalar_one()
-    grouped = sa.select(sa.func.count()).select_from(opportunity).where(changes.in_groups(o.owner_id, o.product_id))
-    return conn.execute(grouped).scalar_one() / total if total else 1.0
+    grouped = conn.execute(sa.select(sa.func.count()).select_from(changes.group_deals)).scalar_one()
+    return grouped / total if total else 0.0
 
 
 def _note_groups(conn: sa.Connection, changes: Changes) -> None:
@@ -91,24 +95,27 @@ def _note_groups(conn: sa.Connection, changes: Changes) -> None:
     conn.execute(sa.insert(changes.groups).from_select(["owner_id", "product_key"], stmt))
 
 
+def _temporary(name: str, *columns: sa.Column) -> sa.Table:
+    return sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
 def track(conn: sa.Connection, deal_ids: pd.Series) -> Changes | None:
     """Before an import writes, in its transaction: note the deals it changes and their current groups.
     None when the warehouse's facts are not complete (they are not kept up: the views read history)."""
     if not history_facts.facts_complete(conn):
         return None
-    metadata = sa.MetaData()
-    deals = sa.Table("_changed_deals", metadata, sa.Column("id", sa.BigInteger), prefixes=["TEMPORARY"])
-    groups = sa.Table(
-        "_changed_groups", metadata, sa.Column("owner_id", sa.Integer), sa.Column("product_key", sa.Integer),
-        prefixes=["TEMPORARY"],
-    )  # fmt: skip
-    deals.create(conn)
-    groups.create(conn)
+    deals = _temporary("_changed_deals", sa.Column("id", sa.BigInteger))
+    groups = _temporary("_changed_groups", sa.Column("owner_id", sa.Integer), sa.Column("product_key", sa.Integer))
+    group_deals = _temporary("_changed_group_deals", sa.Column("id", sa.BigInteger))
+    for table in (deals, groups, group_deals):
+        table.create(conn)
     ids = pd.Series(deal_ids).dropna().astype("int64").unique()
     if len(ids):
         insert_frame(conn, deals, pa.table({"id": pa.array(ids, pa.int64())}))
     stored_as_of = _info(conn).get(history_facts.PERIOD_FACTS_KEY)
-    changes = Changes(deals, groups, _first_history_day(conn), stored_as_of, _median_stints(conn, deals, stored_as_of))
+    changes = Changes(
+        deals, groups, group_deals, _first_history_day(conn), stored_as_of, _median_stints(conn, deals, stored_as_of)
+    )
     _note_groups(conn, changes)
     return changes
 
@@ -131,6 +138,7 @@ def refresh(conn: sa.Connection, changes: Changes, stages_replaced: bool) -> Non
             period_facts.rebuild(conn, date.fromisoformat(as_of))
         elif share:
             medians = changes.had_median_stints or _median_stints(conn, changes.deals, as_of)
-            period_facts.refresh_changed(conn, date.fromisoformat(as_of), ids, changes.in_groups, medians)
-    changes.deals.drop(conn)
-    changes.groups.drop(conn)
+            group_deals = sa.select(changes.group_deals.c.id)
+            period_facts.refresh_changed(conn, date.fromisoformat(as_of), ids, changes.in_groups, group_deals, medians)
+    for table in (changes.deals, changes.groups, changes.group_deals):
+        table.drop(conn)

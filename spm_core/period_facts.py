@@ -62,7 +62,9 @@ def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, ro
     conn.execute(sa.insert(table).from_select([c.name for c in stmt.selected_columns], stmt))
 
 
-def _store_accuracy(conn: sa.Connection, running: Period, as_of: date, in_view: list[sa.ColumnElement]) -> None:
+def _store_accuracy(
+    conn: sa.Connection, running: Period, as_of: date, in_view: list[sa.ColumnElement], deals: sa.Select | None
+) -> None:
     """The forecasts forecast.accuracy shows for a running period by default: its past periods at its current week,
     per owner and product, plus one mark row per past period (stored even when it has no forecast; only by a
     full build, `in_view` empty: the marks depend on as_of alone)."""
@@ -85,7 +87,7 @@ def _store_accuracy(conn: sa.Connection, running: Period, as_of: date, in_view: 
             for p, _ in days
         ]
         conn.execute(forecast_accuracy_fact.insert(), marks)
-    rows = accuracy_forecast_select(days, in_view, per_owner=True).subquery("rows")
+    rows = accuracy_forecast_select(days, in_view, per_owner=True, deals=deals).subquery("rows")
     k = rows.c.k
     stmt = sa.select(
         sa.literal(as_of, sa.Date).label("as_of"),
@@ -111,17 +113,18 @@ def _store_open_at_start(conn: sa.Connection, period: Period, deals: sa.Select) 
     conn.execute(sa.insert(period_open_at_start).from_select(list(period_open_at_start.c.keys()), open_at_start))
 
 
-def _store_groups(conn: sa.Connection, as_of: date, period: Period, in_view: list[sa.ColumnElement]) -> None:
-    """The per (owner, product) rows of one period, over the deals `in_view` (all when empty): each row is
-    a sum over the deals of its group alone, so a subset of whole groups gives those groups' exact rows."""
+def _store_groups(conn: sa.Connection, as_of: date, period: Period, deals: sa.Select | None) -> None:
+    """The per (owner, product) rows of one period, over `deals` (ids; all deals when None): each row is a
+    sum over the deals of its group alone, so the deals of some whole groups give those groups' exact rows."""
+    in_view = [] if deals is None else [opportunity.c.id.in_(deals)]
     _store(conn, pipeline_change_fact, as_of, period, pipeline_change_select(period, as_of, in_view, per_owner=True))
     _store(conn, stage_win_fact, as_of, period, stage_wins_select(period, in_view, facts=True, per_product=True))
     horizon = (period.end - as_of).days
     learned = learning_periods(conn, period, as_of) if horizon > 0 else []
     if learned:
-        _store(conn, forecast_cohort_fact, as_of, period, cohort_select(in_view, learned, horizon, per_owner=True))
+        _store(conn, forecast_cohort_fact, as_of, period, cohort_select(in_view, learned, horizon, True, deals))
     if period.end >= as_of:
-        _store_accuracy(conn, period, as_of, in_view)
+        _store_accuracy(conn, period, as_of, in_view, deals)
 
 
 def _store_medians(conn: sa.Connection, as_of: date) -> None:
@@ -139,7 +142,7 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
         table.create(conn, checkfirst=True)
         conn.execute(table.delete())
     for period in standard_periods(as_of):
-        _store_groups(conn, as_of, period, [])
+        _store_groups(conn, as_of, period, None)
         _store_open_at_start(conn, period, sa.select(opportunity.c.id))
     _store_medians(conn, as_of)
     set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
@@ -150,20 +153,20 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
 GROUP_TABLES = (pipeline_change_fact, forecast_cohort_fact, forecast_accuracy_fact, stage_win_fact)
 
 
-def refresh_changed(conn: sa.Connection, as_of: date, deals: sa.Select, in_groups: InGroups, medians: bool) -> None:
+def refresh_changed(
+    conn: sa.Connection, as_of: date, deals: sa.Select, in_groups: InGroups, group_deals: sa.Select, medians: bool
+) -> None:
     """Bring the stored numbers (built at this as_of) up to date after some deals changed, in the caller's
     transaction: the per-deal rows of `deals` (ids of the deals changed) and the per (owner, product) rows of
-    the groups `in_groups` selects (every group any changed deal was or is in), each deleted and recomputed by
-    the same statements as rebuild, restricted; the medians whole when told (a changed deal had or has a
-    stint they count). Equal to rebuild(conn, as_of)."""
+    the groups `in_groups` selects (every group any changed deal was or is in; `group_deals`: the ids of all
+    their deals), each deleted and recomputed by the same statements as rebuild, restricted; the medians whole
+    when told (a changed deal had or has a stint they count). Equal to rebuild(conn, as_of)."""
     for table in GROUP_TABLES:
         conn.execute(table.delete().where(in_groups(table.c.owner_id, table.c.product_id)))
     conn.execute(period_open_at_start.delete().where(period_open_at_start.c.opportunity_id.in_(deals)))
-    grouped = opportunity.alias("grouped")  # an alias: nothing for an enclosing select to correlate it with
-    in_view = [opportunity.c.id.in_(sa.select(grouped.c.id).where(in_groups(grouped.c.owner_id, grouped.c.product_id)))]
     changed = sa.select(opportunity.c.id).where(opportunity.c.id.in_(deals))
     for period in standard_periods(as_of):
-        _store_groups(conn, as_of, period, in_view)
+        _store_groups(conn, as_of, period, group_deals)
         _store_open_at_start(conn, period, changed)
     if medians:
         _store_medians(conn, as_of)
