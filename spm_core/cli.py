@@ -200,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_changes.add_argument("path", type=Path, help="a DuckDB warehouse to write to (a copy)")
     bench_changes.add_argument("--changes", nargs="+", default=["1", "1%"], help="deals each import changes: N or P%%")
     bench_changes.add_argument("--skip-full", action="store_true", help="no full rebuild when the facts are complete")
+    bench_changes.add_argument(
+        "--full-share", type=float, help="rebuild the period numbers whole past this share of deals in the changed groups"
+    )
 
     reports.add_parser(sub)
     pulse.add_parser(sub)
@@ -386,8 +389,11 @@ def cmd_bench_import(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_fact_changes(args: argparse.Namespace) -> int:
+    from . import fact_changes
     from .bench_fact_changes import run_fact_changes_bench
 
+    if args.full_share is not None:
+        fact_changes.FULL_SHARE = args.full_share
     run_fact_changes_bench(args.path, args.changes, full=not args.skip_full)
     return 0
 

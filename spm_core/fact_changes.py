@@ -1,5 +1,5 @@
 """Keep the stored history numbers (history_facts.py, period_facts.py) up through an import by recomputing
-only what it can have changed, instead of all of them (about 40 s at 10M deals for an import of one deal).
+only what it can have changed, instead of all of them (a minute or more at 10M deals, for one deal).
 
 What each stored number depends on, and so what an import's changed deals (the opportunities and the
 histories it writes) reach:
@@ -13,9 +13,9 @@ histories it writes) reach:
 Each part is deleted and recomputed by the full rebuild's own statements restricted to those deals or
 groups, so the result equals a full rebuild (tests/test_fact_changes.py compares every table).
 
-The restricted statements still scan history once each (about 2-5 s at 10M deals, against 3-10 s whole),
-and cost more than the whole ones once the groups hold most deals: past FULL_SHARE of the deals, the
-period numbers are rebuilt whole (python -m spm_core bench-fact-changes has the figures).
+History is narrowed to the changed groups' deals first (a temporary table of their ids), so each restricted
+statement reads those deals' rows. Once the groups hold a large share of all deals, one pass over everything
+is cheaper: past FULL_SHARE the period numbers are rebuilt whole (`python -m spm_core bench-fact-changes`).
 """
 
 from __future__ import annotations
@@ -32,9 +32,8 @@ from .db import insert_frame
 from .schema import deal_stage, opportunity, opportunity_history, warehouse_info
 
 NO_PRODUCT = -1  # the group key of deals without a product (ids are positive), so groups match with "="
-# Above this share of all deals in the changed groups, recomputing the groups costs more than all of it
-# (10M deals: one deal changed, 0.01 % of the deals in its groups, 22 s against 56 s; 1 % changed, every
-# group, 198 s).
+# Above this share of all deals in the changed groups, the period numbers are rebuilt whole: at 10M deals, 1 %
+# changed (3 % of the deals in their groups) cost about what the whole rebuild does, so a quarter is past it.
 FULL_SHARE = 0.25
 
 
