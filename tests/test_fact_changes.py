@@ -183,8 +183,9 @@ def test_when_the_changed_groups_hold_most_deals_the_periods_are_rebuilt_whole(k
     monkeypatch.setattr(period_facts, "rebuild", lambda conn, as_of: whole.append(as_of) or rebuild(conn, as_of))
     apply_import(engine, plan_import(engine, parsed(**STEPS[1][1])))  # B's group (Ann, Gadget): 1 deal of 6
     assert whole == []
-    apply_import(engine, plan_import(engine, parsed(**dict(STEPS)["a deal moved to another owner and product"])))
-    assert whole == [date(2026, 6, 30)]  # F leaves (Cy, Widget) for (Ann, Gadget): 2 deals of 6, over FULL_SHARE
+    spread = changes(*((f"s{deal}", deal, "2026-06-15", "Negotiation", 900.0, "2026-07-15") for deal in "ACDE"))
+    apply_import(engine, plan_import(engine, parsed(history=spread)))
+    assert whole == [date(2026, 6, 30)]  # four groups of one deal each: 4 deals of 6, over FULL_SHARE
     assert_equal_to_full_rebuild(engine)
 
 
