@@ -194,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench_import.add_argument("--rows", type=_positive, default=1_000_000)
     bench_import.add_argument("--folder", type=Path, help="scratch folder (default: the system's temp folder)")
 
+    bench_changes = sub.add_parser(
+        "bench-fact-changes", help="time keeping the stored history numbers up on import against a full rebuild (writes to PATH)"
+    )
+    bench_changes.add_argument("path", type=Path, help="a DuckDB warehouse to write to (a copy)")
+    bench_changes.add_argument("--changes", nargs="+", default=["1", "1%"], help="deals each import changes: N or P%%")
+    bench_changes.add_argument("--skip-full", action="store_true", help="no full rebuild when the facts are complete")
+    bench_changes.add_argument(
+        "--full-share", type=float, help="rebuild the period numbers whole past this share of deals in the changed groups"
+    )
+
     reports.add_parser(sub)
     pulse.add_parser(sub)
 
@@ -378,6 +388,16 @@ def cmd_bench_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_fact_changes(args: argparse.Namespace) -> int:
+    from . import fact_changes
+    from .bench_fact_changes import run_fact_changes_bench
+
+    if args.full_share is not None:
+        fact_changes.FULL_SHARE = args.full_share
+    run_fact_changes_bench(args.path, args.changes, full=not args.skip_full)
+    return 0
+
+
 def _password(given: str | None) -> str:
     if given is not None:
         return given
@@ -512,6 +532,7 @@ def cmd_comp(args: argparse.Namespace) -> int:
 COMMANDS = {
     "comp": cmd_comp,
     "bench-import": cmd_bench_import,
+    "bench-fact-changes": cmd_bench_fact_changes,
     "import": cmd_import,
     "init": cmd_init,
     "load-maven": cmd_load_maven,

@@ -352,9 +352,12 @@ def _cohorts(engine: Engine, filters: Filters, scope: Scope, periods: list[Perio
     return read_frame(engine, sa.select(*keys, *sums).where(*conditions, f.period_end == filters.period.end).group_by(*keys))
 
 
-def cohort_select(in_view: list[sa.ColumnElement], periods: list[Period], horizon: int, per_owner: bool) -> sa.Select:
+def cohort_select(
+    in_view: list[sa.ColumnElement], periods: list[Period], horizon: int, per_owner: bool, deals: sa.Select | None = None
+) -> sa.Select:
     """_cohorts' statement over the deals in view; with per_owner, also per current owner and product (what
-    period_facts stores: any view's cohorts are sums of those rows).
+    period_facts stores: any view's cohorts are sums of those rows). `deals` (ids, a few): the same deals
+    as in_view, named so history is narrowed first (an import's upkeep, fact_changes.py).
 
     A history row can only count at the point of the period holding its close date, so one scan
     labels each row with that period (k), an equi-join brings its point t, and the row is kept when
@@ -378,6 +381,7 @@ def cohort_select(in_view: list[sa.ColumnElement], periods: list[Period], horizo
             h.changed_at <= last_t,
             sa.or_(h.valid_to.is_(None), h.valid_to > first_t),
             h.close_date.between(min(p.start for p in periods), max(p.end for p in periods)),
+            *([] if deals is None else [h.opportunity_id.in_(deals)]),
         )
         .subquery("labelled")
     )

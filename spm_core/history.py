@@ -433,9 +433,12 @@ def _disjoint(periods: list[Period]) -> bool:
 ACCURACY_COLUMNS = ["period_start", "period_end", "snapshot_date", "forecast", "actual", "complete", "accuracy"]
 
 
-def accuracy_forecast_select(days: list[tuple[Period, date]], in_view: list[sa.ColumnElement], per_owner: bool) -> sa.Select:
+def accuracy_forecast_select(
+    days: list[tuple[Period, date]], in_view: list[sa.ColumnElement], per_owner: bool, deals: sa.Select | None = None
+) -> sa.Select:
     """k and the forecast (closed + commit) of each (disjoint) period k as history stood on its day; with
-    per_owner, per current owner and product too (what period_facts stores).
+    per_owner, per current owner and product too (what period_facts stores). `deals` (ids, a few): the
+    same deals as in_view, named so history is narrowed first (an import's upkeep, fact_changes.py).
 
     One pass over history for all the periods: only a row whose close date lies in period k can count in
     k's forecast, so each row is labelled with that k, joined to k's snapshot day, and kept when it was the
@@ -450,6 +453,7 @@ def accuracy_forecast_select(days: list[tuple[Period, date]], in_view: list[sa.C
             sa.or_(h.is_won, sa.and_(sa.not_(h.is_closed), h.forecast_category == "Commit")),
             h.changed_at <= max(day for _, day in days),
             h.close_date.between(min(p.start for p in shown), max(p.end for p in shown)),
+            *([] if deals is None else [h.opportunity_id.in_(deals)]),
         )
         .subquery("labelled")
     )

@@ -12,7 +12,7 @@ since (what stalled deals measure): the later of the last day it left another st
 entry into this one, as history.stalled_deals computes it from the deal's rows.
 
 When the facts exist: `warehouse_info.history_facts = FACTS_VERSION`, set by a full rebuild (demo generation,
-`python -m spm_core rebuild-history-facts`). Imports refresh the deals whose history they write, and only
+`python -m spm_core rebuild-history-facts`). Imports refresh the deals they write (fact_changes.py), and only
 when the facts were complete before; a warehouse without them (an older file, a fresh import) keeps
 reading opportunity_history, which gives the same numbers more slowly. The app opens warehouses
 read-only, so it never builds them itself. The facts depend on the stage table's positions: rebuild

@@ -12,12 +12,14 @@ any scope and filters, an exact sum of stored rows (about 40,000 per period at 1
 against 47M history rows; history.pipeline_change reads them when history_facts.period_facts_hold). The
 same holds for the forecast's cohorts (relearned over 8 past periods on every view before; 1.5M rows for a
 quarter at 10M deals, by k, stage and age too) and accuracy's forecasts. Each is built by the live path's
-own statement grouped by owner and product, when the demo is generated, after every import (as_of may
-move) and by `rebuild-history-facts`; other periods, weeks and as_of days are computed live.
+own statement grouped by owner and product, when the demo is generated and by `rebuild-history-facts`; an
+import recomputes the rows of the deals and (owner, product) groups it changes (refresh_changed,
+fact_changes.py), or all of them when it moves as_of. Other periods, weeks and as_of days are computed live.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -29,7 +31,7 @@ from .db import get_info, set_info
 from .filters import Period
 from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
 from .history import accuracy_forecast_select, median_select, pipeline_change_select, snapshot
-from .history_facts import FACTS_VERSION, INFO_KEY, PERIOD_FACTS_KEY, standard_periods
+from .history_facts import PERIOD_FACTS_KEY, standard_periods
 from .schema import (
     forecast_accuracy_fact,
     forecast_cohort_fact,
@@ -38,8 +40,10 @@ from .schema import (
     pipeline_change_fact,
     stage_win_fact,
     stint_median_fact,
-    warehouse_info,
 )
+
+# A condition on (owner_id, product_id) columns: whether they name one of the groups an import changed.
+InGroups = Callable[[sa.ColumnElement, sa.ColumnElement], sa.ColumnElement]
 
 TABLES = (
     pipeline_change_fact, forecast_cohort_fact, period_open_at_start, forecast_accuracy_fact, stint_median_fact, stage_win_fact,
@@ -58,28 +62,32 @@ def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, ro
     conn.execute(sa.insert(table).from_select([c.name for c in stmt.selected_columns], stmt))
 
 
-def _store_accuracy(conn: sa.Connection, running: Period, as_of: date) -> None:
+def _store_accuracy(
+    conn: sa.Connection, running: Period, as_of: date, in_view: list[sa.ColumnElement], deals: sa.Select | None
+) -> None:
     """The forecasts forecast.accuracy shows for a running period by default: its past periods at its current week,
-    per owner and product, plus one mark row per past period (stored even when it has no forecast)."""
+    per owner and product, plus one mark row per past period (stored even when it has no forecast; only by a
+    full build, `in_view` empty: the marks depend on as_of alone)."""
     week = current_week(running, as_of)
     days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in past_periods(running, as_of, LOOKBACK_PERIODS)]
     days = [(p, day) for p, day in days if day <= as_of]
     if not days:
         return
-    marks = [
-        {
-            "as_of": as_of,
-            "period_start": p.start,
-            "period_end": p.end,
-            "week": week,
-            "owner_id": None,
-            "product_id": None,
-            "forecast": 0,
-        }
-        for p, _ in days
-    ]
-    conn.execute(forecast_accuracy_fact.insert(), marks)
-    rows = accuracy_forecast_select(days, [], per_owner=True).subquery("rows")
+    if not in_view:
+        marks = [
+            {
+                "as_of": as_of,
+                "period_start": p.start,
+                "period_end": p.end,
+                "week": week,
+                "owner_id": None,
+                "product_id": None,
+                "forecast": 0,
+            }
+            for p, _ in days
+        ]
+        conn.execute(forecast_accuracy_fact.insert(), marks)
+    rows = accuracy_forecast_select(days, in_view, per_owner=True, deals=deals).subquery("rows")
     k = rows.c.k
     stmt = sa.select(
         sa.literal(as_of, sa.Date).label("as_of"),
@@ -93,6 +101,40 @@ def _store_accuracy(conn: sa.Connection, running: Period, as_of: date) -> None:
     conn.execute(sa.insert(forecast_accuracy_fact).from_select([c.name for c in stmt.selected_columns], stmt))
 
 
+def _store_open_at_start(conn: sa.Connection, period: Period, deals: sa.Select) -> None:
+    """period_open_at_start rows of `deals` (ids): open at the end of the day before, closing in the period."""
+    start = snapshot(period.start - timedelta(days=1), "at_start", deals)
+    open_at_start = sa.select(
+        sa.literal(period.start, sa.Date).label("period_start"),
+        sa.literal(period.end, sa.Date).label("period_end"),
+        start.c.opportunity_id,
+        start.c.close_date,
+    ).where(sa.not_(start.c.is_closed), start.c.close_date.between(period.start, period.end))
+    conn.execute(sa.insert(period_open_at_start).from_select(list(period_open_at_start.c.keys()), open_at_start))
+
+
+def _store_groups(conn: sa.Connection, as_of: date, period: Period, deals: sa.Select | None) -> None:
+    """The per (owner, product) rows of one period, over `deals` (ids; all deals when None): each row is a
+    sum over the deals of its group alone, so the deals of some whole groups give those groups' exact rows."""
+    in_view = [] if deals is None else [opportunity.c.id.in_(deals)]
+    _store(conn, pipeline_change_fact, as_of, period, pipeline_change_select(period, as_of, in_view, per_owner=True))
+    _store(conn, stage_win_fact, as_of, period, stage_wins_select(period, in_view, facts=True, per_product=True))
+    horizon = (period.end - as_of).days
+    learned = learning_periods(conn, period, as_of) if horizon > 0 else []
+    if learned:
+        _store(conn, forecast_cohort_fact, as_of, period, cohort_select(in_view, learned, horizon, True, deals))
+    if period.end >= as_of:
+        _store_accuracy(conn, period, as_of, in_view, deals)
+
+
+def _store_medians(conn: sa.Connection, as_of: date) -> None:
+    """Everyone's median stints: a median is not a sum of parts, so it is always recomputed whole (from deal_stage)."""
+    conn.execute(stint_median_fact.delete())
+    medians = median_select([], as_of, facts=True).subquery("medians")
+    stmt = sa.select(sa.literal(as_of, sa.Date).label("as_of"), medians.c.position, medians.c.median_days)
+    conn.execute(sa.insert(stint_median_fact).from_select(["as_of", "position", "median_days"], stmt))
+
+
 def rebuild(conn: sa.Connection, as_of: date) -> int:
     """Replace the stored numbers with those of the standard periods at as_of: the waterfalls, and the
     statistical forecast's cohorts of the periods still running; returns the row count."""
@@ -100,36 +142,34 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
         table.create(conn, checkfirst=True)
         conn.execute(table.delete())
     for period in standard_periods(as_of):
-        _store(conn, pipeline_change_fact, as_of, period, pipeline_change_select(period, as_of, [], per_owner=True))
-        start = snapshot(period.start - timedelta(days=1), "at_start", sa.select(opportunity.c.id))
-        open_at_start = sa.select(
-            sa.literal(period.start, sa.Date).label("period_start"),
-            sa.literal(period.end, sa.Date).label("period_end"),
-            start.c.opportunity_id,
-            start.c.close_date,
-        ).where(sa.not_(start.c.is_closed), start.c.close_date.between(period.start, period.end))
-        conn.execute(sa.insert(period_open_at_start).from_select(list(period_open_at_start.c.keys()), open_at_start))
-        _store(conn, stage_win_fact, as_of, period, stage_wins_select(period, [], facts=True, per_product=True))
-        horizon = (period.end - as_of).days
-        learned = learning_periods(conn, period, as_of) if horizon > 0 else []
-        if learned:
-            _store(conn, forecast_cohort_fact, as_of, period, cohort_select([], learned, horizon, per_owner=True))
-        if period.end >= as_of:
-            _store_accuracy(conn, period, as_of)
-    medians = median_select([], as_of, facts=True).subquery("medians")
-    stmt = sa.select(sa.literal(as_of, sa.Date).label("as_of"), medians.c.position, medians.c.median_days)
-    conn.execute(sa.insert(stint_median_fact).from_select(["as_of", "position", "median_days"], stmt))
+        _store_groups(conn, as_of, period, None)
+        _store_open_at_start(conn, period, sa.select(opportunity.c.id))
+    _store_medians(conn, as_of)
     set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
     count = sa.select(sa.func.count())
     return sum(int(conn.execute(count.select_from(t)).scalar_one()) for t in TABLES)
 
 
-def refresh(conn: sa.Connection) -> None:
-    """After an import, in its transaction: restore the stored waterfalls at the warehouse's (maybe new) as_of,
-    when the history facts are kept up (a warehouse without them reads history live)."""
-    info = dict(conn.execute(sa.select(warehouse_info.c.key, warehouse_info.c.value)).all())
-    if info.get(INFO_KEY) == FACTS_VERSION and info.get("as_of"):
-        rebuild(conn, date.fromisoformat(info["as_of"]))
+GROUP_TABLES = (pipeline_change_fact, forecast_cohort_fact, forecast_accuracy_fact, stage_win_fact)
+
+
+def refresh_changed(
+    conn: sa.Connection, as_of: date, deals: sa.Select, in_groups: InGroups, group_deals: sa.Select, medians: bool
+) -> None:
+    """Bring the stored numbers (built at this as_of) up to date after some deals changed, in the caller's
+    transaction: the per-deal rows of `deals` (ids of the deals changed) and the per (owner, product) rows of
+    the groups `in_groups` selects (every group any changed deal was or is in; `group_deals`: the ids of all
+    their deals), each deleted and recomputed by the same statements as rebuild, restricted; the medians whole
+    when told (a changed deal had or has a stint they count). Equal to rebuild(conn, as_of)."""
+    for table in GROUP_TABLES:
+        conn.execute(table.delete().where(in_groups(table.c.owner_id, table.c.product_id)))
+    conn.execute(period_open_at_start.delete().where(period_open_at_start.c.opportunity_id.in_(deals)))
+    changed = sa.select(opportunity.c.id).where(opportunity.c.id.in_(deals))
+    for period in standard_periods(as_of):
+        _store_groups(conn, as_of, period, group_deals)
+        _store_open_at_start(conn, period, changed)
+    if medians:
+        _store_medians(conn, as_of)
 
 
 def rebuild_all(engine: Engine, cluster: bool = True) -> tuple[int, int]:

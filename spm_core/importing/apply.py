@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .. import history_facts, period_facts, schema
+from .. import fact_changes, schema
 from ..db import add_new_columns, dated_arrow, insert_frame, set_info
 from ..stages import stage_rows
 from .model import ImportPlan, ImportRejected, ImportReport, Parsed
@@ -43,13 +43,14 @@ def apply_import(engine: Engine, plan: ImportPlan, progress: Progress | None = N
             raise ImportRejected("the warehouse changed since the plan was made; plan the import again", resolution.errors)
         if resolution.stages_missing:
             insert_frame(conn, schema.stage, pd.DataFrame(stage_rows()))
+        changes = fact_changes.track(conn, _changed_deals(resolution.writes))
         for step, write in enumerate(resolution.writes):
             report(0.1 + 0.8 * step / len(resolution.writes), f"Writing {write.table.name}")
             _write(conn, write)
-        _refresh_history_facts(conn, resolution.writes)
         report(0.9, "Updating the warehouse information")
         set_info(conn, _info(conn, plan.parsed, resolution))
-        period_facts.refresh(conn)
+        if changes is not None:
+            fact_changes.refresh(conn, changes, stages_replaced=resolution.stages_missing)
     report(1.0, "Done")
     return ImportReport(
         kind=plan.parsed.kind,
@@ -87,23 +88,15 @@ def _write(conn: sa.Connection, write: Write) -> None:
         insert_frame(conn, write.table, dated_arrow(write.rows))
 
 
-def _refresh_history_facts(conn: sa.Connection, writes: list[Write]) -> None:
-    """Recompute the history facts of the deals whose history this import wrote, when the warehouse's
-    facts were complete; otherwise they stay absent and the views read history (history_facts.py)."""
-    if not history_facts.facts_complete(conn):
-        return
-    written = [w for w in writes if w.table is schema.opportunity_history]
-    parts = [pd.Series(w.replaces, dtype="Int64") for w in written]
-    parts += [pd.Series(w.rows["opportunity_id"], dtype="Int64") for w in written if "opportunity_id" in w.rows]
-    deals = pd.concat(parts, ignore_index=True).dropna().astype("int64") if parts else pd.Series(dtype="int64")
-    if deals.empty:
-        return
-    with (
-        key_conditions(conn, schema.deal_stage.c.opportunity_id, deals) as facts_conditions,
-        key_conditions(conn, schema.opportunity_history.c.opportunity_id, deals) as history_conditions,
-    ):
-        for facts_condition, history_condition in zip(facts_conditions, history_conditions, strict=True):
-            history_facts.refresh(conn, facts_condition, history_condition)
+def _changed_deals(writes: list[Write]) -> pd.Series:
+    """Ids of the opportunities this import writes or whose history it writes: what the stored history
+    numbers are recomputed for (fact_changes.py)."""
+    parts = []
+    for w in writes:
+        column = {schema.opportunity: "id", schema.opportunity_history: "opportunity_id"}.get(w.table)
+        if column is not None:
+            parts += [pd.Series(w.replaces, dtype="Int64"), pd.Series(w.rows.get(column, []), dtype="Int64")]
+    return pd.concat(parts, ignore_index=True).dropna() if parts else pd.Series(dtype="Int64")
 
 
 def _info(conn: sa.Connection, parsed: Parsed, resolution: Resolution) -> dict[str, str]:
