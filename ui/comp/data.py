@@ -5,7 +5,7 @@ Why here and not in spm_core.result_cache: spm_core.comp reads through connectio
 dozen small statements on one connection), which the result cache never serves. Why it is safe: every
 change the app makes (an approval, a send-back, a lock, a dispute, an adjustment, a plan change, a
 calculation) commits through ui.warehouse.writable(), which moves the version (a DuckDB file's
-modification time, a PostgreSQL warehouse's data version), so the next run reads afresh; and every
+modification time, a PostgreSQL warehouse's data version; a CLI write moves it too), so the next run reads afresh; and every
 function below puts the viewer's scope (the Actor, which holds it) in its key beside the person, so one
 viewer's entry is never another's. Writes never come here: they keep their own read-write transaction.
 """
