@@ -8,15 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from spm_core.comp.adjustments import add_adjustment
-from spm_core.comp.audit import audit_log
-from spm_core.comp.cycle import approve_many, auto_approve_below, lock, mark_paid, set_auto_approve_below, state
-from spm_core.comp.disputes import disputes, reject, resolve
+from spm_core.comp.cycle import approve_many, lock, mark_paid, set_auto_approve_below
+from spm_core.comp.disputes import reject, resolve
 from spm_core.comp.engine import calculate_in
-from spm_core.comp.payroll import PAYABLE, payroll
+from spm_core.comp.payroll import PAYABLE
 from spm_core.comp.periods import period_label
-from spm_core.comp.statements import periods_in_view, team
 from spm_core.comp.trace import money_text
 from spm_core.filters import Period
+from ui.comp import data
 from ui.comp.common import actor, pick_period, require, show_notice, write
 from ui.context import context
 from ui.downloads import csv_download, xlsx_download
@@ -28,14 +27,13 @@ AUTO_HELP = ("At each calculation, a statement whose total is under this amount 
 
 ctx = context()
 require(ctx, ("comp_admin", "admin"), "Compensation admin")
-engine, who = ctx.wh.engine, actor(ctx)
+engine, version, who = ctx.wh.engine, ctx.wh.version, actor(ctx)
 st.title("Compensation admin")
 show_notice()
 current = Period.quarter(ctx.wh.as_of)
-period = pick_period(periods_in_view(engine, ctx.scope), current, "admin_period")
+period = pick_period(data.periods_in_view(engine, version, ctx.scope), current, "admin_period")
 label = period_label(period)
-with engine.connect() as conn:
-    period_state, threshold = state(conn, period), auto_approve_below(conn)
+period_state, threshold = data.period_state(engine, version, period)
 st.caption(md(f"{label} ({period.start} – {period.end}) is {period_state}."))
 
 
@@ -52,7 +50,7 @@ cycle, queue, payroll_tab, log_tab = st.tabs(["Calculate and approve", "Disputes
 with cycle:
     if st.button(f"Calculate {label}", key="admin_calc"):
         write(ctx, lambda conn: f"Calculated {label}: {calculate_in(conn, period, run_by=who.username).lines} line(s).")
-    frame = team(engine, ctx.scope, period)
+    frame = data.team(engine, version, ctx.scope, period)
     if frame.empty:
         st.info(f"No statements for {label} yet.")
     else:
@@ -82,8 +80,8 @@ with cycle:
             write(ctx, lambda conn: f"Adjustment line {add_adjustment(conn, who, int(person), period, amount, reason)} posted.")
 
 with queue:
-    open_ones = disputes(engine, ctx.scope, "open")
-    everything = disputes(engine, ctx.scope)
+    open_ones = data.disputes(engine, version, ctx.scope, "open")
+    everything = data.disputes(engine, version, ctx.scope)
     st.dataframe(everything[["id", "person", "line_id", "period_start", "comment", "status", "outcome", "adjustment"]],
                  hide_index=True, key="admin_disputes")
     if open_ones.empty:
@@ -103,7 +101,7 @@ with payroll_tab:
     if period_state not in PAYABLE:
         st.info(f"{label} is {period_state}: payroll is exported once the period is locked.")
     else:
-        pay = payroll(engine, who, period)
+        pay = data.payroll_of(engine, version, who, period)
         st.dataframe(pay.assign(amount=pay["amount"].map(money_text)), hide_index=True, key="admin_payroll")
         st.caption(md(f"{len(pay)} people, {money_text(sum(pay['amount'], Decimal('0')))} in total."))
         csv_download("Payroll (CSV)", pay, f"payroll_{label}.csv", "admin_payroll_csv")
@@ -111,7 +109,7 @@ with payroll_tab:
 
 with log_tab:
     only = st.toggle(f"Only the entries about {label}", key="admin_audit_period")
-    log = audit_log(engine, ctx.scope, period if only else None)
+    log = data.audit_log(engine, version, ctx.scope, period if only else None)
     st.dataframe(log, hide_index=True, key="admin_audit")
     name = f"comp_audit_log_{label}" if only else "comp_audit_log"
     csv_download("Audit log (CSV)", log, f"{name}.csv", "admin_audit_csv")

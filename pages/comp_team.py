@@ -7,9 +7,9 @@ import streamlit as st
 
 from spm_core.comp.cycle import approve_many, decide
 from spm_core.comp.periods import period_label
-from spm_core.comp.statements import periods_in_view, statement, team
 from spm_core.comp.trace import money_text
 from spm_core.filters import Period
+from ui.comp import data
 from ui.comp.common import actor, person_from_url, pick_period, require, show_notice, write
 from ui.comp.statement_view import show_statement
 from ui.context import context
@@ -20,12 +20,12 @@ ROLES = ("manager", "leader", "comp_admin", "admin")  # not planners: pay stays 
 
 ctx = context()
 require(ctx, ROLES, "Team commissions")
-engine = ctx.wh.engine
+engine, version = ctx.wh.engine, ctx.wh.version
 st.title("Team commissions")
 show_notice()
 current = Period.quarter(ctx.wh.as_of)
-period = pick_period(periods_in_view(engine, ctx.scope), current, "team_period")
-frame = team(engine, ctx.scope, period)
+period = pick_period(data.periods_in_view(engine, version, ctx.scope), current, "team_period")
+frame = data.team(engine, version, ctx.scope, period)
 if frame.empty:
     st.info(f"No statements for {period_label(period)} in your view.")
     st.stop()
@@ -36,7 +36,7 @@ wanted = person_from_url(names)
 ids = list(names)
 chosen = st.selectbox("Open a statement", ids, index=ids.index(wanted) if wanted else 0, format_func=lambda i: names[i],
                       key="team_person")
-s = statement(engine, ctx.scope, chosen, period)
+s = data.statement(engine, version, ctx.scope, chosen, period)
 show_statement(s, "team")
 
 if ctx.user.role in APPROVERS:

@@ -13,13 +13,14 @@ import streamlit as st
 
 from spm_core.comp.audit import CompError
 from spm_core.comp.cycle import CLOSED
-from spm_core.comp.disputes import disputes, raise_dispute
-from spm_core.comp.estimator import estimate, open_deals
+from spm_core.comp.disputes import raise_dispute
+from spm_core.comp.estimator import estimate
 from spm_core.comp.periods import period_label
-from spm_core.comp.statements import gauges, history, statement
+from spm_core.comp.statements import gauges
 from spm_core.comp.trace import money_text, rate_text
 from spm_core.filters import Period
 from ui import warehouse
+from ui.comp import data
 from ui.comp.common import actor, person_from_url, pick_period, reopened, require, show_notice, write
 from ui.comp.statement_view import show_statement
 from ui.context import context
@@ -36,10 +37,10 @@ if me is None:
 if "person" in st.query_params and person_from_url({me: ""}) is None:
     st.stop()  # someone else's statement: the notice, and nothing else
 
-past = history(engine, ctx.scope, me)
+past = data.history(engine, ctx.wh.version, ctx.scope, me)
 periods = [Period(a, b) for a, b in zip(past["period_start"], past["period_end"], strict=True)]
 period = pick_period(periods, Period.quarter(ctx.wh.as_of), "my_comp_period")
-s = statement(engine, ctx.scope, me, period)
+s = data.statement(engine, ctx.wh.version, ctx.scope, me, period)
 show_statement(s, "my")
 
 st.header("Past statements")
@@ -53,7 +54,7 @@ st.header("Earnings estimator")
 if s.state in CLOSED:
     st.info(f"{period_label(period)} is {s.state}: pick an open period to estimate.")
 else:
-    deals = open_deals(engine, ctx.scope, me)
+    deals = data.open_deals(engine, ctx.wh.version, ctx.scope, me)
     if deals.empty:
         st.info("You have no open deals.")
     else:
@@ -83,7 +84,7 @@ else:
                 engine = ctx.wh.engine
 
 st.header("Disputes")
-mine = disputes(engine, ctx.scope, person_id=me)  # a manager's team's disputes are not theirs
+mine = data.disputes(engine, ctx.wh.version, ctx.scope, person_id=me)  # a manager's team's disputes are not theirs
 if not mine.empty:
     st.dataframe(mine[["id", "line_id", "status", "comment", "outcome", "adjustment"]].assign(
         adjustment=[None if pd.isna(a) else money_text(a) for a in mine["adjustment"]]), hide_index=True, key="my_disputes")

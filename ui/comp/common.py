@@ -14,9 +14,10 @@ import streamlit as st
 
 from spm_core.comp.audit import Actor, CompError
 from spm_core.comp.periods import parse_period, period_label
-from spm_core.comp.schema import ensure_schema, is_ready
+from spm_core.comp.schema import ensure_schema
 from spm_core.filters import Period
 from ui import warehouse
+from ui.comp import data
 from ui.context import PageContext, set_context
 from ui.text import md
 
@@ -34,7 +35,7 @@ def require(ctx: PageContext, roles: tuple[str, ...], what: str) -> None:
     if ctx.user is None or ctx.user.role not in roles:
         st.error(f"{what} is not available to your role.")
         st.stop()
-    if not is_ready(ctx.wh.engine):
+    if not data.is_ready(ctx.wh.engine, ctx.wh.version):
         st.info("Compensation is not set up in this warehouse yet: save a plan and calculate a period first.")
         st.stop()
 
