@@ -98,7 +98,11 @@ def streamlit_server(env: dict[str, str], wait_s: float = 60) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a browser still connected can hold a busy server's shutdown up
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
