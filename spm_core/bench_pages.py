@@ -41,11 +41,12 @@ from .users import create_demo_users
 PAGES = (
     "overview", "pipeline", "attainment", "leaderboard", "forecast",
     "activities", "scorecard", "coaching", "one_on_ones", "contests",
-    "my_commissions", "comp_team", "comp_admin",
+    "my_commissions", "comp_team", "comp_admin", "comp_plans",
+    "planning", "territories", "reports", "pulse",
 )  # fmt: skip
 # Who opens a page in the bench: the leader (the widest scope) unless named here; each compensation page
 # as its usual viewer (a rep's own statement, a first-line manager's team, the comp admin's queue).
-VIEWERS = {"my_commissions": "rep", "comp_team": "teamlead", "comp_admin": "comp_admin"}
+VIEWERS = {"my_commissions": "rep", "comp_team": "teamlead", "comp_admin": "comp_admin", "comp_plans": "comp_admin"}
 AS_OF = date(2026, 11, 23)
 ROOT = Path(__file__).resolve().parents[1]
 
