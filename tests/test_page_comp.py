@@ -188,7 +188,9 @@ def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy
     next(b for b in at.button if b.label == "Raise a dispute").click()
     at.run()
     assert any("raised on line" in s.value for s in at.success), [e.value for e in at.error]
-    opened = disputes(make_engine(copy_url, read_only=True), Scope.everyone(), "open")
+    reader = make_engine(copy_url, read_only=True)
+    opened = disputes(reader, Scope.everyone(), "open")
+    reader.dispose()  # an open reader in this process would make DuckDB refuse the comp admin's writer
     assert len(opened) == 2
     at = run_page(monkeypatch, copy_url, "comp_admin", user="comp_admin")
     at.selectbox(key="admin_dispute_pick").select(int(opened["id"].iloc[0]))
@@ -200,6 +202,29 @@ def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy
     at = run_page(monkeypatch, copy_url, "my_commissions", user="rep")
     shown = at.dataframe[-1].value  # the disputes table comes last
     assert "agreed" in set(shown["outcome"])
+
+
+def test_a_write_refused_by_the_warehouse_says_so_and_writes_nothing(monkeypatch, copy_url):
+    """Another reader holds the DuckDB file (a CLI, another process): the comp admin's change is refused with
+    a message, not an error screen, and nothing is written."""
+    reader = make_engine(copy_url, read_only=True)
+    opened = disputes(reader, Scope.everyone(), "open")
+    held = reader.connect()
+    try:
+        at = run_page(monkeypatch, copy_url, "comp_admin", user="comp_admin")
+        at.selectbox(key="admin_dispute_pick").select(int(opened["id"].iloc[0]))
+        at.text_input(key="admin_dispute_amount").input("25.50")
+        at.text_input(key="admin_dispute_reason").input("agreed")
+        next(b for b in at.button if b.label == "Resolve with an adjustment").click()
+        at.run()
+        assert not at.exception
+        assert any("The warehouse refused the change" in e.value and "Nothing was written" in e.value for e in at.error)
+    finally:
+        held.close()
+        reader.dispose()
+    after = make_engine(copy_url, read_only=True)
+    assert len(disputes(after, Scope.everyone(), "open")) == len(opened)
+    after.dispose()
 
 
 def test_the_estimator_shows_what_the_engine_would_pay(monkeypatch, copy_url):

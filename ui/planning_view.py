@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-import duckdb
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from spm_core.db import WarehouseError
 from spm_core.filters import Scope
 from spm_core.planning.files import plan_frame
 from spm_core.planning.model import PlanError
@@ -35,9 +32,8 @@ def write(action: Callable[[Engine], object], done: str) -> None:
         ok = True
     except PlanError as exc:
         st.error(md(exc))
-    except (WarehouseError, sa.exc.SQLAlchemyError, duckdb.Error) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        st.error(f"The warehouse refused the change ({md(reason)}). Nothing was written; try again in a moment.")
+    except warehouse.WRITE_FAILURES as exc:
+        st.error(warehouse.refusal(exc))
     # writable() closed the read-only engine: reopen it now, as AppTest reruns a page without the frame.
     set_context(replace(ctx, wh=warehouse.current()))
     if ok:

@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 
+import duckdb
 import pandas as pd
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -26,10 +28,11 @@ from spm_core import comparison as comparisons
 from spm_core import data_version, metrics, result_cache
 from spm_core import deals as deal_lists
 from spm_core.config import ENV_VAR, warehouse_url
-from spm_core.db import duckdb_path, get_info, make_engine
+from spm_core.db import WarehouseError, duckdb_path, get_info, make_engine
 from spm_core.files import private_umask
 from spm_core.filters import Filters, Scope
 from spm_core.warehouse import FirstStart, ensure_demo_warehouse, open_warehouse
+from ui.text import md
 
 
 def configured_url() -> str:
@@ -121,6 +124,17 @@ def _shared(url: str) -> Warehouse:
 def _at_version(_opened: Warehouse, engine_id: int, version: str) -> Warehouse:
     """The shared warehouse's information (as_of, has_history...) as of this version: an import moves it."""
     return replace(_opened, version=version, info=get_info(_opened.engine))
+
+
+# Why a write can fail that is nobody's input mistake: another process holds the DuckDB file, a lost
+# connection, a conflicting transaction. Pages say so and keep what was typed; nothing was written.
+WRITE_FAILURES = (WarehouseError, sa.exc.SQLAlchemyError, duckdb.Error)
+
+
+def refusal(exc: BaseException) -> str:
+    """The message for a WRITE_FAILURES exception (its first line only: no SQL, no traceback)."""
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return f"The warehouse refused the change ({md(reason)}). Nothing was written; try again in a moment."
 
 
 @contextmanager

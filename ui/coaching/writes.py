@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-import duckdb
-import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core.coaching.notes import NoteError
 from spm_core.coaching.scorecard_settings import ScorecardError
 from spm_core.contests.model import ContestError
-from spm_core.db import WarehouseError
 from ui import warehouse
 from ui.context import context, set_context
 from ui.text import md
@@ -34,9 +31,8 @@ def write(change: Callable[[Engine], None], done: str) -> None:
     except REFUSALS as exc:
         st.error(md(exc))
         return
-    except (WarehouseError, sa.exc.SQLAlchemyError, duckdb.Error) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        st.error(f"The warehouse refused the change ({md(reason)}); nothing was saved. Try again in a moment.")
+    except warehouse.WRITE_FAILURES as exc:
+        st.error(warehouse.refusal(exc))
         return
     finally:
         set_context(replace(ctx, wh=warehouse.current()))

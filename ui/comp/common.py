@@ -98,6 +98,10 @@ def write(ctx: PageContext, change: Callable[[sa.Connection], str | None], done:
         reopened(ctx)
         st.error(md(str(exc)))
         return
+    except warehouse.WRITE_FAILURES as exc:
+        reopened(ctx)
+        st.error(warehouse.refusal(exc))
+        return
     reopened(ctx)
     st.session_state[NOTICE] = message or done
     st.rerun()
