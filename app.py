@@ -91,6 +91,7 @@ COMPENSATION = {
 }
 ALL_PAGES = [*DASHBOARDS, *PLANNING, *COACHING, *ADMIN, MY_COMMISSIONS, COMP_TEAM, COMP_ADMIN]
 LINKED_PAGE_KEY = "spm_linked_page"  # the URL path of the page a signed-out browser asked for
+LINKED_NOTICE_KEY = "spm_linked_notice"  # (page shown, why): the notice of a link this role may not open
 # Pages that read no ctx.filters (their own period picker, or nothing to filter): no filter bar there.
 UNFILTERED = {"pulse", "planning", "territories", *(p.url_path for p in ADMIN), MY_COMMISSIONS.url_path, COMP_TEAM.url_path, COMP_ADMIN.url_path}
 
@@ -113,13 +114,20 @@ def sign_in_pages() -> list[st.Page]:
     return [st.Page(login_page, title="Sign in", default=True), *aliases]
 
 
-def linked_page_notice(allowed: list[st.Page], role: str) -> None:
-    """Once, on the first run after sign-in: a link to a page this role may not open lands on the
-    default page, saying why (never an error)."""
+def linked_page_notice(allowed: list[st.Page], role: str, page: st.Page) -> None:
+    """After sign-in, a link to a page this role may not open lands on the default page, saying why (never
+    an error). The notice stays while that page is shown (the cookie component's reply reruns the app just
+    after sign-in) and goes once the user moves on."""
     linked = st.session_state.pop(LINKED_PAGE_KEY, "")
     if linked and linked not in {p.url_path for p in allowed}:
         title = next((p.title for p in ALL_PAGES if p.url_path == linked), "that page")
-        st.info(f"The page linked, {title}, is not open to your role ({role}), so here is Overview.")
+        note = f"The page linked, {title}, is not open to your role ({role}), so here is {page.title}."
+        st.session_state[LINKED_NOTICE_KEY] = (page.url_path, note)
+    shown = st.session_state.get(LINKED_NOTICE_KEY)
+    if shown and shown[0] == page.url_path:
+        st.info(shown[1])
+    elif shown:
+        del st.session_state[LINKED_NOTICE_KEY]
 
 
 if not is_signed_in():
@@ -147,7 +155,7 @@ if user.role in COMPENSATION:
 if user.role == "admin":
     pages["Admin"] = ADMIN
 page = st.navigation(pages, expanded=True)  # every page listed: no "View more" hiding the sections
-linked_page_notice([p for group in pages.values() for p in group], user.role)
+linked_page_notice([p for group in pages.values() for p in group], user.role, page)
 
 with st.sidebar:
     st.caption(f"Signed in as **{md(user.name)}** ({user.role})")

@@ -92,7 +92,7 @@ def test_a_link_to_a_page_the_role_may_not_open_lands_on_overview_saying_why(ser
     log_in(page, "rep")
     page.get_by_role("heading", name="Overview").first.wait_for(timeout=SLOW_MS)
     settle(page)
-    assert page.get_by_text("The page linked, Users, is not open to your role (rep)").is_visible()
+    page.get_by_text("The page linked, Users, is not open to your role (rep), so here is Overview.").wait_for(timeout=SLOW_MS)
     assert page.get_by_role("heading", name="Users").count() == 0
     assert chosen_period(page) == "Last quarter"  # the link's filters still apply
     no_error_on(page)
