@@ -180,6 +180,17 @@ def test_payroll_waits_for_a_locked_period(monkeypatch, demo_url, downloads):
     assert sheets(downloads) and not payroll_sheets(downloads)  # the audit log's workbook only
 
 
+def resolve_with_adjustment(monkeypatch, url: str, dispute_id: int):
+    """The comp admin resolves a dispute with a 25.50 adjustment on the page; the page after the click."""
+    at = run_page(monkeypatch, url, "comp_admin", user="comp_admin")
+    at.selectbox(key="admin_dispute_pick").select(dispute_id)
+    at.text_input(key="admin_dispute_amount").input("25.50")
+    at.text_input(key="admin_dispute_reason").input("agreed")
+    next(b for b in at.button if b.label == "Resolve with an adjustment").click()
+    at.run()
+    return at
+
+
 def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy_url):
     at = run_page(monkeypatch, copy_url, "my_commissions", user="rep")
     line = int(at.selectbox(key="my_dispute_line").options[0].removeprefix("line "))
@@ -192,12 +203,7 @@ def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy
     opened = disputes(reader, Scope.everyone(), "open")
     reader.dispose()  # an open reader in this process would make DuckDB refuse the comp admin's writer
     assert len(opened) == 2
-    at = run_page(monkeypatch, copy_url, "comp_admin", user="comp_admin")
-    at.selectbox(key="admin_dispute_pick").select(int(opened["id"].iloc[0]))
-    at.text_input(key="admin_dispute_amount").input("25.50")
-    at.text_input(key="admin_dispute_reason").input("agreed")
-    next(b for b in at.button if b.label == "Resolve with an adjustment").click()
-    at.run()
+    at = resolve_with_adjustment(monkeypatch, copy_url, int(opened["id"].iloc[0]))
     assert any("resolved" in s.value for s in at.success), [e.value for e in at.error]
     at = run_page(monkeypatch, copy_url, "my_commissions", user="rep")
     shown = at.dataframe[-1].value  # the disputes table comes last
@@ -211,12 +217,7 @@ def test_a_write_refused_by_the_warehouse_says_so_and_writes_nothing(monkeypatch
     opened = disputes(reader, Scope.everyone(), "open")
     held = reader.connect()
     try:
-        at = run_page(monkeypatch, copy_url, "comp_admin", user="comp_admin")
-        at.selectbox(key="admin_dispute_pick").select(int(opened["id"].iloc[0]))
-        at.text_input(key="admin_dispute_amount").input("25.50")
-        at.text_input(key="admin_dispute_reason").input("agreed")
-        next(b for b in at.button if b.label == "Resolve with an adjustment").click()
-        at.run()
+        at = resolve_with_adjustment(monkeypatch, copy_url, int(opened["id"].iloc[0]))
         assert not at.exception
         assert any("The warehouse refused the change" in e.value and "Nothing was written" in e.value for e in at.error)
     finally:
