@@ -26,15 +26,14 @@ st.caption(
 )
 period = period_picker(wh.as_of, "review")
 filters = ctx.filters.with_period(period)
-review = data.review(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
+files = data.files(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
+review = files.review
 stem = file_stem(review)
 xlsx_col, pdf_col = st.columns(2)
 with xlsx_col:
-    xlsx = data.xlsx(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
-    file_download("Download XLSX", xlsx, f"{stem}.xlsx", XLSX_MIME, "review_xlsx")
+    file_download("Download XLSX", files.xlsx, f"{stem}.xlsx", XLSX_MIME, "review_xlsx")
 with pdf_col:
-    pdf = data.pdf(wh.engine, wh.version, filters, ctx.scope, wh.as_of)
-    file_download("Download PDF", pdf, f"{stem}.pdf", PDF_MIME, "review_pdf")
+    file_download("Download PDF", files.pdf, f"{stem}.pdf", PDF_MIME, "review_pdf")
 kind = "quarter" if is_quarter(period) else "month"
 st.caption(f"Computed on {wh.as_of:%d %b %Y}; next {kind}: {period_label(review.next_period)}.")
 

@@ -64,8 +64,25 @@ def deals_statement(kpi_name: str, filters: Filters, scope: Scope, limit: int | 
         if m.condition is not None:
             parts.append(m.condition)
         rules.append(sa.and_(*parts))
-    stmt = with_deal_labels(sa.select(*deal_columns())).where(sa.or_(*rules)).order_by(o.amount.desc(), o.id)
-    return stmt.limit(limit) if limit else stmt
+    condition, order = sa.or_(*rules), (o.amount.desc(), o.id)
+    if limit:
+        condition = o.id.in_(_top_ids(condition, order, limit))
+    return with_deal_labels(sa.select(*deal_columns())).where(condition).order_by(*order)
+
+
+def _top_ids(condition: sa.ColumnElement, order: tuple[sa.ColumnElement, ...], limit: int) -> sa.Select:
+    """The ids of the first `limit` deals, found on the few columns the condition and order read: joining the
+    labels first would read every column of every matching deal (177,000 won in a quarter at 10M
+    opportunities: 0.25 s, against 0.03 s for ten)."""
+    top = (
+        sa.select(o.id)
+        .select_from(opportunity.join(owner, owner.c.id == o.owner_id))
+        .where(condition)
+        .order_by(*order)
+        .limit(limit)
+        .subquery("top_deals")
+    )
+    return sa.select(top.c.id)
 
 
 def deals(

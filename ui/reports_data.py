@@ -9,21 +9,11 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from spm_core.filters import Filters, Scope
-from spm_core.reports.files import review_pdf, review_xlsx
-from spm_core.reports.review import Review, build_review
+from spm_core.reports.files import ReviewFiles, review_files
+from spm_core.reports.review import build_review
 
 
 @st.cache_data(show_spinner="Computing the review…", max_entries=32)
-def review(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> Review:
-    return build_review(_engine, filters, scope, as_of)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def xlsx(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> bytes:
-    return review_xlsx(_engine, review(_engine, version, filters, scope, as_of))
-
-
-@st.cache_data(show_spinner="Drawing the PDF…", max_entries=32)
-def pdf(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> bytes:
-    return review_pdf(_engine, review(_engine, version, filters, scope, as_of))
-
+def files(_engine: Engine, version: str, filters: Filters, scope: Scope, as_of: date) -> ReviewFiles:
+    """The review and what its files need; the files themselves are written when a download is clicked."""
+    return review_files(_engine, build_review(_engine, filters, scope, as_of))

@@ -3,6 +3,9 @@ so both hand out the same bytes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from .cover import cover_frame
@@ -19,9 +22,29 @@ def file_stem(review: Review) -> str:
     return f"period-review-{period_label(review.period)}"
 
 
+@dataclass(frozen=True)
+class ReviewFiles:
+    """A review's files, written only when asked for: the cover reads the warehouse (names of the scope and
+    filters) once, here; the writers do not, so a page can hand `xlsx` and `pdf` to download buttons that
+    build the file on click (the PDF takes ~2.5 s at 10M opportunities, mostly drawing its charts)."""
+
+    review: Review
+    cover: pd.DataFrame
+
+    def xlsx(self) -> bytes:
+        return write_xlsx(self.review, self.cover)
+
+    def pdf(self) -> bytes:
+        return write_pdf(self.review, self.cover)
+
+
+def review_files(engine: Engine, review: Review) -> ReviewFiles:
+    return ReviewFiles(review, cover_frame(engine, review))
+
+
 def review_xlsx(engine: Engine, review: Review) -> bytes:
-    return write_xlsx(review, cover_frame(engine, review))
+    return review_files(engine, review).xlsx()
 
 
 def review_pdf(engine: Engine, review: Review) -> bytes:
-    return write_pdf(review, cover_frame(engine, review))
+    return review_files(engine, review).pdf()
