@@ -14,10 +14,9 @@ from spm_core.planning.territories.model import SIZE_BANDS, Rule, TerritoryError
 from spm_core.planning.territories.moves import accept_moves
 from ui import format as fmt
 from ui.context import context
-from ui.downloads import csv_download
 from ui.planning_view import show_notice, write
 from ui.territory_tabs import carve_tab, history_tab, publish_tab
-from ui.territory_view import map_points, summary_table, territory_map
+from ui.territory_view import accounts_tab, map_points, summary_table, territory_map
 from ui.text import md
 from ui.vega import show_chart
 
@@ -52,11 +51,7 @@ with tabs[0]:
     show_chart(territory_map(map_points(accounts, summary)), width="stretch")
     st.caption("Drawn offline: no map tiles. Hover a point for its territory's totals.")
 with tabs[1]:
-    shown = accounts[
-        ["account_id", "name", "territory", "owner", "country", "state", "postcode", "industry", "potential", "open_pipeline"]
-    ]
-    st.dataframe(shown, hide_index=True, width="stretch")
-    csv_download("Download these accounts (CSV)", shown, "territory_accounts.csv", "territory_accounts_csv")
+    accounts_tab(accounts)
 with tabs[2]:
     history_tab(engine, scope, ctx.filters.period, names, as_of)
 if not leads:

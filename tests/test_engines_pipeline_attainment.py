@@ -973,3 +973,20 @@ def test_group_filters_refuse_what_no_group_can_be(tiny):
         attainment.group_filters(tiny, Filters(TQ1), "manager", RITA)
     with pytest.raises(ValueError, match="team"):  # nobody of the rep filter is without a team
         attainment.group_filters(tiny, Filters(TQ1, reps=frozenset({RITA})), "team", None)
+
+
+@pytest.mark.parametrize("kpi_name", ["deals_won", "deals_lost", "open_pipeline"])
+@pytest.mark.parametrize("limit", [1, 10, 100_000])
+def test_a_limited_deal_list_is_the_head_of_the_whole_list(demo_engine, raw, kpi_name, limit):
+    """The top-N path (ids found first, labels joined after) lists exactly the first N rows of the full list,
+    ties on amount broken by id, and every row is a deal of the view (checked against the demo frames)."""
+    filters, scope = Filters(Q4, products=frozenset({1, 3, 5})), Scope.subtree(MANAGER_WITH_DEEP_TREE)
+    whole = deals(demo_engine, kpi_name, filters, scope)
+    top = deals(demo_engine, kpi_name, filters, scope, limit=limit)
+    assert len(whole) > 1
+    as_values = lambda f: f.astype(object).where(f.notna(), None)  # noqa: E731  PostgreSQL: an all-NULL column is object
+    pd.testing.assert_frame_equal(as_values(top), as_values(whole.head(limit)))
+    assert list(whole[["amount", "id"]].itertuples(index=False)) == sorted(
+        whole[["amount", "id"]].itertuples(index=False), key=lambda r: (-r.amount, r.id)
+    )
+    assert set(top["id"]) <= set(raw.deals.loc[raw.deals["owner_id"].isin(in_view(raw, filters, scope)), "id"])

@@ -24,6 +24,7 @@ from spm_core.planning.territories.publish import publish
 from spm_core.planning.territories.rules import Assignment, assign
 from spm_core.schema import account, territory, territory_history, territory_publication, territory_rule
 from spm_core.users import UserStore, create_demo_users, viewer_scope
+from ui import territory_view
 
 ROLES = ("leader", "manager", "teamlead", "rep")
 WRITES = {
@@ -115,6 +116,33 @@ def test_every_download_holds_only_the_users_accounts(monkeypatch, terr_url, dow
     with opened(terr_url) as engine:
         assert len(history_csv) == len(account_history(engine, scope))
     assert set(history_csv["account_id"]) == set(expected["account_id"])
+
+
+def test_the_accounts_tab_narrows_by_territory_and_name_and_caps_the_rows_shown(monkeypatch, terr_url, named_downloads):
+    """Hand check against the leader's accounts: a territory and a name fragment (any case) narrow both the
+    table and its CSV; above the cap the table shows the first rows by id and says how many match."""
+    monkeypatch.setattr(territory_view, "SHOWN_ACCOUNTS", 5)
+    at = run_page(monkeypatch, terr_url, page="territories", user="leader")
+    _, every = in_view(terr_url, "leader")
+    shown = accounts_table(at)
+    assert shown["account_id"].tolist() == sorted(every["account_id"])[:5]
+    assert any(f"The first 5 of {len(every):,} accounts" in c.value for c in at.caption)
+    busiest = every["territory"].mode()[0]
+    fragment = every.loc[every["territory"] == busiest, "name"].iloc[0][-4:].upper()
+    expected = every[(every["territory"] == busiest) & every["name"].str.lower().str.contains(fragment.lower(), regex=False)]
+    at.selectbox(key="terr_accounts_territory").select(busiest).run()
+    at.text_input(key="terr_accounts_search").input(fragment).run()
+    assert not at.exception
+    got = pd.read_csv(io.BytesIO(named_downloads["territory_accounts.csv"]))
+    assert sorted(got["account_id"]) == sorted(expected["account_id"]) and len(got)
+    assert accounts_table(at)["account_id"].tolist() == sorted(expected["account_id"])[:5]
+
+
+def test_a_search_that_matches_nothing_shows_an_empty_table_not_an_error(monkeypatch, terr_url):
+    at = run_page(monkeypatch, terr_url, page="territories", user="leader")
+    at.text_input(key="terr_accounts_search").input("=no such account [x](y)").run()
+    assert not at.exception and not at.error
+    assert accounts_table(at).empty
 
 
 @pytest.mark.parametrize("user", ROLES)

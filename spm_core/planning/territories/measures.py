@@ -49,7 +49,7 @@ def _deals(as_of: date) -> sa.Subquery:
             sa.func.sum(sa.case((is_open, 1), else_=0)).label("open_deals"),
             sa.func.sum(sa.case((booked, o.c.amount), else_=0)).label("bookings_12m"),
         )
-        .where(o.c.account_id.is_not(None))
+        .where(o.c.account_id.is_not(None), sa.or_(is_open, booked))  # any other deal adds 0 to every sum
         .group_by(o.c.account_id)
         .subquery("deals")
     )
