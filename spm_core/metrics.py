@@ -77,17 +77,41 @@ def _block(
             used.append(first.fact.table.c.stage)
         state = states.opportunities_on(as_stood, states.opportunity_columns(*used))
         source, on = state, partial(states.as_stood, state=state)
-    keys = [on(key).label(name) for key, name in zip(keys, by, strict=True)]
-    if any(name in PERSON_DIMENSIONS for name in by):
-        source = source.join(person, on(first.fact.person_col) == person.c.id)
     if any(m.needs_stage for m in measures):
         source = source.outerjoin(stage, on(first.fact.table.c.stage) == stage.c.name)
     mine = {m.name: m for m in measures}
     columns = [
         (on(mine[name].expression()) if name in mine else sa.cast(sa.null(), sa.Double)).label(name) for name in all_measures
     ]
-    stmt = sa.select(*keys, *columns).select_from(source).where(*fact_filters(first, filters, people, as_stood, on))
-    return stmt.group_by(*keys) if keys else stmt
+    conditions = fact_filters(first, filters, people, as_stood, on)
+    if "rep" in by and PERSON_DIMENSIONS.intersection(by):
+        return _rep_first(source, dict(zip(by, keys, strict=True)), on, columns, conditions)
+    if PERSON_DIMENSIONS.intersection(by):
+        source = source.join(person, on(first.fact.person_col) == person.c.id)
+    labelled = [on(key).label(name) for key, name in zip(keys, by, strict=True)]
+    stmt = sa.select(*labelled, *columns).select_from(source).where(*conditions)
+    return stmt.group_by(*labelled) if labelled else stmt
+
+
+def _rep_first(
+    source: sa.FromClause,
+    keys: dict[str, sa.ColumnElement],
+    on: Callable[[sa.ColumnElement], sa.ColumnElement],
+    columns: list[sa.Label],
+    conditions: list[sa.ColumnElement],
+) -> sa.Select:
+    """The block grouped by rep and the fact's own keys first, the person joined to those groups after: a rep
+    has one team, manager, segment and region, so the groups are the same, and the join meets a few thousand
+    groups instead of every fact row (929,000 deals of a quarter at 10M; what a hand-written query does)."""
+    own = {name: on(key).label(name) for name, key in keys.items() if name not in PERSON_DIMENSIONS}
+    grouped = (
+        sa.select(*own.values(), *columns).select_from(source).where(*conditions).group_by(*own.values()).subquery("by_rep")
+    )
+    by_person = grouped.join(person, grouped.c.rep == person.c.id)
+    return sa.select(
+        *(grouped.c[name] if name in own else key.label(name) for name, key in keys.items()),
+        *(grouped.c[c.name] for c in columns),
+    ).select_from(by_person)
 
 
 def _measures_for(kpis: Iterable[KPI]) -> list[str]:

@@ -208,3 +208,12 @@ def run_page(
     if page is not None and not at.exception:
         at.switch_page(f"pages/{page}.py").run()
     return at
+
+
+def raise_dispute(at: AppTest, comment: str) -> AppTest:
+    """A rep on My commissions raises a dispute on the first line offered; the page after the click."""
+    line = int(at.selectbox(key="my_dispute_line").options[0].removeprefix("line "))
+    at.selectbox(key="my_dispute_line").select(line)
+    at.text_area(key="my_dispute_comment").input(comment)
+    next(b for b in at.button if b.label == "Raise a dispute").click()
+    return at.run()

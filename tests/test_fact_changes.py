@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
+from import_support import generic_parsed
 from sqlalchemy.engine import Engine
 
 from spm_core import fact_changes, history_facts, period_facts, schema
@@ -43,15 +44,7 @@ def changes(*rows: tuple) -> pd.DataFrame:
 
 
 def parsed(**frames: pd.DataFrame) -> Parsed:
-    if "opportunities" not in frames:
-        frames["opportunities"] = deals()
-    return Parsed(
-        "generic",
-        **frames,
-        line_numbers={name: pd.Series(range(2, len(f) + 2)) for name, f in frames.items()},
-        files={name: f"{name}.csv" for name in frames},
-        default_stage_mapping=STAGES,
-    )
+    return generic_parsed(STAGES, **{"opportunities": deals(), **frames})
 
 
 def stored(engine: Engine) -> dict[str, pd.DataFrame]:

@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from import_support import generic_parsed
 from sqlalchemy.engine import Engine
 
 from spm_core import schema
@@ -61,14 +62,7 @@ def quotas(rows: list[tuple]) -> pd.DataFrame:
 
 
 def parsed(**frames: pd.DataFrame) -> Parsed:
-    """A Parsed of the generic format whose frames came from files named after them (data from line 2)."""
-    return Parsed(
-        "generic",
-        **frames,
-        line_numbers={name: pd.Series(range(2, len(f) + 2)) for name, f in frames.items()},
-        files={name: f"{name}.csv" for name in frames},
-        default_stage_mapping=STAGES,
-    )
+    return generic_parsed(STAGES, **frames)
 
 
 def tables(engine: Engine) -> dict[str, pd.DataFrame]:

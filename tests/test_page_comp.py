@@ -10,7 +10,7 @@ from functools import cache
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from apptest_support import AS_OF, run_page, users_path
+from apptest_support import AS_OF, raise_dispute, run_page, users_path
 from markdown_support import HOSTILE, live_markup, markdown_texts
 from pypdf import PdfReader
 
@@ -193,11 +193,7 @@ def resolve_with_adjustment(monkeypatch, url: str, dispute_id: int):
 
 def test_a_rep_raises_a_dispute_and_the_comp_admin_resolves_it(monkeypatch, copy_url):
     at = run_page(monkeypatch, copy_url, "my_commissions", user="rep")
-    line = int(at.selectbox(key="my_dispute_line").options[0].removeprefix("line "))
-    at.selectbox(key="my_dispute_line").select(line)
-    at.text_area(key="my_dispute_comment").input("=cmd| this line is wrong")
-    next(b for b in at.button if b.label == "Raise a dispute").click()
-    at.run()
+    raise_dispute(at, "=cmd| this line is wrong")
     assert any("raised on line" in s.value for s in at.success), [e.value for e in at.error]
     reader = make_engine(copy_url, read_only=True)
     opened = disputes(reader, Scope.everyone(), "open")

@@ -5,7 +5,7 @@ own copy of the demo, on each engine."""
 from __future__ import annotations
 
 import pytest
-from apptest_support import AS_OF, on_engine, run_page, sign_in, users_path
+from apptest_support import AS_OF, on_engine, raise_dispute, run_page, sign_in, users_path
 
 from spm_core.comp.audit import Actor
 from spm_core.comp.cycle import decide
@@ -44,11 +44,7 @@ def test_a_warm_run_after_a_dispute_shows_it(monkeypatch, own_url):
     at = run_page(monkeypatch, own_url, "my_commissions", user="rep")
     at.run()  # warm: every read now comes from the cache
     before = len(at.dataframe[-1].value)  # the disputes table comes last
-    line = int(at.selectbox(key="my_dispute_line").options[0].removeprefix("line "))
-    at.selectbox(key="my_dispute_line").select(line)
-    at.text_area(key="my_dispute_comment").input("the rate is wrong")
-    next(b for b in at.button if b.label == "Raise a dispute").click()
-    at.run()
+    raise_dispute(at, "the rate is wrong")
     assert any("raised on line" in s.value for s in at.success), [e.value for e in at.error]
     shown = at.dataframe[-1].value
     assert len(shown) == before + 1 and "the rate is wrong" in set(shown["comment"])
