@@ -3,6 +3,7 @@ dashboards and then changing a filter (the period), through Streamlit's own webs
 
     python scripts/load_test.py --sessions 10 25 50 --server-pid $(pgrep -f "streamlit run app.py" | head -1)
     python scripts/load_test.py --sessions 5 --one-page-each --server-pid PID   # five users on five pages
+    python scripts/load_test.py --sessions 5 --one-page-each --pages territories,reports,coaching,pulse,pipeline
 
 --one-page-each: session i opens only the i-th of the five dashboards (round robin) and changes its period
 there, so five sessions hold five different pages at once: the server's peak memory with every page's
@@ -132,11 +133,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def one_level(
-    url: str, n: int, store: UserStore, key: str, timeout: float, one_page_each: bool = False
+    url: str, n: int, store: UserStore, key: str, timeout: float, one_page_each: bool = False, pages: tuple[str, ...] = ()
 ) -> tuple[Timings, float]:
     timings = Timings()
     sessions = [Session(url, cookie, timings) for cookie in cookies(store, key, n)]
-    pages = ("overview", *DASHBOARDS)
+    pages = pages or ("overview", *DASHBOARDS)
     tours = [s.tour(pages[i % len(pages)] if one_page_each else None) for i, s in enumerate(sessions)]
     started = time.perf_counter()
     try:
@@ -159,6 +160,9 @@ def main() -> None:
     parser.add_argument("--server-pid", type=int, default=None, help="the streamlit process, for its CPU and peak memory")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds after which a level is stopped")
     parser.add_argument("--one-page-each", action="store_true", help="session i stays on the i-th dashboard (see above)")
+    parser.add_argument(
+        "--pages", default="", help="with --one-page-each: the pages (URL paths, comma-separated) instead of the dashboards"
+    )
     args = parser.parse_args()
     if urlsplit(args.url).hostname not in LOCAL_HOSTS:
         sys.exit("load_test.py runs against localhost only")
@@ -170,7 +174,9 @@ def main() -> None:
     print(f"{'sessions':>8} {'page':<26} {'runs':>5} {'p50 s':>7} {'p95 s':>7}")
     for n in args.sessions:
         before = server_usage(args.server_pid)
-        timings, wall = asyncio.run(one_level(args.url, n, store, key, args.timeout, args.one_page_each))
+        timings, wall = asyncio.run(
+            one_level(args.url, n, store, key, args.timeout, args.one_page_each, tuple(filter(None, args.pages.split(","))))
+        )
         after = server_usage(args.server_pid)
         for page, seconds in timings.seconds.items():
             print(f"{n:>8} {page:<26} {len(seconds):>5} {statistics.median(seconds):>7.2f} {percentile(seconds, 0.95):>7.2f}")

@@ -25,6 +25,10 @@ OUTSIDE_WRITES_SECONDS = 300  # also the result cache's max_age: the same bound 
 # Only a transaction that wrote has a transaction id (PostgreSQL assigns one at its first write, DDL and
 # COPY included), so read-only transactions that end in a commit leave the version alone.
 _WROTE = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL, to_regclass('spm_data_version') IS NOT NULL"
+# Two first writers at once would both create the table, and the second CREATE fails on PostgreSQL's catalog
+# (a duplicate key in pg_type) when the first commits, losing its whole transaction: a lock held to commit
+# makes the second wait and then find the table.
+_CREATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('spm_data_version'))"
 _CREATE = "CREATE TABLE IF NOT EXISTS spm_data_version (id integer PRIMARY KEY, version bigint NOT NULL)"
 # The row's lock orders writers committing at once: each adds one to what the previous one committed.
 _BUMP = (
@@ -54,6 +58,7 @@ def _bump_if_written(conn: sa.Connection) -> None:
         wrote, present = cursor.fetchone()
         if wrote:
             if not present:
+                cursor.execute(_CREATE_LOCK)
                 cursor.execute(_CREATE)
             cursor.execute(_BUMP)
     finally:

@@ -3,7 +3,7 @@ the statistical forecast's learned cohorts (schema.forecast_cohort_fact) per cur
 the deals open at each one's start (schema.period_open_at_start, for slipped deals) and the stage win
 counts (schema.stage_win_fact, coaching flags), for this and last
 month, quarter and year at the warehouse's as_of; and forecast accuracy's past forecasts at the week the
-running ones show by default (schema.forecast_accuracy_fact).
+running ones show by default and at the period review's week (schema.forecast_accuracy_fact).
 
 Why: the waterfall compares every deal's state at the period's start with its state now, two snapshots of
 all of history, seconds at 10M deals on each cold view. Which deals a view holds is a per-deal condition on
@@ -32,6 +32,7 @@ from .filters import Period
 from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
 from .history import accuracy_forecast_select, median_select, pipeline_change_select, snapshot
 from .history_facts import PERIOD_FACTS_KEY, standard_periods
+from .reports.periods import accuracy_window, is_reviewable
 from .schema import (
     forecast_accuracy_fact,
     forecast_cohort_fact,
@@ -62,18 +63,41 @@ def _store(conn: sa.Connection, table: sa.Table, as_of: date, period: Period, ro
     conn.execute(sa.insert(table).from_select([c.name for c in stmt.selected_columns], stmt))
 
 
+AccuracySet = tuple[int, list[tuple[Period, date]]]  # a week, and each period with its day at that week
+
+
+def accuracy_sets(as_of: date) -> list[AccuracySet]:
+    """The forecasts stored for forecast accuracy: each running standard period's past periods at its current
+    week (what forecast.accuracy shows by default), and the period review's window of this and last month and
+    quarter (reports.periods.accuracy_window). Each (period, week) once, whichever asks first (two sets
+    meet when today is in the review's week), and only days up to as_of (as history.forecast_accuracy reads);
+    the periods of a set are disjoint, as accuracy_forecast_select needs."""
+    sets: list[AccuracySet] = []
+    seen: set[tuple[Period, int]] = set()
+
+    def add(week: int, periods: list[Period]) -> None:
+        days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in periods]
+        days = [(p, day) for p, day in days if day <= as_of and (p, week) not in seen]
+        seen.update((p, week) for p, _ in days)
+        if days:
+            sets.append((week, days))
+
+    for running in standard_periods(as_of):
+        if running.end >= as_of:
+            add(current_week(running, as_of), past_periods(running, as_of, LOOKBACK_PERIODS))
+    for reviewed in standard_periods(as_of):
+        if is_reviewable(reviewed):
+            add(*accuracy_window(reviewed))
+    return sets
+
+
 def _store_accuracy(
-    conn: sa.Connection, running: Period, as_of: date, in_view: list[sa.ColumnElement], deals: sa.Select | None
+    conn: sa.Connection, as_of: date, week: int, days: list[tuple[Period, date]], deals: sa.Select | None
 ) -> None:
-    """The forecasts forecast.accuracy shows for a running period by default: its past periods at its current week,
-    per owner and product, plus one mark row per past period (stored even when it has no forecast; only by a
-    full build, `in_view` empty: the marks depend on as_of alone)."""
-    week = current_week(running, as_of)
-    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in past_periods(running, as_of, LOOKBACK_PERIODS)]
-    days = [(p, day) for p, day in days if day <= as_of]
-    if not days:
-        return
-    if not in_view:
+    """One set's forecasts per owner and product, over `deals` (ids; all deals when None), plus one mark row per
+    period (stored even when it has no forecast; only by a full build: the marks depend on as_of alone)."""
+    in_view = [] if deals is None else [opportunity.c.id.in_(deals)]
+    if deals is None:
         marks = [
             {
                 "as_of": as_of,
@@ -123,8 +147,6 @@ def _store_groups(conn: sa.Connection, as_of: date, period: Period, deals: sa.Se
     learned = learning_periods(conn, period, as_of) if horizon > 0 else []
     if learned:
         _store(conn, forecast_cohort_fact, as_of, period, cohort_select(in_view, learned, horizon, True, deals))
-    if period.end >= as_of:
-        _store_accuracy(conn, period, as_of, in_view, deals)
 
 
 def _store_medians(conn: sa.Connection, as_of: date) -> None:
@@ -144,6 +166,8 @@ def rebuild(conn: sa.Connection, as_of: date) -> int:
     for period in standard_periods(as_of):
         _store_groups(conn, as_of, period, None)
         _store_open_at_start(conn, period, sa.select(opportunity.c.id))
+    for week, days in accuracy_sets(as_of):
+        _store_accuracy(conn, as_of, week, days, None)
     _store_medians(conn, as_of)
     set_info(conn, {PERIOD_FACTS_KEY: as_of.isoformat()})
     count = sa.select(sa.func.count())
@@ -168,6 +192,8 @@ def refresh_changed(
     for period in standard_periods(as_of):
         _store_groups(conn, as_of, period, group_deals)
         _store_open_at_start(conn, period, changed)
+    for week, days in accuracy_sets(as_of):
+        _store_accuracy(conn, as_of, week, days, group_deals)
     if medians:
         _store_medians(conn, as_of)
 

@@ -5,7 +5,7 @@ them up; clustering history changes no row; forecast accuracy in one pass equals
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -16,6 +16,7 @@ from spm_core import forecast, history, history_facts, period_facts
 from spm_core.coaching.stage_wins import stage_wins
 from spm_core.db import read_frame
 from spm_core.filters import Filters, Period, Scope
+from spm_core.reports.periods import accuracy_window
 from spm_core.schema import deal_current_stage, deal_stage, opportunity_history, stage
 
 AS_OF = date(2026, 11, 23)  # the demo's today (conftest.DEMO_SPEC)
@@ -160,6 +161,36 @@ def test_demo_stored_accuracy_equals_history(demo_engine, view):
     stored = history.forecast_accuracy(demo_engine, filters, periods, week, scope, AS_OF)
     live = history.forecast_accuracy(demo_engine, filters, periods, week, scope, AS_OF, facts=False)
     pd.testing.assert_frame_equal(stored, live)
+
+
+@pytest.mark.parametrize("reviewed", [Period.quarter(AS_OF), Period.quarter(AS_OF).previous(), Period.month(AS_OF).previous()])
+@pytest.mark.parametrize("view", ["everyone", "manager_and_product"])
+def test_demo_the_reviews_accuracy_is_stored_and_equals_history(demo_engine, reviewed, view):
+    """The period review's window (reports.periods.accuracy_window) of this and last month and quarter is read
+    from stored forecasts, with the same numbers as raw history."""
+    week, periods = accuracy_window(reviewed)
+    filters, scope = Filters(reviewed), Scope.everyone()
+    if view == "manager_and_product":
+        managers = read_frame(demo_engine, sa.text("select id from person where role = 'manager' order by id"))
+        filters, scope = Filters(reviewed, products=frozenset({1, 2})), Scope.subtree(int(managers["id"].iloc[0]))
+    shown = [p for p in periods if min(p.start + timedelta(days=7 * week), p.end) <= AS_OF]
+    assert history._stored_forecasts(demo_engine, filters, scope, shown, week, AS_OF) is not None
+    stored = history.forecast_accuracy(demo_engine, filters, periods, week, scope, AS_OF)
+    live = history.forecast_accuracy(demo_engine, filters, periods, week, scope, AS_OF, facts=False)
+    pd.testing.assert_frame_equal(stored, live)
+    assert len(stored) == len(shown) and (stored["forecast"] > 0).any()
+
+
+def test_accuracy_sets_store_each_period_and_week_once_when_the_review_meets_the_running_quarter():
+    """In week 6 of a quarter, the running quarter's past quarters (at its current week, 6) and the review's
+    window (week 6 too) share the last three quarters: each stored once, and the running quarter's own
+    week-6 forecast (12 Nov, before as_of) as well."""
+    week_six = date(2026, 11, 14)  # Q4 started 1 Oct: (44 days) // 7 = 6
+    assert forecast.current_week(Period.quarter(week_six), week_six) == 6
+    pairs = [(p, week) for week, days in period_facts.accuracy_sets(week_six) for p, _ in days]
+    assert len(pairs) == len(set(pairs))
+    quarters = {p for p, week in pairs if week == 6 and p == Period.quarter(p.start)}
+    assert Period.quarter(week_six).previous() in quarters and Period.quarter(week_six) in quarters  # Q4's own day 14 Nov
 
 
 # --------------------------------------------------------------------------------------------- hand-made cases

@@ -185,3 +185,41 @@ def test_only_committed_writes_move_the_version_and_other_tools_show_within_the_
     later = (period + 1) * data_version.OUTSIDE_WRITES_SECONDS
     assert data_version.version(engine, now=later) == (database, writes + 1, period + 1)  # every cache key turns over
     engine.dispose()
+
+
+def test_two_first_writers_at_once_both_commit_and_count(pg_database):
+    """A new database: writer A has created the version table but not committed when writer B commits. B
+    waits for A (not fails on PostgreSQL's catalog, which lost B's whole write before), and both count."""
+    from spm_core import data_version
+
+    url = pg_database()
+    outside = sa.create_engine(url)  # not an spm_core engine: creates no version table
+    with outside.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE note (id integer)"))
+    outside.dispose()
+    engine = make_engine(url)
+    a = engine.connect()
+    a.execute(sa.text("INSERT INTO note VALUES (1)"))
+    data_version._bump_if_written(a)  # what a's commit runs first: the table now exists, uncommitted
+    outcome: dict[str, object] = {}
+
+    def write_b() -> None:
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO note VALUES (2)"))
+            outcome["b"] = "committed"
+        except sa.exc.DBAPIError as exc:
+            outcome["b"] = exc
+
+    b = threading.Thread(target=write_b)
+    b.start()
+    b.join(timeout=2)
+    assert b.is_alive()  # B waits for A's lock
+    a.connection.dbapi_connection.commit()  # A's commit, its bump already done
+    a.close()
+    b.join(timeout=30)
+    assert outcome == {"b": "committed"}
+    with engine.connect() as conn:
+        assert sorted(conn.execute(sa.text("SELECT id FROM note")).scalars()) == [1, 2]
+    assert data_version.version(engine)[1] == 2
+    engine.dispose()

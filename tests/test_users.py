@@ -148,6 +148,19 @@ def test_a_broken_users_file_is_a_clear_error(store):
         store.users()
 
 
+def test_a_reader_changing_its_copy_changes_nothing_and_every_edit_of_the_file_is_seen(store):
+    """The parsed file is kept between reads (UserStore.config): a caller's copy is its own, and a file changed
+    by hand at once, to the same length in the same moment, is read again."""
+    store.add("ann", "Ann", "", "long enough", "leader", None)
+    store.config()["credentials"]["usernames"].clear()
+    assert [u.username for u in store.users()] == ["ann"]
+    text = store.path.read_text()
+    store.path.write_text(text.replace("name: Ann", "name: Bob"))
+    assert store.get("ann").name == "Bob"
+    store.path.write_text(text)
+    assert store.get("ann").name == "Ann"
+
+
 def test_scope_per_role(engine, store):
     created = {u: (role, pw) for u, role, pw in create_demo_users(engine, store.path)}
     assert set(created) == set(DEMO_PASSWORDS)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from spm_core.users import write_private
+from spm_core.files import write_private
 
 FORGET_AFTER_S = 3600
 MAX_ENTRIES = 10_000

@@ -25,9 +25,13 @@ def is_quarter(period: Period) -> bool:
     return period == Period.quarter(period.start)
 
 
+def is_reviewable(period: Period) -> bool:
+    return period == Period.month(period.start) or is_quarter(period)
+
+
 def check_reviewable(period: Period) -> None:
     """Reviews are of whole calendar months or quarters (so "next period" and "previous period" are clear)."""
-    if period != Period.month(period.start) and not is_quarter(period):
+    if not is_reviewable(period):
         raise ValueError(f"A review covers a calendar month or quarter, not {period.start} – {period.end}.")
 
 
@@ -43,3 +47,17 @@ def period_label(period: Period) -> str:
     if is_quarter(period):
         return f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
     return f"{period.start:%Y-%m}"
+
+
+ACCURACY_PERIODS = 4  # the reviewed period and the three before it
+ACCURACY_WEEK = {"month": 2, "quarter": 6}  # the forecast is read half-way through the period
+
+
+def accuracy_window(period: Period) -> tuple[int, list[Period]]:
+    """The week the review reads forecast accuracy at, and the periods it shows (oldest first, the reviewed
+    one last). period_facts stores these forecasts for the reviews of this and last month and quarter."""
+    week = ACCURACY_WEEK["quarter" if is_quarter(period) else "month"]
+    periods = [period]
+    while len(periods) < ACCURACY_PERIODS:
+        periods.insert(0, periods[0].previous())
+    return week, periods

@@ -25,7 +25,7 @@ from ..filters import Filters, Period, Scope
 from ..kpis import HISTORY_KPIS, kpi
 from ..leaderboard import rank_entries
 from ..schema import opportunity, opportunity_history
-from .periods import check_reviewable, is_quarter, next_period
+from .periods import accuracy_window, check_reviewable, next_period
 
 HEADLINE_KPIS = (
     "bookings",
@@ -41,8 +41,6 @@ HEADLINE_KPIS = (
 )
 PLAN = {"bookings": "quota", "attainment": None}  # KPI -> the KPI that is its plan (None: 100 %)
 TOP = 10
-ACCURACY_PERIODS = 4  # the reviewed period and the three before it
-ACCURACY_WEEK = {"month": 2, "quarter": 6}  # the forecast is read half-way through the period
 
 SUCCESS, FAILURE, OUTLOOK, SUMMARY = "Successes", "Failures", "Outlook", "Headline"
 DEAL_COLUMNS = ["name", "account", "owner", "team", "product", "type", "stage", "amount", "created_date", "close_date"]
@@ -185,16 +183,8 @@ def flagged_reps(engine: Engine, filters: Filters, scope: Scope, as_of: date) ->
     return Section("flagged_reps", "Flagged reps", FAILURE, frame.reset_index(drop=True), note, units)
 
 
-def _earlier_periods(period: Period, count: int) -> list[Period]:
-    periods = [period]
-    while len(periods) < count:
-        periods.insert(0, periods[0].previous())
-    return periods
-
-
 def forecast_accuracy(engine: Engine, filters: Filters, scope: Scope, as_of: date) -> Section:
-    week = ACCURACY_WEEK["quarter" if is_quarter(filters.period) else "month"]
-    periods = _earlier_periods(filters.period, ACCURACY_PERIODS)
+    week, periods = accuracy_window(filters.period)
     note = f"{HISTORY_KPIS['forecast_accuracy']} Read at week {week}."
     units = {"forecast": "currency", "actual": "currency", "accuracy": "percent"}
     return _with_history(

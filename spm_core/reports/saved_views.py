@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 import yaml
 from filelock import FileLock
 
-from ..users import UserError, write_private
+from ..files import write_private
+from ..users import UserError
 
 OPEN_PARAM = "open"  # the link parameter naming the page to open
 MAX_VIEWS = 50
