@@ -12,8 +12,18 @@ from spm_core.filters import Filters, Scope
 from spm_core.kpis import CATALOGUE
 from spm_core.settings import load_settings, settings_file
 from ui.context import context
+from ui.downloads import csv_download
 from ui.drilldown import view_deals
-from ui.leaderboard_view import LEVEL_LABELS, LEVEL_NOUNS, metric_label, my_rank, styled_board, table_rows, top_chart
+from ui.leaderboard_view import (
+    LEVEL_LABELS,
+    LEVEL_NOUNS,
+    export_frame,
+    metric_label,
+    my_rank,
+    styled_board,
+    table_rows,
+    top_chart,
+)
 from ui.vega import show_chart
 
 RANKING_HELP = (
@@ -129,12 +139,17 @@ with table:
     )
     notes = [f"{len(board):,} {many if len(board) != 1 else one} ranked"]
     if len(rows) < len(board):
-        notes.append(f"the table lists the first {TABLE_LIMIT}{' and your row' if len(rows) > TABLE_LIMIT else ''}")
+        notes.append(
+            f"the table lists the first {TABLE_LIMIT}{' and your row' if len(rows) > TABLE_LIMIT else ''}; the CSV holds all"
+        )
     if unranked:
         notes.append(f"{len(unranked):,} without a quota in this period not ranked")
     if level == "rep":
         notes.append("individual boards list reps only")
     st.caption(" · ".join(notes) + ".")
+    csv_download(
+        "Download the whole board (CSV)", export_frame(board, metric), f"leaderboard-{level}-{metric}.csv", "leaderboard_csv"
+    )
 
 visible = _entries_in_scope(ctx.wh.engine, ctx.wh.version, level, ctx.scope)
 ids = [i for i in board.index if visible is None or i in visible]

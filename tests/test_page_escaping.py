@@ -139,6 +139,20 @@ def test_leaderboard_shows_hostile_rep_names_as_text(monkeypatch, hostile_url):
     assert any(md(REP) in t.label for t in at.toggle)
 
 
+def test_a_rep_named_like_a_formula_downloads_as_text_on_the_leaderboards_csv(monkeypatch, hostile_url, named_downloads):
+    engine = make_engine(hostile_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.update(person).where(person.c.name == REP).values(name=FORMULA))
+    finally:
+        engine.dispose()
+    at = run_page(monkeypatch, hostile_url, "leaderboard")
+    assert not at.exception
+    frame = pd.read_csv(io.BytesIO(named_downloads["leaderboard-rep-bookings.csv"]), dtype=str)
+    assert "'" + FORMULA in frame["name"].tolist() and FORMULA not in frame["name"].tolist()
+    assert (pd.to_numeric(frame["Bookings"]) >= 0).all()  # values stay plain numbers
+
+
 SALESFORCE = (ROOT / "tests" / "fixtures" / "import" / "salesforce_opportunities.csv").read_text(encoding="utf-8")
 
 

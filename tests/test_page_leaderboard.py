@@ -1,9 +1,11 @@
 """Leaderboards page under AppTest: every demo role, the empty and Maven warehouses, URL filters and the
 board's selectors; boards checked against spm_core.leaderboard, and what a rep may see of their peers."""
 
+import io
 from datetime import date
 from functools import cache
 
+import pandas as pd
 import pytest
 from apptest_support import AS_OF, run_page, users_path
 
@@ -77,6 +79,27 @@ def test_each_role_sees_the_whole_board_and_deals_only_within_their_scope(monkey
     else:
         assert my_rank(at).value == "—"
         assert not any(shown["Name"].str.endswith("(you)"))
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_each_role_downloads_the_whole_board_as_its_audience_sees_it(monkeypatch, demo_url, named_downloads, username):
+    """The CSV holds every ranked rep (the table shows the first 100), with the values this viewer may see:
+    spm_core's board for the viewer's audience, hand-checked for a rep on attainment (only their own value)."""
+    at = run_page(monkeypatch, demo_url, page="leaderboard", user=username)
+    at.segmented_control(key="leaderboard_metric").set_value("attainment").run()
+    assert not at.exception
+    user = user_of(demo_url, username)
+    audience = lb.Audience.of(user.role, user.person_id, Settings())
+    expected = board(demo_url, metric="attainment", audience=audience)
+    got = pd.read_csv(io.BytesIO(named_downloads["leaderboard-rep-attainment.csv"]))
+    assert list(got.columns) == ["rank", "name", "Quota attainment", "change_in_places", "badges"]
+    assert got["name"].tolist() == expected["name"].tolist() and got["rank"].tolist() == expected["rank"].tolist()
+    shown = got.set_index(expected.index)["Quota attainment"]
+    pd.testing.assert_series_equal(shown, expected["value"].astype("float64"), check_names=False)
+    if username == "rep":
+        assert shown.dropna().index.tolist() == [user.person_id]
+    else:
+        assert shown.notna().all()
 
 
 def test_a_rep_sees_only_their_own_deals_and_no_team_deals(monkeypatch, demo_url):

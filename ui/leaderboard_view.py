@@ -72,6 +72,20 @@ def display_frame(board: pd.DataFrame, metric: str, viewer_entry: int | None) ->
     )
 
 
+def export_frame(board: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The whole board as a file holds it: rank, name, the value as a number (empty where this viewer may not
+    see it: spm_core left it NaN), the change in places (empty for "new") and the badges as words."""
+    return pd.DataFrame(
+        {
+            "rank": board["rank"].astype("int64"),
+            "name": board["name"].astype(str),
+            CATALOGUE[metric].label: board["value"].astype("float64"),
+            "change_in_places": board["change"].astype("Int64"),
+            "badges": board["badges"].map(lambda badges: ", ".join(badges)).astype(str),
+        }
+    )
+
+
 def row_styles(table: pd.DataFrame, viewer_entry: int | None) -> pd.DataFrame:
     """CSS per cell: the viewer's row highlighted, rank moves coloured green (up) or red (down)."""
     styles = pd.DataFrame("", index=table.index, columns=table.columns)
