@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -68,12 +70,15 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     except sa.exc.ArgumentError as exc:
         raise WarehouseError(f"Not a valid warehouse URL: {url!r} ({exc})") from exc
     connect_args: dict = {}
+    spill_folder = None
     if parsed.get_backend_name() == "duckdb":
         path = duckdb_path(url)
         if path is not None:
             if read_only and not path.exists():
                 raise WarehouseError(f"No warehouse at {path}: run `python -m spm_core init --demo`.")
             path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only:  # writers run in files.private_umask(): DuckDB makes their folder owner-only itself
+                spill_folder = _private_spill_folder(path)
         if read_only:
             connect_args["read_only"] = True
     try:
@@ -87,6 +92,8 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         _cache_compiled_statements(type(engine.dialect))
         if read_only:
             _limit_memory(engine, os.environ.get(MEMORY_LIMIT_ENV) or READ_MEMORY_LIMIT)
+        if spill_folder is not None:
+            _spill_to(engine, spill_folder)
     data_version.track_writes(engine)  # readers in other processes learn of every commit (data_version.py)
     return engine
 
@@ -106,6 +113,36 @@ def _limit_memory(engine: Engine, limit: str) -> None:
     @sa.event.listens_for(engine, "connect")
     def _set_limit(dbapi_connection, _record) -> None:
         dbapi_connection.execute("SET memory_limit = ?", [limit])
+
+
+def _private_spill_folder(path: Path) -> str | None:
+    """DuckDB spills large sorts and joins to <file>.tmp, creating it with the process umask (755, its files
+    644: deal names and amounts readable by other local users; readers, capped above, spill at 10M deals).
+    Made owner-only here first. Where the warehouse's folder takes no new folder (a read-only mount), a
+    private folder in the system's temp instead, returned for the engine to use."""
+    folder = path.with_name(f"{path.name}.tmp")
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+    except OSError:
+        return _fallback_spill_folder()
+    return None
+
+
+@cache
+def _fallback_spill_folder() -> str:
+    return tempfile.mkdtemp(prefix="spm-duckdb-spill-")  # 700; one per process
+
+
+def _spill_to(engine: Engine, folder: str) -> None:
+    """Every connection points the DuckDB instance's spill folder at `folder`, unless it already is (DuckDB
+    refuses to change it once used, even to the same value)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _set_folder(dbapi_connection, _record) -> None:
+        current = dbapi_connection.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+        if current != folder:
+            dbapi_connection.execute("SET temp_directory = ?", [folder])
 
 
 def _cache_compiled_statements(dialect: type[sa.Dialect]) -> None:

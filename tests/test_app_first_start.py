@@ -21,7 +21,8 @@ def test_first_start_creates_the_demo_warehouse_and_demo_users(tmp_path, monkeyp
     monkeypatch.setattr(wh_module, "FIRST_START_OPPORTUNITIES", 3000)
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    assert target.exists() and not list(target.parent.glob("*.tmp"))  # built aside, then renamed into place
+    assert target.exists() and not [p for p in target.parent.glob("*.tmp") if p.is_file()]  # built aside, then renamed
+    assert (target.parent / "spm.duckdb.tmp").is_dir()  # where readers spill: made owner-only (test_file_modes.py)
     assert not (tmp_path / "data" / "users.yaml").exists()  # never shared with other warehouses in data/
     assert {u.role for u in UserStore(users).users()} == {"admin", "leader", "manager", "rep", "comp_admin"}
     assert "leader-demo-2026" in capfd.readouterr().out  # the demo passwords are printed on first start

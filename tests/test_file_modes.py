@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from spm_core import cli, demo, warehouse
+from spm_core.db import make_engine
 from spm_core.schema import warehouse_info
 from ui.warehouse import writable
 
@@ -73,3 +74,42 @@ def test_the_apps_writes_keep_the_wal_600(tmp_path, monkeypatch):
         with engine.begin() as conn:
             conn.execute(sa.insert(warehouse_info).values(key="probe", value="1"))
         assert mode(tmp_path / "spm.duckdb.wal") == 0o600  # committed, not yet checkpointed
+
+
+SPILLING = "SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY s) AS r FROM big)"  # a sort larger than the cap
+
+
+@pytest.fixture
+def big_warehouse(tmp_path, monkeypatch) -> Path:
+    """A file with 2M rows of text, read under a 64 MB cap, by a process with the usual umask (022)."""
+    path = tmp_path / "w.duckdb"
+    engine = make_engine(f"duckdb:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE big AS SELECT md5(i::VARCHAR) AS s FROM range(2000000) t(i)")
+    engine.dispose()
+    monkeypatch.setenv("SPM_DUCKDB_MEMORY_LIMIT", "64MB")
+    previous = os.umask(0o022)
+    yield path
+    os.umask(previous)
+
+
+def test_a_reader_spills_into_a_folder_only_its_owner_can_open(big_warehouse):
+    engine = make_engine(f"duckdb:///{big_warehouse}", read_only=True)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql(SPILLING).scalar() == 2_000_000
+    finally:
+        engine.dispose()
+    assert mode(big_warehouse.with_name("w.duckdb.tmp")) == 0o700
+
+
+def test_where_the_warehouse_folder_takes_no_spill_folder_a_private_one_elsewhere_is_used(big_warehouse):
+    big_warehouse.with_name("w.duckdb.tmp").write_text("not a folder")  # refuses a folder there, as a read-only mount would
+    engine = make_engine(f"duckdb:///{big_warehouse}", read_only=True)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql(SPILLING).scalar() == 2_000_000
+            folder = Path(conn.exec_driver_sql("SELECT current_setting('temp_directory')").scalar())
+    finally:
+        engine.dispose()
+    assert folder.parent != big_warehouse.parent and mode(folder) == 0o700

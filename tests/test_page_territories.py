@@ -126,7 +126,11 @@ def test_the_accounts_tab_narrows_by_territory_and_name_and_caps_the_rows_shown(
     _, every = in_view(terr_url, "leader")
     shown = accounts_table(at)
     assert shown["account_id"].tolist() == sorted(every["account_id"])[:5]
-    assert any(f"The first 5 of {len(every):,} accounts" in c.value for c in at.caption)
+    assert any(f"The first 5 of {len(every):,} accounts by account id" in c.value for c in at.caption)
+    at.selectbox(key="terr_accounts_order").select("potential").run()
+    largest = every.sort_values(["potential", "account_id"], ascending=[False, True])["account_id"].head(5).tolist()
+    assert accounts_table(at)["account_id"].tolist() == largest  # the largest of all, not of the first five by id
+    at.selectbox(key="terr_accounts_order").select("account_id").run()
     busiest = every["territory"].mode()[0]
     fragment = every.loc[every["territory"] == busiest, "name"].iloc[0][-4:].upper()
     expected = every[(every["territory"] == busiest) & every["name"].str.lower().str.contains(fragment.lower(), regex=False)]

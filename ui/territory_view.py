@@ -81,22 +81,28 @@ def summary_table(summary: pd.DataFrame) -> None:
     )
 
 
+ACCOUNT_ORDERS = {"account_id": "Account id", "potential": "Potential, largest first", "open_pipeline": "Open pipeline, largest first"}
+
+
 def accounts_tab(accounts: pd.DataFrame) -> None:
-    """The accounts in view, narrowed by territory and by a piece of the name; the first SHOWN_ACCOUNTS on
-    screen (by id), every match in the CSV."""
+    """The accounts in view, narrowed by territory and by a piece of the name, in the chosen order; the first
+    SHOWN_ACCOUNTS on screen (sorting the table in the browser sorts only those), every match in the CSV."""
     named = accounts["territory"].fillna(NO_TERRITORY)
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     choices = [ALL_TERRITORIES, *sorted(named.unique())]
     chosen = left.selectbox("Territory", choices, key="terr_accounts_territory")
-    text = right.text_input("Account name contains", key="terr_accounts_search").strip()
+    text = middle.text_input("Account name contains", key="terr_accounts_search").strip()
+    order = right.selectbox("Order", list(ACCOUNT_ORDERS), format_func=ACCOUNT_ORDERS.get, key="terr_accounts_order")
     keep = pd.Series(True, index=accounts.index) if chosen == ALL_TERRITORIES else named == chosen
     if text:
         keep &= accounts["name"].str.contains(text, case=False, regex=False, na=False)
     matching = accounts.loc[keep, ACCOUNT_COLUMNS]
+    if order != "account_id":
+        matching = matching.sort_values([order, "account_id"], ascending=[False, True], kind="stable")
     st.dataframe(matching.head(SHOWN_ACCOUNTS), hide_index=True, width="stretch")
     if len(matching) > SHOWN_ACCOUNTS:
         st.caption(
-            f"The first {SHOWN_ACCOUNTS:,} of {len(matching):,} accounts by id: choose a territory or search a name "
-            f"to narrow; the CSV holds all {len(matching):,}."
+            f"The first {SHOWN_ACCOUNTS:,} of {len(matching):,} accounts by {ACCOUNT_ORDERS[order].lower()}: choose a "
+            f"territory, search a name or change the order to see others; the CSV holds all {len(matching):,}."
         )
     csv_download("Download these accounts (CSV)", matching, "territory_accounts.csv", "territory_accounts_csv")
