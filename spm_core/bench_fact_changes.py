@@ -2,6 +2,7 @@
 
     cp /tmp/bench/b10m.duckdb /tmp/bench/incr10m.duckdb
     python -m spm_core bench-fact-changes /tmp/bench/incr10m.duckdb --changes 1 1%
+    python -m spm_core bench-fact-changes postgresql+psycopg://postgres@127.0.0.1:55432/incr --changes 1 1%
 
 On a copy of a warehouse (it writes to it): the full rebuild (`rebuild-history-facts --no-cluster`; with
 --skip-full only when the facts are not complete yet), the period numbers alone (what every import recomputed before), then per --changes an import changing that many
@@ -17,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import TextIO, TypeVar
 
 import pandas as pd
@@ -133,12 +133,14 @@ def _deals(change: str, total: int) -> int:
     return max(int(total * float(change[:-1]) / 100), 1) if change.endswith("%") else int(change)
 
 
-def run_fact_changes_bench(path: Path, changes: list[str], full: bool = True, out: TextIO = sys.stdout) -> None:
-    engine = make_engine(f"duckdb:///{path}")
+def run_fact_changes_bench(url: str, changes: list[str], full: bool = True, out: TextIO = sys.stdout) -> None:
+    """On the warehouse at `url` (DuckDB or PostgreSQL), which it writes to."""
+    engine = make_engine(url)
     try:
         total = _count(engine, schema.opportunity)
         history = _count(engine, schema.opportunity_history)
-        print(f"{path}: {total:,} opportunities, {history:,} history rows, as_of {get_info(engine)['as_of']}", file=out)
+        where = engine.url.render_as_string(hide_password=True)
+        print(f"{where}: {total:,} opportunities, {history:,} history rows, as_of {get_info(engine)['as_of']}", file=out)
         print(f"  {'step':<58}{'seconds':>11}{'peak RSS':>13}", file=out)
         if history_facts.has_facts(engine) and not full:
             print("  (the facts are complete: full rebuild skipped)", file=out)

@@ -195,9 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_import.add_argument("--folder", type=Path, help="scratch folder (default: the system's temp folder)")
 
     bench_changes = sub.add_parser(
-        "bench-fact-changes", help="time keeping the stored history numbers up on import against a full rebuild (writes to PATH)"
+        "bench-fact-changes", help="time keeping the stored history numbers up on import against a full rebuild (writes to it)"
     )
-    bench_changes.add_argument("path", type=Path, help="a DuckDB warehouse to write to (a copy)")
+    bench_changes.add_argument("warehouse", help="a warehouse to write to (a copy): a DuckDB file or a URL")
     bench_changes.add_argument("--changes", nargs="+", default=["1", "1%"], help="deals each import changes: N or P%%")
     bench_changes.add_argument("--skip-full", action="store_true", help="no full rebuild when the facts are complete")
     bench_changes.add_argument(
@@ -394,7 +394,8 @@ def cmd_bench_fact_changes(args: argparse.Namespace) -> int:
 
     if args.full_share is not None:
         fact_changes.FULL_SHARE = args.full_share
-    run_fact_changes_bench(args.path, args.changes, full=not args.skip_full)
+    target = args.warehouse if "://" in args.warehouse else f"duckdb:///{Path(args.warehouse).resolve()}"
+    run_fact_changes_bench(target, args.changes, full=not args.skip_full)
     return 0
 
 

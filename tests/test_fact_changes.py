@@ -346,19 +346,20 @@ def test_group_condition_matches_deals_without_a_product(kept_warehouse):
         conn.rollback()
 
 
-def test_bench_fact_changes_smoke_run_keeps_the_facts_exact(demo_duckdb, tmp_path):
-    """The benchmark's imports (a few deals changed every way, new deals) run and leave the facts exact."""
+def test_bench_fact_changes_smoke_run_keeps_the_facts_exact(demo_duckdb, new_warehouse_url):
+    """The benchmark's imports (a few deals changed every way, new deals) run and leave the facts exact, on
+    DuckDB and on PostgreSQL."""
     from spm_core.bench_fact_changes import run_fact_changes_bench
 
-    path = tmp_path / "bench.duckdb"
-    engine = make_engine(f"duckdb:///{path}")
+    url = new_warehouse_url()
+    engine = make_engine(url)
     copy_warehouse(demo_duckdb, engine)
     engine.dispose()
     out = io.StringIO()
-    run_fact_changes_bench(path, ["1", "2%"], out=out)
+    run_fact_changes_bench(url, ["1", "2%"], out=out)
     assert out.getvalue().count("facts complete: True") == 2, out.getvalue()
     assert "60 deals updated" in out.getvalue()  # 2 % of 3,000 (the new deal of the first import is not among them)
-    engine = make_engine(f"duckdb:///{path}")
+    engine = make_engine(url)
     try:
         assert_equal_to_full_rebuild(engine)
     finally:
