@@ -155,6 +155,14 @@ def _cache_compiled_statements(dialect: type[sa.Dialect]) -> None:
     dialect.supports_statement_cache = True
 
 
+def analyze(engine: Engine) -> None:
+    """Fresh planner statistics after a bulk write (PostgreSQL plans with stale ones until autovacuum runs; at
+    1M deals, an import's fact upkeep took 78 s instead of 4 s right after the facts were rebuilt)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+
+
 def create_schema(engine: Engine) -> None:
     schema.metadata.create_all(engine)
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from . import history_facts
 from .coaching.stage_wins import stage_wins_select
-from .db import get_info, set_info
+from .db import analyze, get_info, set_info
 from .filters import Period
 from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
 from .history import accuracy_forecast_select, median_select, pipeline_change_select, snapshot
@@ -203,7 +203,9 @@ def rebuild_all(engine: Engine, cluster: bool = True) -> tuple[int, int]:
     warehouse's as_of; none without one, since "today" moves). Returns both row counts."""
     facts = history_facts.rebuild(engine, cluster=cluster)
     as_of = get_info(engine).get("as_of")
-    if not as_of:
-        return facts, 0
-    with engine.begin() as conn:
-        return facts, rebuild(conn, date.fromisoformat(as_of))
+    periods = 0
+    if as_of:
+        with engine.begin() as conn:
+            periods = rebuild(conn, date.fromisoformat(as_of))
+    analyze(engine)
+    return facts, periods

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from . import schema
 from .coaching import tables as coaching_tables
 from .contests import tables as contest_tables
-from .db import WarehouseError, arrow_type, has_schema, insert_frame
+from .db import WarehouseError, analyze, arrow_type, has_schema, insert_frame
 
 Progress = Callable[[str, int, int], None]  # table, rows copied so far, rows in the table
 # Packages that keep their own MetaData, their tables made on the first write (coaching notes, scorecard
@@ -89,10 +89,3 @@ def read_batches(conn: sa.Connection, table: sa.Table, batch_rows: int) -> Itera
     for rows in result.partitions():
         values = list(zip(*rows, strict=True))
         yield pa.table({c.name: pa.array(values[i], type=arrow_type(c)) for i, c in enumerate(table.columns)})
-
-
-def analyze(engine: Engine) -> None:
-    """Fresh planner statistics after a bulk load (PostgreSQL plans with stale ones until autovacuum runs)."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))

@@ -364,3 +364,20 @@ def test_bench_fact_changes_smoke_run_keeps_the_facts_exact(demo_duckdb, new_war
         assert_equal_to_full_rebuild(engine)
     finally:
         engine.dispose()
+
+
+def test_a_full_rebuild_on_postgresql_leaves_fresh_planner_statistics(demo_duckdb, pg_database):
+    """The rebuild rewrites millions of fact rows; without ANALYZE after it PostgreSQL planned the next import's
+    upkeep on the old statistics (78 s instead of 4 s at 1M deals)."""
+    engine = make_engine(pg_database())
+    try:
+        copy_warehouse(demo_duckdb, engine)
+        last = sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'deal_stage'")
+        with engine.connect() as conn:
+            before = conn.execute(last).scalar()
+        period_facts.rebuild_all(engine, cluster=False)
+        with engine.connect() as conn:
+            after = conn.execute(last).scalar()
+    finally:
+        engine.dispose()
+    assert before is not None and after > before
