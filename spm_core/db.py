@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -112,7 +113,10 @@ def _limit_memory(engine: Engine, limit: str) -> None:
 
     @sa.event.listens_for(engine, "connect")
     def _set_limit(dbapi_connection, _record) -> None:
-        dbapi_connection.execute("SET memory_limit = ?", [limit])
+        try:
+            dbapi_connection.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{MEMORY_LIMIT_ENV}={limit!r} is not a memory size DuckDB takes (e.g. 2GB): {exc}") from exc
 
 
 def _private_spill_folder(path: Path) -> str | None:
