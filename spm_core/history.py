@@ -420,6 +420,13 @@ def overdue_deals(engine: Engine, filters: Filters, scope: Scope, as_of: date | 
     return read_frame(engine, stmt)
 
 
+def accuracy_days(periods: list[Period], week: int, as_of: date) -> list[tuple[Period, date]]:
+    """Each period with the day its forecast is read (the start of week `week`, at most its last day), for
+    those whose day has come by as_of: what forecast_accuracy shows and period_facts stores."""
+    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in periods]
+    return [(p, day) for p, day in days if day <= as_of]
+
+
 def period_index(day: sa.ColumnElement, periods: list[Period]) -> sa.ColumnElement:
     """Which of the (disjoint) periods a date falls in, as its index k; NULL for none."""
     return sa.case(*[(day.between(p.start, p.end), k) for k, p in enumerate(periods)])
@@ -517,8 +524,7 @@ def forecast_accuracy(
     if not _disjoint(periods):  # a row could count in two periods: one pass each
         frames = [forecast_accuracy(engine, filters, [p], week, scope, as_of, facts=facts) for p in periods]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ACCURACY_COLUMNS)
-    days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in periods]
-    days = [(p, day) for p, day in days if day <= as_of]
+    days = accuracy_days(periods, week, as_of)
     if not days:
         return pd.DataFrame(columns=ACCURACY_COLUMNS)
     shown = [p for p, _ in days]

@@ -30,7 +30,7 @@ from .coaching.stage_wins import stage_wins_select
 from .db import analyze, get_info, set_info
 from .filters import Period
 from .forecast import LOOKBACK_PERIODS, cohort_select, current_week, learning_periods, past_periods
-from .history import accuracy_forecast_select, median_select, pipeline_change_select, snapshot
+from .history import accuracy_days, accuracy_forecast_select, median_select, pipeline_change_select, snapshot
 from .history_facts import PERIOD_FACTS_KEY, standard_periods
 from .reports.periods import accuracy_window, is_reviewable
 from .schema import (
@@ -76,8 +76,7 @@ def accuracy_sets(as_of: date) -> list[AccuracySet]:
     seen: set[tuple[Period, int]] = set()
 
     def add(week: int, periods: list[Period]) -> None:
-        days = [(p, min(p.start + timedelta(days=7 * week), p.end)) for p in periods]
-        days = [(p, day) for p, day in days if day <= as_of and (p, week) not in seen]
+        days = [(p, day) for p, day in accuracy_days(periods, week, as_of) if (p, week) not in seen]
         seen.update((p, week) for p, _ in days)
         if days:
             sets.append((week, days))
